@@ -1,0 +1,106 @@
+"""The cohort-table contract (DESIGN.md): column names, types, categories and which columns a model may see.
+
+Every package reads column names from here so the contract lives in one place.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SEXES = ("female", "male")
+RACES = ("white", "black", "hispanic", "asian", "other")
+ECG_FINDINGS = ("normal", "nonspecific", "ischemic")
+
+RISK_FACTORS = (
+    "diabetes",
+    "hypertension",
+    "hyperlipidemia",
+    "current_smoker",
+    "family_history_cad",
+    "prior_cad",
+)
+
+# Symptom suffixes. "Typical" is the textbook (male) pattern; the others are the presentations that are more
+# common in women (van Oosterhout et al., JAHA 2020) and historically labelled "atypical".
+TYPICAL_SYMPTOMS = ("chest_pain", "radiation", "diaphoresis", "exertional")
+ATYPICAL_SYMPTOMS = ("nausea", "dyspnea", "back_or_jaw_pain", "fatigue")
+SYMPTOMS = (
+    "chest_pain",
+    "radiation",
+    "diaphoresis",
+    "nausea",
+    "dyspnea",
+    "back_or_jaw_pain",
+    "fatigue",
+    "exertional",
+)
+TRUE_SYMPTOM_COLUMNS = tuple(f"sx_{name}" for name in SYMPTOMS)
+DOCUMENTED_SYMPTOM_COLUMNS = tuple(f"doc_{name}" for name in SYMPTOMS)
+
+VITALS = ("heart_rate", "systolic_bp")
+TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l")
+
+# Columns produced by the encounter and the decision: never model inputs (they encode the outcome or the
+# clinician's judgement, or the simulator's own answer key).
+OUTCOME_AND_PROCESS_COLUMNS = (
+    "interrupt_seconds",
+    "clinician_risk",
+    "mi",
+    "diagnosed_mi",
+    "discharged",
+    "missed_mi",
+    "analgesia_given",
+    "oracle_mi_probability",
+)
+
+_BOOL = pa.bool_()
+_F64 = pa.float64()
+
+COHORT_SCHEMA = pa.schema(
+    [
+        ("patient_id", pa.int64()),
+        ("age", pa.int64()),
+        ("sex", pa.string()),
+        ("race", pa.string()),
+        *[(name, _BOOL) for name in RISK_FACTORS],
+        *[(name, _BOOL) for name in TRUE_SYMPTOM_COLUMNS],
+        *[(name, _BOOL) for name in DOCUMENTED_SYMPTOM_COLUMNS],
+        ("pain_score", pa.int64()),
+        ("heart_rate", _F64),
+        ("systolic_bp", _F64),
+        ("ecg", pa.string()),
+        ("troponin_0h_ng_l", _F64),
+        ("troponin_1h_ng_l", _F64),
+        ("interrupt_seconds", _F64),
+        ("clinician_risk", _F64),
+        ("mi", _BOOL),
+        ("diagnosed_mi", _BOOL),
+        ("discharged", _BOOL),
+        ("missed_mi", _BOOL),
+        ("analgesia_given", _BOOL),
+        ("oracle_mi_probability", _F64),
+    ]
+)
+COHORT_COLUMNS = tuple(COHORT_SCHEMA.names)
+
+
+def model_visible_columns(symptom_source: str = "sx") -> tuple[str, ...]:
+    """Columns a model may learn from; ``symptom_source`` picks elicited (``sx``) or charted (``doc``) symptoms.
+
+    The choice is the question-prompt-list experiment: ``sx_*`` is what a full prompt list elicits,
+    ``doc_*`` is what an interrupted encounter put in the chart.
+    """
+    if symptom_source not in ("sx", "doc"):
+        raise ValueError(f"symptom_source must be 'sx' or 'doc', got {symptom_source!r}")
+    symptoms = TRUE_SYMPTOM_COLUMNS if symptom_source == "sx" else DOCUMENTED_SYMPTOM_COLUMNS
+    return (
+        "age",
+        "sex",
+        "race",
+        *RISK_FACTORS,
+        *symptoms,
+        "pain_score",
+        *VITALS,
+        "ecg",
+        *TROPONIN_COLUMNS,
+    )

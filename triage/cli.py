@@ -1,0 +1,30 @@
+"""The ``triage`` command line: one verb per job, each a thin wrapper around a library function.
+
+Command modules live in ``triage/commands/``; this file only wires them together.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from triage.commands import simulate as simulate_command
+
+app = typer.Typer(
+    name="triage",
+    help="Chest-pain triage research toolkit: simulate biased ED encounters, train and audit discharge models. "
+    "A research and audit tool, not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Public cardiac data sets, harmonised to the cohort-table names.", no_args_is_help=True)
+experiment_app = typer.Typer(help="Reproducible studies built on the simulator, models and audit.", no_args_is_help=True)
+
+app.command("simulate")(simulate_command.simulate)
+app.add_typer(data_app, name="data")
+app.add_typer(experiment_app, name="experiment")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,47 @@
+"""Helpers shared by the command modules: one-line errors, consoles and progress bars."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from triage.errors import TriageError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a :class:`TriageError` into ``Error: ...`` on stderr and exit status 1, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TriageError as error:
+            stderr.print(f"[bold red]Error:[/] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def progress_bar(console: Console = stderr) -> Progress:
+    """A rich progress bar on stderr (so stdout stays clean for tables), hidden when stderr is not a terminal."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
