@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import typer
 
+from triage.commands import data as data_command
+from triage.commands import score as score_command
 from triage.commands import simulate as simulate_command
 
 app = typer.Typer(
@@ -18,9 +20,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 data_app = typer.Typer(help="Public cardiac data sets, harmonised to the cohort-table names.", no_args_is_help=True)
-experiment_app = typer.Typer(help="Reproducible studies built on the simulator, models and audit.", no_args_is_help=True)
+experiment_app = typer.Typer(
+    help="Reproducible studies built on the simulator, models and audit.", no_args_is_help=True
+)
 
 app.command("simulate")(simulate_command.simulate)
+app.command("score")(score_command.score)
+data_app.command("uci")(data_command.uci)
 app.add_typer(data_app, name="data")
 app.add_typer(experiment_app, name="experiment")
 

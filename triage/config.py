@@ -28,7 +28,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     """Split ``a.b.c=value`` into a key path and a YAML-parsed value (``0.5`` -> float, ``true`` -> bool)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise TriageError(f"--set {text!r}: expected key=value, e.g. --set encounter.interruption.median_seconds=20")
+        raise TriageError(f"--set {text!r}: expected key=value, e.g. --set interruption.median_seconds=20")
     try:
         value = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError as error:
@@ -37,21 +37,31 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with each ``key=value`` override applied at its dotted path."""
+    """Return a copy of ``data`` with each ``key=value`` override applied at its dotted path.
+
+    A numeric path part indexes a list, e.g. ``presentation.troponin.components.0.log_sd_0h=1.1``.
+    """
     data = copy.deepcopy(data)
     for text in overrides:
         path, value = parse_override(text)
-        node = data
-        for depth, part in enumerate(path[:-1]):
-            child = node.get(part) if isinstance(node, dict) else None
-            if child is None:
-                child = {}
-                node[part] = child
-            if not isinstance(child, dict):
-                prefix = ".".join(path[: depth + 1])
-                raise TriageError(f"--set {text!r}: {prefix} is a value, not a section")
-            node = child
-        node[path[-1]] = value
+        node: Any = data
+        for depth, part in enumerate(path):
+            prefix = ".".join(path[: depth + 1])
+            last = depth == len(path) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise TriageError(f"--set {text!r}: {prefix}: no such list item (the list has {len(node)})")
+                key: Any = int(part)
+            elif isinstance(node, dict):
+                key = part
+            else:
+                raise TriageError(f"--set {text!r}: {'.'.join(path[:depth])} is a value, not a section")
+            if last:
+                node[key] = value
+            else:
+                if isinstance(node, dict) and node.get(key) is None:
+                    node[key] = {}
+                node = node[key]
     return data
 
 
@@ -89,7 +99,36 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated by ``update``, merging nested mappings key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_config_tree(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a YAML config, resolving ``extends: other.yaml`` (relative to the file) by deep-merging.
+
+    Scenario files state only what differs from their base, so a change to ``default.yaml`` reaches every
+    scenario and no two files can drift apart.
+    """
+    path = Path(path).resolve()
+    if path in _seen:
+        raise TriageError(f"{path.name}: 'extends' forms a cycle")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise TriageError(f"{path.name}: extends: expected a file name")
+    return deep_merge(read_config_tree(path.parent / parent, (*_seen, path)), data)
+
+
 def load_config(model: type[ModelT], path: str | Path, overrides: list[str] | None = None) -> ModelT:
-    """Read ``path``, apply ``--set`` overrides and validate against ``model``."""
-    data = apply_overrides(read_yaml(path), list(overrides or []))
+    """Read ``path`` (with its ``extends`` chain), apply ``--set`` overrides and validate against ``model``."""
+    data = apply_overrides(read_config_tree(path), list(overrides or []))
     return validate_config(model, data, source=Path(path).name)

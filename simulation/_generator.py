@@ -1,0 +1,124 @@
+"""Run the causal steps over a chunk of rows and assemble the cohort table (DESIGN.md contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.columns import (
+    COHORT_SCHEMA,
+    DOCUMENTED_SYMPTOM_COLUMNS,
+    ECG_FINDINGS,
+    RACES,
+    RISK_FACTORS,
+    SEXES,
+    TRUE_SYMPTOM_COLUMNS,
+)
+from simulation import _steps as steps
+from simulation._distributions import PresentationModel
+from simulation._oracle import oracle_probability
+from simulation._params import ScenarioConfig
+from simulation._streams import BLOCK_ROWS, ChunkStreams
+from triage.errors import TriageError
+from triage.io import atomic_output
+
+MAX_ROWS = 10_000_000
+DEFAULT_CHUNK_BLOCKS = 4
+
+
+def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(categories)).cast(pa.string())
+
+
+def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) -> pa.Table:
+    """Simulate rows ``[first_row, first_row + n_rows)``; ``first_row`` must be a multiple of BLOCK_ROWS."""
+    streams = ChunkStreams(seed, first_row, n_rows)
+    model = PresentationModel.from_params(cfg.presentation)
+
+    demo = steps.demographics(cfg, streams)
+    factors = steps.risk_factors(cfg, demo, streams)
+    prior_logit = steps.mi_prior_logit(cfg, demo, factors)
+    mi = steps.myocardial_infarction(prior_logit, streams)
+    findings = steps.presentation(model, demo, mi, streams)
+    oracle = oracle_probability(prior_logit, model, demo, findings)
+    interrupt_seconds = steps.interruption(cfg, n_rows, streams)
+    documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
+    clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
+    troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
+    decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
+    analgesia_given = steps.analgesia(cfg, findings.pain_score, demo.race, streams)
+
+    columns: dict[str, pa.Array | np.ndarray] = {
+        "patient_id": np.arange(first_row + 1, first_row + n_rows + 1, dtype=np.int64),
+        "age": demo.age,
+        "sex": _categorical(demo.male.astype(np.int32), SEXES),
+        "race": _categorical(demo.race, RACES),
+        **{name: factors[name] for name in RISK_FACTORS},
+        **{name: findings.symptoms[:, k] for k, name in enumerate(TRUE_SYMPTOM_COLUMNS)},
+        **{name: documented[:, k] for k, name in enumerate(DOCUMENTED_SYMPTOM_COLUMNS)},
+        "pain_score": findings.pain_score,
+        "heart_rate": findings.heart_rate,
+        "systolic_bp": findings.systolic_bp,
+        "ecg": _categorical(findings.ecg, ECG_FINDINGS),
+        "troponin_0h_ng_l": findings.troponin_0h,
+        "troponin_1h_ng_l": findings.troponin_1h,
+        "interrupt_seconds": interrupt_seconds,
+        "clinician_risk": clinician_risk,
+        "mi": mi,
+        "diagnosed_mi": decision.diagnosed_mi,
+        "discharged": decision.discharged,
+        "missed_mi": decision.missed_mi,
+        "analgesia_given": analgesia_given,
+        "oracle_mi_probability": oracle,
+    }
+    arrays = [
+        pa.array(np.ascontiguousarray(columns[field.name]), type=field.type)
+        if isinstance(columns[field.name], np.ndarray)
+        else columns[field.name]
+        for field in COHORT_SCHEMA
+    ]
+    return pa.Table.from_arrays(arrays, schema=COHORT_SCHEMA)
+
+
+def iter_chunks(cfg: ScenarioConfig, n: int, seed: int, chunk_blocks: int = DEFAULT_CHUNK_BLOCKS) -> Iterator[pa.Table]:
+    """Yield the cohort in chunks of ``chunk_blocks`` blocks; the rows do not depend on ``chunk_blocks``."""
+    check_size(n)
+    if chunk_blocks < 1:
+        raise TriageError("chunk_blocks must be at least 1")
+    step = chunk_blocks * BLOCK_ROWS
+    for first_row in range(0, n, step):
+        yield simulate_chunk(cfg, seed, first_row, min(step, n - first_row))
+
+
+def check_size(n: int, limit: int = MAX_ROWS) -> None:
+    """Refuse sizes the local engine cannot promise to run in bounded memory and reasonable time."""
+    if not 1 <= n <= limit:
+        raise TriageError(f"--n must be between 1 and {limit:,} for the local engine, got {n:,}")
+
+
+def simulate_frame(cfg: ScenarioConfig, n: int, seed: int) -> pd.DataFrame:
+    """The cohort as an in-memory DataFrame (string columns as ``str``), for tests and small studies."""
+    table = pa.concat_tables(iter_chunks(cfg, n, seed))
+    return table.to_pandas()
+
+
+def write_cohort(
+    cfg: ScenarioConfig,
+    n: int,
+    seed: int,
+    out: str,
+    *,
+    chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
+    on_chunk: Callable[[pa.Table], None] | None = None,
+) -> None:
+    """Write the cohort to Parquet, one row group per block, atomically (nothing is left on failure)."""
+    check_size(n)
+    with atomic_output(out) as tmp, pq.ParquetWriter(tmp, COHORT_SCHEMA, compression="zstd") as writer:
+        for table in iter_chunks(cfg, n, seed, chunk_blocks):
+            writer.write_table(table, row_group_size=BLOCK_ROWS)
+            if on_chunk is not None:
+                on_chunk(table)

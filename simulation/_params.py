@@ -1,0 +1,323 @@
+"""Every parameter of the ED chest-pain simulator, declared once with its unit and valid range.
+
+Values (and the source of each clinical number) live in ``configs/simulation/default.yaml``; this module only
+says what a valid value is. Unknown keys are errors (:class:`triage.config.StrictModel`).
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from features.columns import RACES, RISK_FACTORS, SYMPTOMS
+from triage.config import StrictModel
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+OddsRatio = Annotated[float, Field(gt=0.0, le=100.0)]
+
+
+class TroponinPolicy(StrEnum):
+    """Which 99th-percentile upper reference limit the clinician applies to hs-cTnI."""
+
+    universal = "universal"
+    sex_specific = "sex-specific"
+
+
+# --------------------------------------------------------------------------------------------- demographics
+class Demographics(StrictModel):
+    """Who comes to the ED with chest pain."""
+
+    female_share: OpenProbability
+    age_mean_years: Annotated[float, Field(ge=18, le=100)]
+    age_sd_years: PositiveFloat
+    race_shares: dict[Literal[RACES], Probability]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _race_shares_sum_to_one(self) -> Demographics:
+        if set(self.race_shares) != set(RACES):
+            raise ValueError(f"race_shares needs exactly the keys {', '.join(RACES)}")
+        if not math.isclose(sum(self.race_shares.values()), 1.0, abs_tol=1e-9):
+            raise ValueError("race_shares must sum to 1")
+        return self
+
+
+class LogisticEffect(StrictModel):
+    """A logistic model on age (per decade from 55), male sex and race."""
+
+    intercept: float
+    per_decade: float = 0.0
+    male: float = 0.0
+    race: dict[Literal[RACES], float] = Field(default_factory=dict)  # type: ignore[valid-type]
+
+
+class RiskFactors(StrictModel):
+    """Each risk factor is drawn independently given age, sex and race."""
+
+    diabetes: LogisticEffect
+    hypertension: LogisticEffect
+    hyperlipidemia: LogisticEffect
+    current_smoker: LogisticEffect
+    family_history_cad: LogisticEffect
+    prior_cad: LogisticEffect
+
+    def effect(self, name: str) -> LogisticEffect:
+        return getattr(self, name)
+
+
+class MyocardialInfarction(StrictModel):
+    """Log-odds of acute type 1 MI at this visit given demographics and risk factors."""
+
+    intercept: float
+    per_decade: float
+    male: float
+    risk_factors: dict[Literal[RISK_FACTORS], float]  # type: ignore[valid-type]
+
+
+# --------------------------------------------------------------------------------------------- presentation
+class SymptomRates(StrictModel):
+    """P(symptom) by MI status and sex; women with MI via an odds ratio on men's prevalence."""
+
+    mi_men: OpenProbability
+    mi_women_odds_ratio: OddsRatio
+    no_mi_men: OpenProbability
+    no_mi_women: OpenProbability
+
+    @property
+    def mi_women(self) -> float:
+        odds = self.mi_men / (1 - self.mi_men) * self.mi_women_odds_ratio
+        return odds / (1 + odds)
+
+
+class PainScore(StrictModel):
+    """Pain score ~ Binomial(10, p): p by MI status."""
+
+    mi_mean_fraction: OpenProbability
+    no_mi_mean_fraction: OpenProbability
+
+
+class NormalVital(StrictModel):
+    """A triage vital sign: normal given MI status, truncated to a physiological range."""
+
+    mi_mean: float
+    no_mi_mean: float
+    sd: PositiveFloat
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _range(self) -> NormalVital:
+        if not self.low < min(self.mi_mean, self.no_mi_mean) <= max(self.mi_mean, self.no_mi_mean) < self.high:
+            raise ValueError("need low < means < high")
+        return self
+
+
+class EcgRates(StrictModel):
+    """Categorical distribution of the first ECG (STEMI excluded)."""
+
+    normal: Probability
+    nonspecific: Probability
+    ischemic: Probability
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> EcgRates:
+        if not math.isclose(self.normal + self.nonspecific + self.ischemic, 1.0, abs_tol=1e-9):
+            raise ValueError("ECG probabilities must sum to 1")
+        return self
+
+
+class TroponinComponent(StrictModel):
+    """One mixture component of (hs-cTnI 0 h, 1 h): log-normal excess over the floor, log-normal 1 h ratio."""
+
+    name: str
+    outcome: Literal["mi", "no_mi"]
+    weight_logit_at_65: float
+    weight_logit_per_decade: float = 0.0
+    median_excess_women_ng_l: PositiveFloat
+    median_excess_men_ng_l: PositiveFloat
+    log_sd_0h: PositiveFloat
+    median_rise_ratio_1h: PositiveFloat
+    log_sd_rise_1h: PositiveFloat
+
+
+class Troponin(StrictModel):
+    """High-sensitivity cardiac troponin I as a mixture of named physiological states."""
+
+    floor_ng_l: Annotated[float, Field(ge=0.0)]
+    components: list[TroponinComponent]
+
+    @model_validator(mode="after")
+    def _both_outcomes_present(self) -> Troponin:
+        outcomes = {component.outcome for component in self.components}
+        if outcomes != {"mi", "no_mi"}:
+            raise ValueError("troponin.components needs at least one 'mi' and one 'no_mi' component")
+        return self
+
+
+class Presentation(StrictModel):
+    """What the patient truly has, drawn independently per feature given (MI, sex, age)."""
+
+    symptoms: dict[Literal[SYMPTOMS], SymptomRates]  # type: ignore[valid-type]
+    pain: PainScore
+    heart_rate: NormalVital
+    systolic_bp: NormalVital
+    ecg_mi: EcgRates
+    ecg_no_mi: EcgRates
+    troponin: Troponin
+
+    @model_validator(mode="after")
+    def _every_symptom(self) -> Presentation:
+        missing = set(SYMPTOMS) - set(self.symptoms)
+        if missing:
+            raise ValueError(f"symptoms is missing {', '.join(sorted(missing))}")
+        return self
+
+
+# --------------------------------------------------------------------------------------------- encounter
+class Interruption(StrictModel):
+    """Seconds before the clinician interrupts the opening statement: a shifted log-normal fitted to quartiles."""
+
+    median_seconds: PositiveFloat
+    q1_seconds: PositiveFloat
+    q3_seconds: PositiveFloat
+    listening_multiplier: PositiveFloat = 1.0
+
+    @model_validator(mode="after")
+    def _skewed_quartiles(self) -> Interruption:
+        if not self.q1_seconds < self.median_seconds < self.q3_seconds:
+            raise ValueError("need q1_seconds < median_seconds < q3_seconds")
+        if self.q3_seconds - self.median_seconds <= self.median_seconds - self.q1_seconds:
+            raise ValueError("a shifted log-normal needs right skew: q3 - median > median - q1")
+        return self
+
+    @property
+    def shift_seconds(self) -> float:
+        """Shift c such that (q1 - c)(q3 - c) = (median - c)^2, i.e. quartiles symmetric in log(t - c)."""
+        m, q1, q3 = self.median_seconds, self.q1_seconds, self.q3_seconds
+        return (m * m - q1 * q3) / (2 * m - q1 - q3)
+
+    @property
+    def log_sd(self) -> float:
+        c = self.shift_seconds
+        return math.log((self.q3_seconds - c) / (self.median_seconds - c)) / 0.6744897501960817
+
+
+class Elicitation(StrictModel):
+    """Which true symptoms reach the chart: voiced before the interruption, or asked about afterwards."""
+
+    seconds_per_symptom: PositiveFloat
+    ask_typical: Probability
+    ask_atypical: Probability
+
+
+class Clinician(StrictModel):
+    """The clinician's gestalt log-odds of MI, built only from what is charted and measured (never from MI)."""
+
+    intercept: float
+    per_decade: float
+    male: float
+    per_risk_factor: float
+    prior_cad: float
+    per_typical_symptom: float
+    per_atypical_symptom: float
+    no_chest_pain: float
+    ecg_nonspecific: float
+    ecg_ischemic: float
+    troponin_above_limit: float
+    troponin_per_log_ratio: float
+    troponin_delta: float
+    troponin_delta_threshold_ng_l: PositiveFloat
+    troponin_not_ruled_out: float
+    rule_out_0h_ng_l: PositiveFloat
+    rule_out_delta_ng_l: PositiveFloat
+    troponin_policy: TroponinPolicy
+    universal_limit_ng_l: PositiveFloat
+    women_limit_ng_l: PositiveFloat
+    men_limit_ng_l: PositiveFloat
+    noise_sd: Annotated[float, Field(ge=0.0)]
+
+
+class Bias(StrictModel):
+    """The bias knobs: each one a named mechanism, 0 turns it off."""
+
+    atypical_discount_women: Probability
+    young_women_low_risk: Annotated[float, Field(ge=0.0)]
+    young_age_limit_years: Annotated[int, Field(ge=18, le=100)] = 55
+    nonwhite_symptom_discount: Probability
+    nonwhite_low_risk: Annotated[float, Field(ge=0.0)]
+
+
+class Decision(StrictModel):
+    """Disposition and the chart's diagnosis."""
+
+    admit_risk_threshold: OpenProbability
+    mi_confirmed_when_admitted: Probability
+    false_mi_diagnosis_when_troponin_high: Probability
+
+
+class Analgesia(StrictModel):
+    """Any ED analgesia: logistic in pain score with race odds ratios."""
+
+    intercept_at_pain_5: float
+    per_pain_point: float
+    race_odds_ratio: dict[Literal[RACES], OddsRatio]  # type: ignore[valid-type]
+
+
+# --------------------------------------------------------------------------------------------- interventions
+class QuestionPromptList(StrictModel):
+    """Every symptom on a list is asked about, whatever the interruption."""
+
+    enabled: bool = False
+    capture: Probability = 0.95
+
+
+class CommunicationPreferenceForm(StrictModel):
+    """The patient's stated wish to be heard out lengthens the uninterrupted opening statement."""
+
+    enabled: bool = False
+    listening_multiplier: PositiveFloat = 2.0
+
+
+class DecisionAid(StrictModel):
+    """A structured, shared risk estimate replaces part of the gestalt: every bias knob is scaled down."""
+
+    enabled: bool = False
+    bias_reduction: Probability = 0.5
+
+
+class ModelAssistedCheck(StrictModel):
+    """Before discharge, a risk model reviews the patient; a flag overrides the discharge."""
+
+    enabled: bool = False
+    risk_threshold: OpenProbability = 0.02
+
+
+class Interventions(StrictModel):
+    """Config switches; each acts through one named mechanism of the encounter or decision."""
+
+    question_prompt_list: QuestionPromptList = QuestionPromptList()
+    communication_preference_form: CommunicationPreferenceForm = CommunicationPreferenceForm()
+    decision_aid: DecisionAid = DecisionAid()
+    model_assisted_check: ModelAssistedCheck = ModelAssistedCheck()
+
+
+class ScenarioConfig(StrictModel):
+    """A whole simulation scenario (``configs/simulation/*.yaml``)."""
+
+    name: str
+    description: str = ""
+    demographics: Demographics
+    risk_factors: RiskFactors
+    mi: MyocardialInfarction
+    presentation: Presentation
+    interruption: Interruption
+    elicitation: Elicitation
+    clinician: Clinician
+    bias: Bias
+    decision: Decision
+    analgesia: Analgesia
+    interventions: Interventions = Interventions()

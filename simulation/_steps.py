@@ -1,0 +1,277 @@
+"""The causal steps of one ED chest-pain visit, one named function per arrow group.
+
+Order (each step sees only what the steps before it produced)::
+
+    demographics -> risk_factors -> myocardial_infarction
+      -> presentation (symptoms, pain, vitals, ECG, troponin 0 h / 1 h)        depends on MI, sex, age
+      -> oracle (exact P(MI | model-visible columns))                          a function of the above
+      -> interruption -> elicitation (which true symptoms reach the chart)     never sees MI
+      -> clinician_estimate (gestalt from charted symptoms, ECG, troponin)     never sees MI
+      -> disposition (admit / discharge, chart diagnosis, missed MI)
+      -> analgesia (pain treatment, by pain score and race)
+
+Each step draws from its own named random stream, so adding a step or a draw to one step never changes the
+draws of another. Nothing after ``presentation`` reads ``mi`` except ``disposition``'s chart diagnosis of
+admitted patients; this is what keeps the oracle tractable (see ``simulation/_oracle.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, ndtr, ndtri
+
+from features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
+from simulation._distributions import PresentationModel, decades_from
+from simulation._params import ScenarioConfig, TroponinPolicy
+from simulation._streams import ChunkStreams
+
+TYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in TYPICAL_SYMPTOMS])
+ATYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in ATYPICAL_SYMPTOMS])
+CHEST_PAIN = SYMPTOMS.index("chest_pain")
+# The symptom a patient leads with when several are present: chest pain first, then breathlessness (Pope 2000
+# names "shortness of breath as the chief symptom"), then the rest. An assumption of this model.
+CHIEF_COMPLAINT_ORDER = np.array(
+    [
+        SYMPTOMS.index(name)
+        for name in (
+            "chest_pain",
+            "dyspnea",
+            "fatigue",
+            "nausea",
+            "back_or_jaw_pain",
+            "diaphoresis",
+            "radiation",
+            "exertional",
+        )
+    ]
+)
+WHITE = RACES.index("white")
+AGE_MIN, AGE_MAX = 18, 100
+FRIENDLY_RISK_FACTORS = tuple(name for name in RISK_FACTORS if name != "prior_cad")
+
+
+@dataclass
+class Demographic:
+    """Age in whole years (the model-visible value is the one every later step uses), sex and race codes."""
+
+    age: np.ndarray
+    male: np.ndarray
+    race: np.ndarray
+
+
+def demographics(cfg: ScenarioConfig, streams: ChunkStreams) -> Demographic:
+    """Sex, age (truncated normal on [18, 101), floored) and race."""
+    d = cfg.demographics
+    u = streams.uniform("demographics", 3)
+    male = u[:, 0] >= d.female_share
+    lo = ndtr((AGE_MIN - d.age_mean_years) / d.age_sd_years)
+    hi = ndtr((AGE_MAX + 1 - d.age_mean_years) / d.age_sd_years)
+    age_continuous = d.age_mean_years + d.age_sd_years * ndtri(lo + (hi - lo) * u[:, 1])
+    age = np.clip(np.floor(age_continuous), AGE_MIN, AGE_MAX).astype(np.int64)
+    shares = np.cumsum([d.race_shares[r] for r in RACES])
+    race = np.minimum(np.searchsorted(shares, u[:, 2], side="right"), len(RACES) - 1)
+    return Demographic(age=age, male=male, race=race)
+
+
+def risk_factors(cfg: ScenarioConfig, demo: Demographic, streams: ChunkStreams) -> dict[str, np.ndarray]:
+    """Each risk factor independently given age, sex and race (logistic)."""
+    u = streams.uniform("risk_factors", len(RISK_FACTORS))
+    decades = decades_from(demo.age, 55.0)
+    out = {}
+    for k, name in enumerate(RISK_FACTORS):
+        effect = cfg.risk_factors.effect(name)
+        race_shift = np.array([effect.race.get(r, 0.0) for r in RACES])
+        logit = effect.intercept + effect.per_decade * decades + effect.male * demo.male + race_shift[demo.race]
+        out[name] = u[:, k] < expit(logit)
+    return out
+
+
+def mi_prior_logit(cfg: ScenarioConfig, demo: Demographic, factors: dict[str, np.ndarray]) -> np.ndarray:
+    """Log-odds of MI given demographics and risk factors (also the oracle's starting point)."""
+    m = cfg.mi
+    logit = m.intercept + m.per_decade * decades_from(demo.age, 55.0) + m.male * demo.male
+    for name, coefficient in m.risk_factors.items():
+        logit = logit + coefficient * factors[name]
+    return logit
+
+
+def myocardial_infarction(prior_logit: np.ndarray, streams: ChunkStreams) -> np.ndarray:
+    """Adjudicated acute type 1 MI at this visit."""
+    return streams.uniform("mi") < expit(prior_logit)
+
+
+@dataclass
+class Findings:
+    """What the patient truly has and what is measured; drawn independently per feature given (MI, sex, age)."""
+
+    symptoms: np.ndarray  # (n, 8) bool, SYMPTOMS order
+    pain_score: np.ndarray
+    heart_rate: np.ndarray
+    systolic_bp: np.ndarray
+    ecg: np.ndarray  # codes in ECG_FINDINGS order
+    troponin_0h: np.ndarray
+    troponin_1h: np.ndarray
+
+
+def presentation(model: PresentationModel, demo: Demographic, mi: np.ndarray, streams: ChunkStreams) -> Findings:
+    """Symptoms by sex (VIRGO; van Oosterhout 2020), pain, vitals, ECG and the troponin mixture."""
+    mi_i = mi.astype(np.intp)
+    sex_i = demo.male.astype(np.intp)
+    symptoms = streams.uniform("symptoms", len(SYMPTOMS)) < model.symptoms.prob[mi_i, sex_i]
+    pain_score = streams.binomial("pain_score", 10, model.pain_p[mi_i]).astype(np.int64)
+    vitals = streams.uniform("vitals", 2)
+    heart_rate = model.heart_rate.sample(mi_i, vitals[:, 0])
+    systolic_bp = model.systolic_bp.sample(mi_i, vitals[:, 1])
+    cumulative = np.cumsum(model.ecg_prob[mi_i], axis=1)
+    ecg = np.minimum((streams.uniform("ecg")[:, None] >= cumulative).sum(axis=1), 2)
+    t0, t1, _ = model.troponin.sample(
+        demo.age, demo.male, mi, streams.uniform("troponin_state"), streams.normal("troponin_level", 2)
+    )
+    return Findings(symptoms, pain_score, heart_rate, systolic_bp, ecg, t0, t1)
+
+
+def interruption(cfg: ScenarioConfig, n: int, streams: ChunkStreams) -> np.ndarray:
+    """Seconds before the opening statement is interrupted (shifted log-normal; Singh Ospina 2019)."""
+    q = cfg.interruption
+    multiplier = q.listening_multiplier
+    form = cfg.interventions.communication_preference_form
+    if form.enabled:
+        multiplier *= form.listening_multiplier
+    shift = q.shift_seconds
+    seconds = shift + (q.median_seconds - shift) * np.exp(q.log_sd * streams.normal("interruption"))
+    return seconds * multiplier
+
+
+def elicitation(
+    cfg: ScenarioConfig, symptoms: np.ndarray, interrupt_seconds: np.ndarray, streams: ChunkStreams
+) -> np.ndarray:
+    """Documented symptoms: the chief complaint, others voiced before the interruption, or asked about after.
+
+    A non-chief symptom is voiced by time ``t`` with probability ``1 - exp(-t / seconds_per_symptom)``. After
+    the interruption the clinician asks about typical and atypical symptoms with different probabilities; a
+    question prompt list raises both to its capture rate.
+    """
+    e = cfg.elicitation
+    n = len(interrupt_seconds)
+    ordered = symptoms[:, CHIEF_COMPLAINT_ORDER]
+    has_any = ordered.any(axis=1)
+    chief = np.zeros_like(symptoms)
+    chief[np.arange(n)[has_any], CHIEF_COMPLAINT_ORDER[ordered.argmax(axis=1)[has_any]]] = True
+    p_voiced = 1.0 - np.exp(-interrupt_seconds / e.seconds_per_symptom)
+    voiced = streams.uniform("voiced", len(SYMPTOMS)) < p_voiced[:, None]
+    ask = np.empty(len(SYMPTOMS))
+    ask[TYPICAL_INDEX] = e.ask_typical
+    ask[ATYPICAL_INDEX] = e.ask_atypical
+    qpl = cfg.interventions.question_prompt_list
+    if qpl.enabled:
+        ask = np.maximum(ask, qpl.capture)
+    asked = streams.uniform("asked", len(SYMPTOMS)) < ask[None, :]
+    return symptoms & (chief | voiced | asked)
+
+
+def troponin_limit(cfg: ScenarioConfig, male: np.ndarray) -> np.ndarray:
+    """The 99th-percentile limit the clinician applies: universal 26 ng/L or women 16 / men 34 ng/L."""
+    c = cfg.clinician
+    if c.troponin_policy == TroponinPolicy.sex_specific:
+        return np.where(male, c.men_limit_ng_l, c.women_limit_ng_l)
+    return np.full(male.shape, c.universal_limit_ng_l)
+
+
+def bias_scale(cfg: ScenarioConfig) -> float:
+    """How much of each bias knob acts: a decision aid scales all of them down."""
+    aid = cfg.interventions.decision_aid
+    return 1.0 - aid.bias_reduction if aid.enabled else 1.0
+
+
+def clinician_estimate(
+    cfg: ScenarioConfig,
+    demo: Demographic,
+    factors: dict[str, np.ndarray],
+    documented: np.ndarray,
+    findings: Findings,
+    streams: ChunkStreams,
+) -> np.ndarray:
+    """The clinician's own P(MI): a gestalt from the chart, the ECG and troponin, with the bias knobs.
+
+    Bias enters in three named ways: atypical symptoms count less in women; young women are judged low risk
+    (Pope 2000); non-white patients' symptoms count less and they are judged lower risk (credibility; Pope 2000
+    reports OR 2.2 for missed ischaemia in non-white patients).
+    """
+    c, b = cfg.clinician, cfg.bias
+    scale = bias_scale(cfg)
+    female = ~demo.male
+    nonwhite = demo.race != WHITE
+    n_risk = sum(factors[name].astype(np.int64) for name in FRIENDLY_RISK_FACTORS)
+    atypical_weight = c.per_atypical_symptom * (1.0 - scale * b.atypical_discount_women * female)
+    symptom_logit = (
+        c.per_typical_symptom * documented[:, TYPICAL_INDEX].sum(axis=1)
+        + atypical_weight * documented[:, ATYPICAL_INDEX].sum(axis=1)
+        + c.no_chest_pain * ~documented[:, CHEST_PAIN]
+    )
+    symptom_logit = symptom_logit * (1.0 - scale * b.nonwhite_symptom_discount * nonwhite)
+    limit = troponin_limit(cfg, demo.male)
+    peak = np.maximum(findings.troponin_0h, findings.troponin_1h)
+    log_ratio = np.log(peak / limit)
+    change = np.abs(findings.troponin_1h - findings.troponin_0h)
+    delta = change >= c.troponin_delta_threshold_ng_l
+    not_ruled_out = (findings.troponin_0h >= c.rule_out_0h_ng_l) | (change >= c.rule_out_delta_ng_l)
+    young_woman = female & (demo.age < b.young_age_limit_years)
+    logit = (
+        c.intercept
+        + c.per_decade * decades_from(demo.age, 55.0)
+        + c.male * demo.male
+        + c.per_risk_factor * n_risk
+        + c.prior_cad * factors["prior_cad"]
+        + symptom_logit
+        + c.ecg_nonspecific * (findings.ecg == 1)
+        + c.ecg_ischemic * (findings.ecg == 2)
+        + c.troponin_above_limit * (log_ratio > 0)
+        + c.troponin_per_log_ratio * np.maximum(log_ratio, 0.0)
+        + c.troponin_delta * delta
+        + c.troponin_not_ruled_out * not_ruled_out
+        - scale * b.young_women_low_risk * young_woman
+        - scale * b.nonwhite_low_risk * nonwhite
+        + c.noise_sd * streams.normal("clinician_noise")
+    )
+    return expit(logit)
+
+
+@dataclass
+class Disposition:
+    """The decision and what the chart says."""
+
+    discharged: np.ndarray
+    diagnosed_mi: np.ndarray
+    missed_mi: np.ndarray
+
+
+def disposition(
+    cfg: ScenarioConfig,
+    clinician_risk: np.ndarray,
+    model_risk: np.ndarray,
+    mi: np.ndarray,
+    troponin_high: np.ndarray,
+    streams: ChunkStreams,
+) -> Disposition:
+    """Admit when the clinician's risk reaches the threshold (or a model check flags); workup confirms MI."""
+    d = cfg.decision
+    admitted = clinician_risk >= d.admit_risk_threshold
+    check = cfg.interventions.model_assisted_check
+    if check.enabled:
+        admitted |= model_risk >= check.risk_threshold
+    u = streams.uniform("diagnosis")
+    confirmed = mi & (u < d.mi_confirmed_when_admitted)
+    false_positive = ~mi & troponin_high & (u < d.false_mi_diagnosis_when_troponin_high)
+    diagnosed = admitted & (confirmed | false_positive)
+    discharged = ~admitted
+    return Disposition(discharged=discharged, diagnosed_mi=diagnosed, missed_mi=mi & discharged & ~diagnosed)
+
+
+def analgesia(cfg: ScenarioConfig, pain_score: np.ndarray, race: np.ndarray, streams: ChunkStreams) -> np.ndarray:
+    """Any ED pain medication: logistic in pain score, shifted by race (Lee et al., Am J Emerg Med 2019)."""
+    a = cfg.analgesia
+    log_or = np.log(np.array([a.race_odds_ratio[r] for r in RACES]))
+    logit = a.intercept_at_pain_5 + a.per_pain_point * (pain_score - 5) + log_or[race]
+    return streams.uniform("analgesia") < expit(logit)

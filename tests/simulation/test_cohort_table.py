@@ -1,0 +1,76 @@
+"""The simulated cohort honours the DESIGN.md cohort-table contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from features.columns import (
+    COHORT_COLUMNS,
+    COHORT_SCHEMA,
+    DOCUMENTED_SYMPTOM_COLUMNS,
+    RACES,
+    SEXES,
+    TRUE_SYMPTOM_COLUMNS,
+)
+from simulation import write_cohort
+from tests.simulation.conftest import scenario
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory, seed):
+    out = tmp_path_factory.mktemp("cohort") / "cohort.parquet"
+    write_cohort(scenario("default"), 70_000, seed, str(out))
+    return out
+
+
+def test_schema_is_the_contract(small_file):
+    assert pq.read_schema(small_file).remove_metadata() == COHORT_SCHEMA
+    assert tuple(pq.read_table(small_file).column_names) == COHORT_COLUMNS
+
+
+def test_values_are_in_range(default_cohort):
+    c = default_cohort
+    assert c.patient_id.is_unique
+    assert c.age.between(18, 100).all()
+    assert set(c.sex) == set(SEXES)
+    assert set(c.race) == set(RACES)
+    assert c.pain_score.between(0, 10).all()
+    assert (c.troponin_0h_ng_l > 1).all() and (c.troponin_1h_ng_l > 1).all()
+    assert c.clinician_risk.between(0, 1).all() and c.oracle_mi_probability.between(0, 1).all()
+    assert c.heart_rate.between(20, 250).all() and c.systolic_bp.between(50, 300).all()
+
+
+def test_documented_symptoms_are_a_subset_of_true_ones(default_cohort):
+    true = default_cohort[list(TRUE_SYMPTOM_COLUMNS)].to_numpy()
+    documented = default_cohort[list(DOCUMENTED_SYMPTOM_COLUMNS)].to_numpy()
+    assert not (documented & ~true).any()
+    assert (true & ~documented).any()  # interruption does lose symptoms
+
+
+def test_missed_mi_definition(default_cohort):
+    c = default_cohort
+    np.testing.assert_array_equal(c.missed_mi, c.mi & c.discharged & ~c.diagnosed_mi)
+    assert not (c.discharged & c.diagnosed_mi).any()
+
+
+def test_women_with_mi_report_more_atypical_symptoms(default_cohort):
+    mi = default_cohort[default_cohort.mi]
+    by_sex = mi.groupby("sex")[["sx_nausea", "sx_back_or_jaw_pain", "sx_chest_pain"]].mean()
+    assert by_sex.loc["female", "sx_nausea"] > by_sex.loc["male", "sx_nausea"]
+    assert by_sex.loc["female", "sx_back_or_jaw_pain"] > by_sex.loc["male", "sx_back_or_jaw_pain"]
+    assert by_sex.loc["female", "sx_chest_pain"] < by_sex.loc["male", "sx_chest_pain"]
+
+
+def test_chronic_injury_puts_many_mi_free_patients_above_the_limit(default_cohort):
+    above = default_cohort[np.maximum(default_cohort.troponin_0h_ng_l, default_cohort.troponin_1h_ng_l) > 26]
+    # Real EDs: a large share of patients above the 99th percentile do not have type 1 MI.
+    assert (~above.mi).mean() > 0.3
+    older = default_cohort[default_cohort.age >= 75]
+    younger = default_cohort[default_cohort.age < 45]
+    # Chronic injury grows with age: MI-free troponin elevation is clearly commoner in the old (acute
+    # non-ischaemic injury and the healthy men's tail keep it from being zero in the young).
+    old_share = ((older.troponin_0h_ng_l > 26) & ~older.mi).mean()
+    young_share = ((younger.troponin_0h_ng_l > 26) & ~younger.mi).mean()
+    assert old_share > 2 * young_share
