@@ -1,0 +1,272 @@
+"""Column rules and one pandera schema per input kind: cohort table, ED visit batch, harmonised UCI table.
+
+The rules (type, unit, plausible range and its source, categories) are declared once in ``COLUMN_RULES``;
+the pandera schemas, the coercion of CSV text and the wording of error messages are all derived from them, so
+a range cannot be checked with one value and reported with another.
+
+Ranges are *plausibility* limits for catching data-entry and unit errors, not reference ranges: a value
+outside them is almost certainly a typo (1200 for 120) or a wrong unit, never a rare but real patient.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from features.columns import (
+    COHORT_COLUMNS,
+    ECG_FINDINGS,
+    RACES,
+    RISK_FACTORS,
+    SEXES,
+    SYMPTOMS,
+    model_visible_columns,
+)
+
+Kind = Literal["id", "int", "float", "bool", "category"]
+
+#: pandas dtype of each kind while validating (nullable, so a bad cell can be blanked and reported).
+VALIDATION_DTYPES: Mapping[str, object] = {
+    "id": "Int64",
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "category": pd.StringDtype(na_value=np.nan),
+}
+#: dtype of each kind in a validated table when the column has no missing values (the cohort-table contract).
+COMPLETE_DTYPES: Mapping[str, object] = {
+    "id": "int64",
+    "int": "int64",
+    "float": "float64",
+    "bool": "bool",
+    "category": pd.StringDtype(na_value=np.nan),
+}
+
+#: Values at or above 0 and below this are reported as "looks like ng/mL" in troponin columns.
+TROPONIN_NG_ML_BELOW = 1.0
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one column holds: kind, unit, plausible range (with its source) and allowed categories.
+
+    ``meaning`` completes the sentence "every row needs ..." in error messages.
+    """
+
+    kind: Kind
+    meaning: str
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    source: str = ""
+    categories: tuple[str, ...] = ()
+    nullable: bool = False
+    troponin: bool = False
+
+
+_TROPONIN_SOURCE = (
+    "hs-cTnI in ng/L; 0 = undetectable; values in (0, 1) are ng/mL typed into an ng/L field (the 99th "
+    "percentile is 16-34 ng/L, i.e. 0.016-0.034 ng/mL); the upper limit is above any hs-cTnI assay's "
+    "measuring range"
+)
+
+_BASE_RULES: dict[str, Rule] = {
+    "patient_id": Rule("id", "a patient_id (whole number, unique within the file)"),
+    "age": Rule("int", "age in years", "years", 18, 100, "adult ED chest-pain cohorts (DESIGN.md: 18-100)"),
+    "sex": Rule("category", "sex (female or male)", categories=SEXES),
+    "race": Rule("category", "race", categories=RACES),
+    **{name: Rule("bool", f"{name.replace('_', ' ')} (true/false)") for name in RISK_FACTORS},
+    **{
+        f"sx_{name}": Rule("bool", f"elicited symptom {name.replace('_', ' ')} (true/false)")
+        for name in SYMPTOMS
+    },
+    **{
+        f"doc_{name}": Rule("bool", f"documented symptom {name.replace('_', ' ')} (true/false)")
+        for name in SYMPTOMS
+    },
+    "pain_score": Rule("int", "pain score 0-10", "points", 0, 10, "numeric rating scale, 0-10"),
+    "heart_rate": Rule(
+        "float", "heart rate at triage (beats/min)", "beats/min", 20, 250, "clinical plausibility limits"
+    ),
+    "systolic_bp": Rule(
+        "float", "systolic blood pressure at triage (mmHg)", "mmHg", 50, 300, "clinical plausibility limits"
+    ),
+    "ecg": Rule("category", "ECG finding", categories=ECG_FINDINGS),
+    "troponin_0h_ng_l": Rule(
+        "float", "hs-cTnI at presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
+    ),
+    "troponin_1h_ng_l": Rule(
+        "float", "hs-cTnI 1 h after presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
+    ),
+    "interrupt_seconds": Rule(
+        "float", "seconds before interruption", "s", 0, 86_400, "cannot be negative; a day is an upper bound"
+    ),
+    "clinician_risk": Rule("float", "clinician's P(MI)", "", 0, 1, "a probability"),
+    "mi": Rule("bool", "adjudicated MI (true/false)"),
+    "diagnosed_mi": Rule("bool", "charted MI diagnosis (true/false)"),
+    "discharged": Rule("bool", "discharged from the ED (true/false)"),
+    "missed_mi": Rule("bool", "missed MI (true/false)"),
+    "analgesia_given": Rule("bool", "analgesia given (true/false)"),
+    "oracle_mi_probability": Rule("float", "oracle P(MI)", "", 0, 1, "a probability"),
+}
+
+UCI_SITES = ("cleveland", "hungarian", "switzerland", "va")
+UCI_CHEST_PAIN_TYPES = ("typical_angina", "atypical_angina", "non_anginal_pain", "asymptomatic")
+UCI_ST_SLOPES = ("upsloping", "flat", "downsloping")
+UCI_THALLIUM = ("normal", "fixed_defect", "reversible_defect")
+
+_UCI_RULES: dict[str, Rule] = {
+    "patient_id": _BASE_RULES["patient_id"],
+    "site": Rule("category", "UCI site", categories=UCI_SITES),
+    "site_row": Rule("int", "line number in the site's file", "", 1, 10_000, "file line"),
+    "age": _BASE_RULES["age"],
+    "sex": _BASE_RULES["sex"],
+    "chest_pain_type": Rule("category", "chest pain type", categories=UCI_CHEST_PAIN_TYPES),
+    "sx_chest_pain": Rule("bool", "any chest pain (true/false)"),
+    "systolic_bp": dataclasses.replace(_BASE_RULES["systolic_bp"], nullable=True),
+    "cholesterol_mg_dl": Rule(
+        "float", "serum cholesterol (mg/dL)", "mg/dL", 50, 1000, "plausibility limits", nullable=True
+    ),
+    "fasting_glucose_over_120": Rule("bool", "fasting blood sugar > 120 mg/dL", nullable=True),
+    "ecg": dataclasses.replace(_BASE_RULES["ecg"], nullable=True),
+    "max_heart_rate_exercise": Rule(
+        "float", "maximum heart rate on exercise", "beats/min", 40, 250, "plausibility limits", nullable=True
+    ),
+    "sx_exertional": Rule("bool", "angina induced by the exercise test", nullable=True),
+    "st_depression_exercise_mm": Rule(
+        "float", "exercise ST depression (mm)", "mm", -5, 10, "plausibility limits", nullable=True
+    ),
+    "st_slope": Rule("category", "peak-exercise ST slope", categories=UCI_ST_SLOPES, nullable=True),
+    "fluoroscopy_vessels": Rule(
+        "int", "vessels coloured by fluoroscopy", "", 0, 3, "0-3 vessels", nullable=True
+    ),
+    "thallium": Rule("category", "thallium scan result", categories=UCI_THALLIUM, nullable=True),
+    "cad": Rule("bool", "angiographic CAD, > 50% narrowing (true/false)"),
+}
+
+#: Every column rule known to the package (cohort columns and UCI columns), by column name.
+COLUMN_RULES: Mapping[str, Rule] = {**_UCI_RULES, **_BASE_RULES}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input kind: its columns' rules (in output order), which may be absent, and table-level rules.
+
+    ``optional`` columns are added, all missing, when the input lacks them.
+    """
+
+    name: str
+    rules: Mapping[str, Rule]
+    optional: frozenset[str] = frozenset()
+    unique: tuple[str, ...] = ("patient_id",)
+    missed_mi_consistent: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names in output order."""
+        return tuple(self.rules)
+
+
+def cohort_spec() -> TableSpec:
+    """The cohort table of DESIGN.md: every column present, none missing, ``missed_mi`` consistent."""
+    return TableSpec(
+        "cohort", {name: _BASE_RULES[name] for name in COHORT_COLUMNS}, missed_mi_consistent=True
+    )
+
+
+def visit_spec(symptom_source: str = "sx") -> TableSpec:
+    """An ED visit batch (``triage predict``, ``triage score``, the app): id plus model-visible columns.
+
+    ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
+    must cope with its absence.
+    """
+    names = ("patient_id", *model_visible_columns(symptom_source))
+    rules = {name: _BASE_RULES[name] for name in names}
+    rules["race"] = dataclasses.replace(rules["race"], nullable=True)
+    return TableSpec(f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset({"race"}))
+
+
+def uci_spec() -> TableSpec:
+    """The harmonised UCI Heart Disease table written by ``triage data uci``."""
+    return TableSpec("uci", dict(_UCI_RULES))
+
+
+def _checks(rule: Rule) -> list[pa.Check]:
+    """Pandera checks for one rule, in the order that ``check_number`` refers to."""
+    checks: list[pa.Check] = []
+    if rule.categories:
+        checks.append(pa.Check.isin(list(rule.categories)))
+    if rule.troponin:
+        checks.append(
+            pa.Check(lambda values: ~((values > 0) & (values < TROPONIN_NG_ML_BELOW)), name="troponin_ng_ml")
+        )
+    if rule.low is not None or rule.high is not None:
+        low = -np.inf if rule.low is None else rule.low
+        high = np.inf if rule.high is None else rule.high
+        checks.append(pa.Check.in_range(low, high))
+    return checks
+
+
+def check_names(rule: Rule) -> tuple[str, ...]:
+    """Names of ``_checks(rule)`` in order, so a pandera ``check_number`` maps back to a message."""
+    names = []
+    if rule.categories:
+        names.append("category")
+    if rule.troponin:
+        names.append("troponin_ng_ml")
+    if rule.low is not None or rule.high is not None:
+        names.append("range")
+    return tuple(names)
+
+
+def _missed_mi_consistent(frame: pd.DataFrame) -> pd.Series:
+    consistent = frame["missed_mi"] == (frame["mi"] & frame["discharged"] & ~frame["diagnosed_mi"])
+    return consistent.fillna(True).astype(bool)  # a missing flag is reported as missing, not as inconsistent
+
+
+_SCHEMAS: dict[str, pa.DataFrameSchema] = {}
+
+
+def _build_schema(spec: TableSpec) -> pa.DataFrameSchema:
+    columns = {
+        name: pa.Column(
+            VALIDATION_DTYPES[rule.kind],
+            _checks(rule),
+            nullable=rule.nullable,
+            unique=name in spec.unique,
+            description=f"{rule.meaning}; {rule.source}" if rule.source else rule.meaning,
+        )
+        for name, rule in spec.rules.items()
+    }
+    checks = (
+        [pa.Check(_missed_mi_consistent, name="missed_mi_consistent")] if spec.missed_mi_consistent else []
+    )
+    return pa.DataFrameSchema(columns, checks=checks, strict=False, name=spec.name)
+
+
+def schema_for(spec: TableSpec) -> pa.DataFrameSchema:
+    """The pandera schema of a table spec (cached by name); dtypes are the nullable validation dtypes."""
+    if spec.name not in _SCHEMAS:
+        _SCHEMAS[spec.name] = _build_schema(spec)
+    return _SCHEMAS[spec.name]
+
+
+def cohort_schema() -> pa.DataFrameSchema:
+    """Pandera schema of the cohort table."""
+    return schema_for(cohort_spec())
+
+
+def visit_schema(symptom_source: str = "sx") -> pa.DataFrameSchema:
+    """Pandera schema of an ED visit batch whose symptoms come from ``sx_*`` or ``doc_*`` columns."""
+    return schema_for(visit_spec(symptom_source))
+
+
+def uci_schema() -> pa.DataFrameSchema:
+    """Pandera schema of the harmonised UCI table."""
+    return schema_for(uci_spec())
