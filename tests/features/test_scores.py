@@ -1,0 +1,185 @@
+"""HEART, ESC 0/1 h and single-sample rule-out: worked examples from the published rules, cut-off edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features import (
+    ESC_CATEGORIES,
+    HEART_COMPONENTS,
+    TroponinPolicy,
+    clinical_scores,
+    esc_0_1h,
+    heart_age,
+    heart_ecg,
+    heart_history,
+    heart_risk,
+    heart_score,
+    heart_troponin,
+    single_sample_rule_out,
+    troponin_upper_limit,
+)
+from tests.features.helpers import visit_frame
+
+F, T = False, True
+
+
+def _visit(**values: object) -> pd.DataFrame:
+    """One visit with every risk factor and symptom off, then ``values``."""
+    frame = visit_frame(1, symptom_source="doc")
+    for name in frame.columns:
+        if frame[name].dtype == bool:
+            frame[name] = False
+    return frame.assign(**values)
+
+
+def test_heart_worked_example_high_risk():
+    # 70-year-old man with typical charted history, ST depression, diabetes + hypertension + smoking and a 0 h
+    # troponin of 100 ng/L (> 3 x 26): H2 E2 A2 R2 T2 = 10, the maximum.
+    visit = _visit(
+        age=70, sex="male", ecg="ischemic", troponin_0h_ng_l=100.0, diabetes=T, hypertension=T, current_smoker=T,
+        doc_chest_pain=T, doc_radiation=T, doc_diaphoresis=T,
+    )  # fmt: skip
+    assert heart_score(visit).iloc[0].tolist() == [2, 2, 2, 2, 2, 10]
+
+
+def test_heart_worked_example_low_risk():
+    # 38-year-old woman, chest pain only, normal ECG, no risk factors, troponin 4 ng/L: H1 E0 A0 R0 T0 = 1.
+    visit = _visit(age=38, sex="female", ecg="normal", troponin_0h_ng_l=4.0, doc_chest_pain=T)
+    assert heart_score(visit).iloc[0].tolist() == [1, 0, 0, 0, 0, 1]
+
+
+def test_heart_history_ignores_dyspnea_and_fatigue_and_reads_the_chosen_source():
+    from features.columns import SYMPTOMS
+
+    visit = _visit(doc_dyspnea=T, doc_fatigue=T)
+    elicited = {f"sx_{name}": name in ("chest_pain", "radiation", "nausea") for name in SYMPTOMS}
+    visit = visit.assign(**elicited)
+    assert heart_score(visit)["heart_history"].iloc[0] == 0  # charted: only dyspnea and fatigue
+    assert heart_score(visit, symptom_source="sx")["heart_history"].iloc[0] == 2  # elicited: typical triad
+
+
+@pytest.mark.parametrize(
+    ("symptoms", "points"),
+    [
+        ((F, F, F, F, F, F), 0),
+        ((T, F, F, F, F, F), 1),
+        ((F, T, T, T, F, F), 1),  # no chest pain: at most moderately suspicious
+        ((T, T, F, F, F, F), 1),
+        ((T, T, F, F, F, T), 2),
+        ((T, F, T, F, T, F), 2),
+    ],
+)
+def test_heart_history_rule(symptoms, points):
+    assert heart_history(*([value] for value in symptoms)).tolist() == [points]
+
+
+def test_heart_ecg_age_and_risk_points():
+    assert heart_ecg(["normal", "nonspecific", "ischemic"]).tolist() == [0, 1, 2]
+    assert heart_age([18, 44, 45, 64, 65, 100]).tolist() == [0, 0, 1, 1, 2, 2]
+    factors = np.array(
+        [
+            [F, F, F, F, F, F],
+            [T, F, F, F, F, F],
+            [T, T, F, F, F, F],
+            [T, T, T, F, F, F],
+            [T, T, T, T, T, F],
+            [F, F, F, F, F, T],  # known coronary disease scores 2 on its own
+        ]
+    )
+    assert heart_risk(*factors.T).tolist() == [0, 1, 1, 2, 2, 2]
+
+
+def test_heart_troponin_universal_edges():
+    values = [0.0, 26.0, 26.01, 78.0, 78.01]
+    assert heart_troponin(values, ["female"] * 5).tolist() == [0, 0, 1, 1, 2]
+
+
+def test_heart_troponin_sex_specific_edges():
+    values = [16.0, 16.5, 48.0, 48.5, 34.0, 34.5, 102.0, 102.5]
+    sexes = ["female"] * 4 + ["male"] * 4
+    assert heart_troponin(values, sexes, policy="sex-specific").tolist() == [0, 1, 1, 2, 0, 1, 1, 2]
+    # The same 20 ng/L is raised for a woman only under the sex-specific policy.
+    assert heart_troponin([20.0, 20.0], ["female", "male"], policy=TroponinPolicy.universal).tolist() == [0, 0]
+    assert troponin_upper_limit(["female", "male"], "sex-specific").tolist() == [16.0, 34.0]
+
+
+@pytest.mark.parametrize(
+    ("t0", "t1", "expected"),
+    [
+        (1.9, 30.0, "rule-in"),  # very low 0 h, but a measured rise of >= 6 ng/L wins
+        (1.9, 1.9, "rule-out"),  # very low 0 h
+        (1.9, 5.0, "rule-out"),  # very low 0 h, change 3.1 < 6
+        (2.0, 3.9, "rule-out"),  # low 0 h and change < 2
+        (4.9, 6.8, "rule-out"),
+        (4.9, 6.9, "observe"),  # change exactly 2: not < 2
+        (5.0, 5.0, "observe"),  # 0 h exactly 5: not < 5
+        (10.0, 15.9, "observe"),
+        (10.0, 16.0, "rule-in"),  # change exactly 6
+        (20.0, 14.0, "rule-in"),  # a fall counts like a rise
+        (63.9, 63.9, "observe"),
+        (64.0, 64.0, "rule-in"),  # 0 h exactly 64
+    ],
+)
+def test_esc_0_1h_cut_offs(t0, t1, expected):
+    assert esc_0_1h([t0], [t1]).tolist() == [expected]
+
+
+def test_esc_without_1h_value_uses_0h_arms_only():
+    assert esc_0_1h([1.0, 4.0, 80.0], [np.nan] * 3).tolist() == ["rule-out", "observe", "rule-in"]
+
+
+def test_single_sample_rule_out_below_limit_of_detection():
+    assert single_sample_rule_out([0.0, 1.99, 2.0, 5.0]).tolist() == [True, True, False, False]
+    assert single_sample_rule_out([4.0], limit_of_detection=5.0).tolist() == [True]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: heart_age([50, np.nan]), "age: missing values"),
+        (lambda: heart_ecg(["normal", "STEMI"]), "ecg: values outside"),
+        (lambda: heart_troponin([5.0], ["F"]), "sex: values outside"),
+        (lambda: esc_0_1h([np.nan], [3.0]), "troponin_0h_ng_l: missing values"),
+        (lambda: heart_history([None], [F], [F], [F], [F], [F]), "chest_pain: expected true/false"),
+        (lambda: heart_troponin([5.0], ["male"], policy="strict"), "'strict' is not a valid TroponinPolicy"),
+    ],
+)
+def test_invalid_inputs_raise_instead_of_guessing(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_clinical_scores_columns_order_and_types():
+    visits = visit_frame(50, seed=9, symptom_source="doc").sample(frac=1.0, random_state=1)
+    scores = clinical_scores(visits, troponin_policy="sex-specific")
+    assert list(scores.columns) == [
+        "patient_id", *HEART_COMPONENTS, "heart_score", "esc_0_1h", "single_sample_rule_out"
+    ]  # fmt: skip
+    assert scores["patient_id"].tolist() == visits["patient_id"].tolist()
+    assert (scores["heart_score"] == scores[list(HEART_COMPONENTS)].sum(axis=1)).all()
+    assert set(scores["esc_0_1h"]) <= set(ESC_CATEGORIES)
+    assert scores["single_sample_rule_out"].dtype == bool
+    expected = esc_0_1h(visits["troponin_0h_ng_l"], visits["troponin_1h_ng_l"]).tolist()
+    assert scores["esc_0_1h"].tolist() == expected
+
+
+def test_scores_are_vectorised_over_pandas_and_numpy_inputs_alike():
+    visits = visit_frame(200, seed=5, symptom_source="doc")
+    as_numpy = {name: visits[name].to_numpy() for name in visits.columns}
+    assert heart_ecg(visits["ecg"]).tolist() == heart_ecg(as_numpy["ecg"]).tolist()
+    assert heart_troponin(visits["troponin_0h_ng_l"], visits["sex"], policy="sex-specific").tolist() == (
+        heart_troponin(as_numpy["troponin_0h_ng_l"], as_numpy["sex"].astype(object), policy="sex-specific").tolist()
+    )
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from features import _pipeline, _scores
+
+    for module in (_scores, _pipeline):
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0
