@@ -1,0 +1,151 @@
+"""The shared feature ColumnTransformer: declared columns, refusals, names, labels, UCI support, config."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from features import (
+    FORBIDDEN_FEATURES,
+    UCI_FEATURE_COLUMNS,
+    FeatureConfig,
+    build_preprocessor,
+    feature_columns,
+    feature_label,
+    feature_labels,
+    validate_visits,
+)
+from features import _messages as msg
+from features.columns import OUTCOME_AND_PROCESS_COLUMNS, model_visible_columns
+from tests.features.helpers import visit_frame
+from triage.config import StrictModel
+from triage.errors import TriageError
+
+
+def test_default_columns_are_model_visible_without_race():
+    assert feature_columns() == tuple(c for c in model_visible_columns("sx") if c != "race")
+    assert feature_columns(FeatureConfig(symptom_source="doc", include_race=True)) == model_visible_columns("doc")
+    assert "sex" not in feature_columns(FeatureConfig(exclude=("sex",)))
+
+
+@pytest.mark.parametrize("column", [*OUTCOME_AND_PROCESS_COLUMNS, "patient_id", "cad", "fluoroscopy_vessels"])
+def test_outcome_process_and_label_columns_are_refused(column):
+    expected = msg.FORBIDDEN_FEATURE.format(column=column, why=FORBIDDEN_FEATURES[column])
+    with pytest.raises(TriageError, match=re.escape(expected)):
+        build_preprocessor(columns=["age", column])
+
+
+def test_undeclared_column_and_bad_exclude_are_refused():
+    with pytest.raises(TriageError, match=re.escape(msg.UNDECLARED_FEATURE.format(column="bmi"))):
+        build_preprocessor(columns=["age", "bmi"])
+    with pytest.raises(TriageError, match=re.escape("exclude: mi is not one of the features")):
+        feature_columns(FeatureConfig(exclude=("mi",)))
+
+
+def test_output_features_are_named_and_encoded():
+    visits = validate_visits(visit_frame(300, seed=11))
+    pre = build_preprocessor(FeatureConfig(include_race=True))
+    matrix = pre.fit_transform(visits)
+    names = list(pre.get_feature_names_out())
+    assert matrix.shape == (300, len(names)) and matrix.dtype == np.float64
+    assert names[:3] == ["age", "sex_female", "sex_male"]
+    assert {"race_white", "race_not_recorded", "ecg_ischemic", "diabetes", "troponin_1h_ng_l"} <= set(names)
+    column = dict(zip(names, matrix.T, strict=True))
+    np.testing.assert_array_equal(column["diabetes"], visits["diabetes"].astype(float))
+    np.testing.assert_allclose(column["troponin_1h_ng_l"], np.log1p(visits["troponin_1h_ng_l"]))
+    np.testing.assert_array_equal(column["sex_female"], (visits["sex"] == "female").astype(float))
+
+
+def test_raw_troponin_when_log_is_off():
+    visits = validate_visits(visit_frame(20))
+    pre = build_preprocessor(FeatureConfig(log_troponin=False)).fit(visits)
+    out = pd.DataFrame(pre.transform(visits), columns=pre.get_feature_names_out())
+    np.testing.assert_allclose(out["troponin_0h_ng_l"], visits["troponin_0h_ng_l"])
+
+
+def test_unknown_category_at_transform_is_an_error_not_zeros():
+    visits = validate_visits(visit_frame(50))
+    pre = build_preprocessor().fit(visits)
+    with pytest.raises(ValueError, match="unknown categor"):
+        pre.transform(visits.assign(ecg="stemi"))
+
+
+def test_missing_race_becomes_not_recorded():
+    visits = validate_visits(visit_frame(40).drop(columns="race"))
+    pre = build_preprocessor(FeatureConfig(include_race=True))
+    out = pd.DataFrame(pre.fit_transform(visits), columns=pre.get_feature_names_out())
+    assert (out["race_not_recorded"] == 1).all()
+
+
+def test_outcome_columns_in_the_frame_do_not_change_features():
+    visits = validate_visits(visit_frame(80, seed=2))
+    pre = build_preprocessor().fit(visits)
+    leaky = visits.assign(mi=np.arange(80) % 2 == 0, clinician_risk=np.linspace(0, 1, 80))
+    np.testing.assert_array_equal(pre.transform(leaky), pre.transform(visits))
+    assert not {"mi", "clinician_risk"} & set(pre.get_feature_names_out())
+
+
+def test_symptom_source_selects_doc_or_sx_columns():
+    visits = visit_frame(30, symptom_source="doc")
+    names = build_preprocessor(FeatureConfig(symptom_source="doc")).fit(visits).get_feature_names_out()
+    assert "doc_nausea" in names and "sx_nausea" not in names
+
+
+def test_uci_table_with_missing_values(uci_dir):
+    from features import load_uci
+
+    table = load_uci(uci_dir)
+    pre = build_preprocessor(FeatureConfig(dataset="uci"))
+    matrix = pre.fit_transform(table)
+    names = list(pre.get_feature_names_out())
+    assert not np.isnan(matrix).any()
+    assert {"cholesterol_mg_dl", "missingindicator_cholesterol_mg_dl", "thallium_not_recorded"} <= set(names)
+    column = dict(zip(names, matrix.T, strict=True))
+    np.testing.assert_array_equal(column["missingindicator_cholesterol_mg_dl"], table["cholesterol_mg_dl"].isna())
+    assert feature_columns(FeatureConfig(dataset="uci")) == UCI_FEATURE_COLUMNS
+    assert "max_heart_rate_exercise" in names and "heart_rate" not in names
+
+
+def test_feature_config_is_strict_and_consistent():
+    assert issubclass(FeatureConfig, StrictModel)
+    with pytest.raises(ValidationError, match="extra"):
+        FeatureConfig(symptoms="sx")
+    with pytest.raises(ValidationError, match="symptom_source"):
+        FeatureConfig(symptom_source="chart")
+    with pytest.raises(ValidationError, match="no documented"):
+        FeatureConfig(dataset="uci", symptom_source="doc")
+    with pytest.raises(ValidationError, match="does not record race"):
+        FeatureConfig(dataset="uci", include_race=True)
+
+
+@pytest.mark.parametrize(
+    ("feature", "label"),
+    [
+        ("troponin_1h_ng_l", "troponin 1 h"),
+        ("troponin_0h_ng_l", "troponin 0 h"),
+        ("sex_female", "sex: female"),
+        ("ecg_ischemic", "ECG: ischemic"),
+        ("race_not_recorded", "race: not recorded"),
+        ("doc_back_or_jaw_pain", "back or jaw pain (charted)"),
+        ("sx_dyspnea", "shortness of breath (asked)"),
+        ("chest_pain_type_atypical_angina", "chest pain type: atypical angina"),
+        ("missingindicator_cholesterol_mg_dl", "cholesterol not recorded"),
+    ],
+)
+def test_plain_english_labels(feature, label):
+    assert feature_label(feature) == label
+
+
+def test_every_output_feature_has_a_label_without_underscores(uci_dir):
+    from features import load_uci
+
+    cohort = build_preprocessor(FeatureConfig(include_race=True)).fit(validate_visits(visit_frame(50)))
+    uci = build_preprocessor(FeatureConfig(dataset="uci")).fit(load_uci(uci_dir))
+    for pre in (cohort, uci):
+        labels = feature_labels(pre)
+        assert set(labels) == set(pre.get_feature_names_out())
+        assert not [label for label in labels.values() if "_" in label]
