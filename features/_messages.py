@@ -39,12 +39,8 @@ TROPONIN_NG_ML = (
     "row {row}, column {column}: {value} looks like ng/mL, but ng/L is expected; multiply by 1000 "
     "(e.g. 0.034 ng/mL = 34 ng/L)"
 )
-DUPLICATE_ID = (
-    "row {row}, column {column}: {value} repeats row {first}; patient_id must be unique within a file"
-)
-INCONSISTENT_MISSED_MI = (
-    "row {row}, column missed_mi: must equal mi and discharged and not diagnosed_mi; recompute it"
-)
+DUPLICATE_ID = "row {row}, column {column}: {value} repeats row {first}; patient_id must be unique within a file"
+INCONSISTENT_MISSED_MI = "row {row}, column missed_mi: must equal mi and discharged and not diagnosed_mi; recompute it"
 
 # ----------------------------------------------------------------------------------------------------- UCI
 UCI_BAD_SOURCE = "UCI source {source!r} is neither an existing folder nor an http(s) URL"

@@ -82,14 +82,8 @@ _BASE_RULES: dict[str, Rule] = {
     "sex": Rule("category", "sex (female or male)", categories=SEXES),
     "race": Rule("category", "race", categories=RACES),
     **{name: Rule("bool", f"{name.replace('_', ' ')} (true/false)") for name in RISK_FACTORS},
-    **{
-        f"sx_{name}": Rule("bool", f"elicited symptom {name.replace('_', ' ')} (true/false)")
-        for name in SYMPTOMS
-    },
-    **{
-        f"doc_{name}": Rule("bool", f"documented symptom {name.replace('_', ' ')} (true/false)")
-        for name in SYMPTOMS
-    },
+    **{f"sx_{name}": Rule("bool", f"elicited symptom {name.replace('_', ' ')} (true/false)") for name in SYMPTOMS},
+    **{f"doc_{name}": Rule("bool", f"documented symptom {name.replace('_', ' ')} (true/false)") for name in SYMPTOMS},
     "pain_score": Rule("int", "pain score 0-10", "points", 0, 10, "numeric rating scale, 0-10"),
     "heart_rate": Rule(
         "float", "heart rate at triage (beats/min)", "beats/min", 20, 250, "clinical plausibility limits"
@@ -143,9 +137,7 @@ _UCI_RULES: dict[str, Rule] = {
         "float", "exercise ST depression (mm)", "mm", -5, 10, "plausibility limits", nullable=True
     ),
     "st_slope": Rule("category", "peak-exercise ST slope", categories=UCI_ST_SLOPES, nullable=True),
-    "fluoroscopy_vessels": Rule(
-        "int", "vessels coloured by fluoroscopy", "", 0, 3, "0-3 vessels", nullable=True
-    ),
+    "fluoroscopy_vessels": Rule("int", "vessels coloured by fluoroscopy", "", 0, 3, "0-3 vessels", nullable=True),
     "thallium": Rule("category", "thallium scan result", categories=UCI_THALLIUM, nullable=True),
     "cad": Rule("bool", "angiographic CAD, > 50% narrowing (true/false)"),
 }
@@ -175,9 +167,7 @@ class TableSpec:
 
 def cohort_spec() -> TableSpec:
     """The cohort table of DESIGN.md: every column present, none missing, ``missed_mi`` consistent."""
-    return TableSpec(
-        "cohort", {name: _BASE_RULES[name] for name in COHORT_COLUMNS}, missed_mi_consistent=True
-    )
+    return TableSpec("cohort", {name: _BASE_RULES[name] for name in COHORT_COLUMNS}, missed_mi_consistent=True)
 
 
 def visit_spec(symptom_source: str = "sx") -> TableSpec:
@@ -203,9 +193,7 @@ def _checks(rule: Rule) -> list[pa.Check]:
     if rule.categories:
         checks.append(pa.Check.isin(list(rule.categories)))
     if rule.troponin:
-        checks.append(
-            pa.Check(lambda values: ~((values > 0) & (values < TROPONIN_NG_ML_BELOW)), name="troponin_ng_ml")
-        )
+        checks.append(pa.Check(lambda values: ~((values > 0) & (values < TROPONIN_NG_ML_BELOW)), name="troponin_ng_ml"))
     if rule.low is not None or rule.high is not None:
         low = -np.inf if rule.low is None else rule.low
         high = np.inf if rule.high is None else rule.high
@@ -244,9 +232,7 @@ def _build_schema(spec: TableSpec) -> pa.DataFrameSchema:
         )
         for name, rule in spec.rules.items()
     }
-    checks = (
-        [pa.Check(_missed_mi_consistent, name="missed_mi_consistent")] if spec.missed_mi_consistent else []
-    )
+    checks = [pa.Check(_missed_mi_consistent, name="missed_mi_consistent")] if spec.missed_mi_consistent else []
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=spec.name)
 
 

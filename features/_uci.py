@@ -102,8 +102,7 @@ UCI_MAPPING: tuple[tuple[str, str, str], ...] = (
     (
         "ecg",
         "restecg: 0 normal, 1 ischemic (ST-T abnormality > 0.05 mV), 2 nonspecific (LVH by Estes' criteria)",
-        "resting ECG, not the ED ECG; code 1 includes isolated T-wave inversion, which HEART scores as "
-        "nonspecific",
+        "resting ECG, not the ED ECG; code 1 includes isolated T-wave inversion, which HEART scores as nonspecific",
     ),
     (
         "max_heart_rate_exercise",
@@ -120,8 +119,7 @@ UCI_MAPPING: tuple[tuple[str, str, str], ...] = (
     (
         "fluoroscopy_vessels",
         "ca: vessels (0-3) coloured by fluoroscopy",
-        "measured at the angiography that defines the label, so never a feature; mostly missing outside "
-        "Cleveland",
+        "measured at the angiography that defines the label, so never a feature; mostly missing outside Cleveland",
     ),
     (
         "thallium",
@@ -149,9 +147,7 @@ def default_uci_source() -> Path | str:
     return local if local.is_dir() else UCI_URL
 
 
-def load_uci(
-    source: str | os.PathLike[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT_SECONDS
-) -> pd.DataFrame:
+def load_uci(source: str | os.PathLike[str] | None = None, *, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> pd.DataFrame:
     """Load, md5-check and harmonise the four UCI Heart Disease sites into one table.
 
     Parameters
@@ -235,9 +231,7 @@ def _download(url: str, timeout: float) -> bytes:
 def _check_md5(data: bytes, name: str, expected: str) -> None:
     actual = hashlib.md5(data, usedforsecurity=False).hexdigest()
     if actual != expected:
-        raise TriageError(
-            msg.UCI_MD5_MISMATCH.format(file=name, actual=actual, expected=expected, url=UCI_URL + name)
-        )
+        raise TriageError(msg.UCI_MD5_MISMATCH.format(file=name, actual=actual, expected=expected, url=UCI_URL + name))
 
 
 def _parse(data: bytes) -> pd.DataFrame:

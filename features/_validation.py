@@ -40,9 +40,7 @@ _FALSE_WORDS = ("false", "0", "0.0", "no")
 Problems = dict[tuple[int, int], str]
 
 
-def validate_visits(
-    frame: pd.DataFrame, *, symptom_source: str = "sx", source: str = "input"
-) -> pd.DataFrame:
+def validate_visits(frame: pd.DataFrame, *, symptom_source: str = "sx", source: str = "input") -> pd.DataFrame:
     """Validate an ED visit batch (what ``triage predict``, ``triage score`` and the app accept).
 
     Parameters
@@ -232,9 +230,7 @@ def _failure_message(case: object, name: str, rule: Rule, row: int, raw: pd.Data
     if kind == "category":
         value = raw[name].iloc[row - 1]
         value = value.strip() if isinstance(value, str) else value
-        return msg.UNKNOWN_CATEGORY.format(
-            row=row, column=name, value=value, allowed=allowed_text(rule.categories)
-        )
+        return msg.UNKNOWN_CATEGORY.format(row=row, column=name, value=value, allowed=allowed_text(rule.categories))
     value = format_number(case.failure_case)
     if kind == "troponin_ng_ml":
         return msg.TROPONIN_NG_ML.format(row=row, column=name, value=value)
