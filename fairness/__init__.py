@@ -1,1 +1,41 @@
-"""fairness package."""
+"""Fairness audit of discharge-risk predictions: subgroup metrics, bootstrap CIs, disparities, mitigation.
+
+Everything takes predictions as input (labels, risks, flags and sensitive attributes); loading a model and the
+``triage audit`` command are built on top of this surface.
+
+Examples
+--------
+>>> result = audit_predictions(y, risk, flag, attributes=cohort[["sex", "race", "age"]])  # doctest: +SKIP
+"""
+
+from ._audit import DEFAULT_BAND, MIN_POSITIVES, audit_predictions, calibration_edges, flags_from_threshold
+from ._bootstrap import multinomial_resamples, percentile_interval
+from ._disparities import DISPARITY_METRICS
+from ._groups import AGE_BAND_CUTOFF, AGE_BANDS, DEFAULT_ATTRIBUTES, age_band
+from ._metrics import GROUP_METRICS
+from ._reference import expected_calibration_error, reference_metric_frame
+from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupResult, TradeoffCurves
+
+__all__ = [
+    "AGE_BANDS",
+    "AGE_BAND_CUTOFF",
+    "DEFAULT_ATTRIBUTES",
+    "DEFAULT_BAND",
+    "DISPARITY_METRICS",
+    "GROUP_METRICS",
+    "MIN_POSITIVES",
+    "AuditResult",
+    "CalibrationBin",
+    "Disparity",
+    "Estimate",
+    "GroupResult",
+    "TradeoffCurves",
+    "age_band",
+    "audit_predictions",
+    "calibration_edges",
+    "expected_calibration_error",
+    "flags_from_threshold",
+    "multinomial_resamples",
+    "percentile_interval",
+    "reference_metric_frame",
+]
