@@ -6,6 +6,8 @@ Everything takes predictions as input (labels, risks, flags and sensitive attrib
 Examples
 --------
 >>> result = audit_predictions(y, risk, flag, attributes=cohort[["sex", "race", "age"]])  # doctest: +SKIP
+>>> comparison = compare_mitigations(y_cal, risk_cal, y_test, risk_test,
+...     sensitive_features_cal=sex_cal, sensitive_features_test=sex_test, missed_mi_cost=50)  # doctest: +SKIP
 """
 
 from ._audit import DEFAULT_BAND, MIN_POSITIVES, audit_predictions, calibration_edges, flags_from_threshold
@@ -13,6 +15,17 @@ from ._bootstrap import multinomial_resamples, percentile_interval
 from ._disparities import DISPARITY_METRICS
 from ._groups import AGE_BAND_CUTOFF, AGE_BANDS, DEFAULT_ATTRIBUTES, age_band
 from ._metrics import GROUP_METRICS
+from ._mitigation import (
+    TARGET_SENSITIVITY,
+    FixedRiskClassifier,
+    MitigationComparison,
+    MitigationOption,
+    OptionGroup,
+    compare_mitigations,
+    cost_threshold,
+    sensitivity_threshold,
+    threshold_optimizer_flags,
+)
 from ._reference import expected_calibration_error, reference_metric_frame
 from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupResult, TradeoffCurves
 
@@ -24,18 +37,27 @@ __all__ = [
     "DISPARITY_METRICS",
     "GROUP_METRICS",
     "MIN_POSITIVES",
+    "TARGET_SENSITIVITY",
     "AuditResult",
     "CalibrationBin",
     "Disparity",
     "Estimate",
+    "FixedRiskClassifier",
     "GroupResult",
+    "MitigationComparison",
+    "MitigationOption",
+    "OptionGroup",
     "TradeoffCurves",
     "age_band",
     "audit_predictions",
     "calibration_edges",
+    "compare_mitigations",
+    "cost_threshold",
     "expected_calibration_error",
     "flags_from_threshold",
     "multinomial_resamples",
     "percentile_interval",
     "reference_metric_frame",
+    "sensitivity_threshold",
+    "threshold_optimizer_flags",
 ]
