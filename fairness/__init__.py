@@ -8,6 +8,7 @@ Examples
 >>> result = audit_predictions(y, risk, flag, attributes=cohort[["sex", "race", "age"]])  # doctest: +SKIP
 >>> comparison = compare_mitigations(y_cal, risk_cal, y_test, risk_test,
 ...     sensitive_features_cal=sex_cal, sensitive_features_test=sex_test, missed_mi_cost=50)  # doctest: +SKIP
+>>> write_report(result, "report/", mitigations=comparison)  # doctest: +SKIP
 """
 
 from ._audit import DEFAULT_BAND, MIN_POSITIVES, audit_predictions, calibration_edges, flags_from_threshold
@@ -26,7 +27,17 @@ from ._mitigation import (
     sensitivity_threshold,
     threshold_optimizer_flags,
 )
+from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._reference import expected_calibration_error, reference_metric_frame
+from ._report import (
+    DIAGNOSED_MI_LABEL_NOTE,
+    DISCLAIMER,
+    MI_LABEL_NOTE,
+    UCI_LABEL_NOTE,
+    default_label_note,
+    render_html,
+    write_report,
+)
 from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupResult, TradeoffCurves
 
 __all__ = [
@@ -34,10 +45,14 @@ __all__ = [
     "AGE_BAND_CUTOFF",
     "DEFAULT_ATTRIBUTES",
     "DEFAULT_BAND",
+    "DIAGNOSED_MI_LABEL_NOTE",
+    "DISCLAIMER",
     "DISPARITY_METRICS",
     "GROUP_METRICS",
     "MIN_POSITIVES",
+    "MI_LABEL_NOTE",
     "TARGET_SENSITIVITY",
+    "UCI_LABEL_NOTE",
     "AuditResult",
     "CalibrationBin",
     "Disparity",
@@ -53,11 +68,19 @@ __all__ = [
     "calibration_edges",
     "compare_mitigations",
     "cost_threshold",
+    "default_label_note",
     "expected_calibration_error",
+    "figure_png",
     "flags_from_threshold",
     "multinomial_resamples",
     "percentile_interval",
+    "plot_calibration",
+    "plot_error_rates",
+    "plot_mitigations",
+    "plot_tradeoff",
     "reference_metric_frame",
+    "render_html",
     "sensitivity_threshold",
     "threshold_optimizer_flags",
+    "write_report",
 ]

@@ -1,0 +1,417 @@
+"""The audit report directory: ``metrics.json``, a self-contained ``report.html`` and the PNG plots.
+
+Everything is written into a temporary sibling directory first and renamed into place at the end, so a failure
+leaves either the previous report or none, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import html
+import json
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from triage.errors import TriageError
+
+from ._groups import OVERALL
+from ._metrics import GROUP_METRICS, METRIC_TITLES
+from ._mitigation import OPTION_METRICS, MitigationComparison
+from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
+from ._results import AuditResult, Estimate
+
+DISCLAIMER = (
+    "Research and audit tool, not a medical device. It describes how a model's errors fall on groups of "
+    "patients; it must not be used to make or justify decisions about individual patients."
+)
+MI_LABEL_NOTE = "Label 'mi': adjudicated acute type 1 myocardial infarction at the visit (simulated ground truth)."
+DIAGNOSED_MI_LABEL_NOTE = (
+    "Label 'diagnosed_mi': what the chart says. MIs the clinicians missed count as negatives, so error "
+    "rates against this label hide exactly the misses the audit looks for, most in the groups clinicians "
+    "miss most. Audit against 'mi' where it is known."
+)
+# Detrano et al., "International application of a new probability algorithm for the diagnosis of coronary
+# artery disease", Am J Cardiol 1989;64:304-10 (the UCI Heart Disease data): the label is angiographic.
+UCI_LABEL_NOTE = (
+    "Label 'cad' (UCI Heart Disease, Detrano et al., Am J Cardiol 1989): angiographic coronary artery "
+    "disease (more than 50% diameter narrowing of a major vessel) in patients referred for angiography. It "
+    "is not myocardial infarction: error rates here describe detection of coronary disease, not missed MI "
+    "in the emergency department."
+)
+_LABEL_NOTES = {"mi": MI_LABEL_NOTE, "diagnosed_mi": DIAGNOSED_MI_LABEL_NOTE, "cad": UCI_LABEL_NOTE}
+
+METRICS_FILE = "metrics.json"
+REPORT_FILE = "report.html"
+ERROR_RATES_PLOT = "fnr_fpr_by_group.png"
+MITIGATION_PLOT = "mitigation.png"
+_PLOT_PREFIXES = ("calibration_by_", "threshold_tradeoff_by_")
+
+NOT_A_REPORT_DIRECTORY = (
+    "{path} exists and holds files that are not audit outputs ({examples}); choose an empty or new directory"
+)
+OUT_IS_A_FILE = "{path} exists and is a file; the audit writes a directory"
+
+
+def default_label_note(label: str) -> str:
+    """What the label means, for the labels the project knows (``mi``, ``diagnosed_mi``, ``cad``)."""
+    return _LABEL_NOTES.get(label, f"Label '{label}'.")
+
+
+def _is_report_file(name: str) -> bool:
+    return name in {METRICS_FILE, REPORT_FILE, ERROR_RATES_PLOT, MITIGATION_PLOT} or (
+        name.endswith(".png") and name.startswith(_PLOT_PREFIXES)
+    )
+
+
+def _rate(estimate: Estimate, percent: bool = True) -> str:
+    def number(value: float) -> str:
+        if not math.isfinite(value):
+            return "n/a" if math.isnan(value) else "inf"
+        return f"{100 * value:.2f}%" if percent else f"{value:.3f}"
+
+    if math.isnan(estimate.value):
+        return "n/a"
+    return f"{number(estimate.value)} [{number(estimate.ci_low)}, {number(estimate.ci_high)}]"
+
+
+def _cell(text: Any) -> str:
+    return f"<td>{html.escape(str(text))}</td>"
+
+
+def _table(header: list[str], rows: list[list[Any]], row_classes: list[str] | None = None) -> str:
+    head = "".join(f"<th>{html.escape(column)}</th>" for column in header)
+    body = []
+    for i, row in enumerate(rows):
+        css = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
+        body.append(f"<tr{css}>" + "".join(_cell(value) for value in row) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _image(png: bytes, alt: str) -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}"></figure>'
+
+
+def _threshold_text(threshold: Any) -> str:
+    if threshold is None:
+        return "not given (flags supplied by the model)"
+    if isinstance(threshold, dict):
+        return ", ".join(f"{key}: {value:g}" for key, value in threshold.items())
+    return f"{threshold:g}"
+
+
+def _groups_section(result: AuditResult) -> str:
+    header = ["attribute", "group", "n", "positives", *(METRIC_TITLES[m] for m in GROUP_METRICS), "reliable"]
+    rows, classes = [], []
+    for entry in result.groups:
+        rows.append(
+            [
+                entry.attribute,
+                entry.group,
+                f"{entry.n:,}",
+                f"{entry.n_positive:,}",
+                *(_rate(entry.metrics[m], percent=m not in ("auroc", "ece")) for m in GROUP_METRICS),
+                "yes" if entry.reliable else f"no (< {result.min_positives} positives)",
+            ]
+        )
+        classes.append("" if entry.reliable else "unreliable")
+    return _table(header, rows, classes)
+
+
+def _disparities_section(result: AuditResult) -> str:
+    sizes = {(entry.attribute, entry.group): entry for entry in result.groups}
+    header = [
+        "attribute",
+        "metric",
+        "group (n, pos)",
+        "reference (n, pos)",
+        "ratio [CI]",
+        "difference [CI]",
+        "flagged",
+    ]
+    rows, classes = [], []
+    for entry in result.disparities:
+        group, reference = sizes[(entry.attribute, entry.group)], sizes[(entry.attribute, entry.reference)]
+        rows.append(
+            [
+                entry.attribute,
+                METRIC_TITLES[entry.metric],
+                f"{entry.group} ({group.n:,}, {group.n_positive:,})",
+                f"{entry.reference} ({reference.n:,}, {reference.n_positive:,})",
+                _rate(entry.ratio, percent=False),
+                _rate(entry.difference, percent=entry.metric not in ("auroc",)),
+                ("FLAGGED" if entry.flagged else "") + ("" if entry.reliable else " (unreliable)"),
+            ]
+        )
+        classes.append("flagged" if entry.flagged else ("unreliable" if not entry.reliable else ""))
+    return _table(header, rows, classes)
+
+
+def _findings(result: AuditResult) -> str:
+    low, high = result.band
+    flagged = [entry for entry in result.flagged if entry.metric == "fnr"] + [
+        entry for entry in result.flagged if entry.metric != "fnr"
+    ]
+    if not flagged:
+        return (
+            f"<p>No disparity is flagged: no ratio's {result.confidence:.0%} interval lies wholly outside "
+            f"[{low:g}, {high:g}]. Wide intervals can hide real gaps; read the tables.</p>"
+        )
+    items = []
+    for entry in flagged:
+        text = (
+            f"{METRIC_TITLES[entry.metric]}: {entry.attribute} = {entry.group} vs {entry.reference}: ratio "
+            f"{_rate(entry.ratio, percent=False)}, "
+            f"difference {_rate(entry.difference, entry.metric != 'auroc')}"
+        )
+        if not entry.reliable:
+            text += " (small group: unreliable)"
+        items.append(f"<li>{html.escape(text)}</li>")
+    return (
+        f"<p>Flagged (ratio's {result.confidence:.0%} interval wholly outside [{low:g}, {high:g}]), missed "
+        f"MI first:</p><ul>{''.join(items)}</ul>"
+    )
+
+
+def _mitigation_section(comparison: MitigationComparison) -> str:
+    header = [
+        "policy",
+        "rule",
+        "group",
+        "n",
+        "positives",
+        "sensitivity on calibration split",
+        *(METRIC_TITLES.get(m, m.replace("_", " ")) for m in OPTION_METRICS),
+    ]
+    rows = []
+    for option in comparison.options:
+        thresholds = ", ".join(
+            f"{key}: {value:.4g}" if math.isfinite(value) else f"{key}: flag nobody"
+            for key, value in option.thresholds.items()
+        )
+        rule = option.description + (f" (thresholds {thresholds})" if thresholds else "")
+        for entry in option.groups:
+            sensitivity = option.calibration_sensitivity.get(entry.group, math.nan)
+            rows.append(
+                [
+                    option.title,
+                    rule,
+                    entry.group,
+                    f"{entry.n:,}",
+                    f"{entry.n_positive:,}",
+                    f"{100 * sensitivity:.2f}%" if math.isfinite(sensitivity) else "n/a",
+                    *(_rate(entry.metrics[m], percent=m in ("fnr", "fpr", "rule_out")) for m in OPTION_METRICS),
+                ]
+            )
+    return (
+        f"<p>Thresholds chosen on a calibration split of {comparison.n_calibration:,} rows and evaluated on "
+        f"a test split of {comparison.n_test:,} rows. Target sensitivity "
+        f"{comparison.target_sensitivity:.0%}; a missed MI is counted as {comparison.missed_mi_cost:g} "
+        f"false alarms for the cost-weighted policies. Intervals cover test-split sampling only (thresholds "
+        f"held fixed). Rule-out fraction = share not flagged.</p>" + _table(header, rows)
+    )
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe
+UI,Helvetica,Arial,sans-serif;margin:2em;max-width:1300px;color:#222}
+h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc} .disclaimer{border:2px
+solid #b00;background:#fff3f3;padding:.8em;font-weight:600} .note{background:#f3f6ff;border-left:4px solid
+#1b6ca8;padding:.6em} table{border-collapse:collapse;font-size:.82em;margin:.6em 0}th,td{border:1px solid
+#ccc;padding:3px 6px;text-align:left}
+th{background:#f0f0f0}tr.flagged{background:#ffe3e3}tr.unreliable{color:#777;font-style:italic}
+figure{margin:1em 0}img{max-width:100%}
+"""
+
+
+def render_html(
+    result: AuditResult,
+    plots: dict[str, bytes],
+    *,
+    mitigations: MitigationComparison | None,
+    title: str,
+    label_note: str,
+) -> str:
+    """The report as one HTML string: inline CSS, plots as base64 PNG, no external reference of any kind."""
+    low, high = result.band
+    references = ", ".join(f"{attribute}: {group}" for attribute, group in result.references.items())
+    summary = _table(
+        ["item", "value"],
+        [
+            ["label", result.label],
+            ["rows", f"{result.n:,}"],
+            ["true positives", f"{result.n_positive:,}"],
+            ["operating threshold (flag if risk >= threshold)", _threshold_text(result.threshold)],
+            [
+                "bootstrap",
+                f"{result.n_boot:,} resamples, {result.confidence:.0%} percentile intervals, seed {result.seed}",
+            ],
+            ["reference groups", references or "none"],
+            ["disparity band", f"[{low:g}, {high:g}] (flag when the ratio's interval lies wholly outside)"],
+            ["small groups", f"fewer than {result.min_positives} true positives: shown, marked unreliable"],
+        ],
+    )
+    equalized = _table(
+        ["attribute", "equalized-odds difference [CI]"],
+        [[attribute, _rate(estimate, percent=False)] for attribute, estimate in result.equalized_odds.items()],
+    )
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="disclaimer">{html.escape(DISCLAIMER)}</p>',
+        f'<p class="note">{html.escape(label_note)}</p>',
+        "<h2>Summary</h2>",
+        summary,
+        "<h2>Findings</h2>",
+        _findings(result),
+        "<h2>Error rates by group</h2>",
+        "<p>FNR is the share of true positives the model did not flag (a missed MI); FPR the share of "
+        "negatives it flagged (a false alarm). Every table shows group size and positives next to the "
+        "metric.</p>",
+        _image(plots[ERROR_RATES_PLOT], "FNR and FPR by group with confidence intervals"),
+        _groups_section(result),
+        "<h2>Disparities against the reference group</h2>",
+        _disparities_section(result),
+        "<h2>Equalized-odds difference</h2>",
+        "<p>Largest between-group gap in true- or false-positive rate (fairlearn's definition). Being a "
+        "maximum, its bootstrap is biased upwards when groups are small.</p>",
+        equalized,
+        "<h2>Calibration</h2>",
+    ]
+    for name, png in plots.items():
+        if name.startswith("calibration_by_"):
+            parts.append(_image(png, "Observed against predicted risk by group"))
+    parts.append("<h2>Threshold trade-off</h2>")
+    for name, png in plots.items():
+        if name.startswith("threshold_tradeoff_by_"):
+            parts.append(_image(png, "Sensitivity and rule-out fraction against the threshold"))
+    if mitigations is not None:
+        parts += [
+            "<h2>Mitigations: what each policy costs</h2>",
+            _image(plots[MITIGATION_PLOT], "FNR, FPR and rule-out fraction of each policy by group"),
+            _mitigation_section(mitigations),
+        ]
+    parts += [
+        "<h2>Methods</h2>",
+        "<p>Point estimates are computed on all rows. Intervals are equal-tailed percentile bootstrap "
+        "intervals: each resample draws as many rows as the data hold, with replacement, implemented as a "
+        "multinomial draw over cells of (sensitive-attribute combination, label, flag, score bin), which "
+        "has the same distribution as resampling rows. Ratios and differences are computed within each "
+        "resample. A rate with a zero denominator is undefined (n/a). Calibration uses equal-count bins "
+        "over the whole cohort; ECE is the size-weighted mean absolute gap between observed and predicted "
+        "risk. Metric definitions follow fairlearn MetricFrame and scikit-learn and are tested against "
+        "them.</p>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _render(result: AuditResult, mitigations: MitigationComparison | None, attribute: str) -> dict[str, bytes]:
+    """Every plot of the report, as PNG bytes keyed by file name."""
+    shown = attribute if attribute in result.attributes else OVERALL
+    builders: dict[str, Callable[[], Figure]] = {
+        ERROR_RATES_PLOT: lambda: plot_error_rates(result),
+        f"calibration_by_{shown}.png": lambda: plot_calibration(result, shown),
+    }
+    if result.curves is not None:
+        builders[f"threshold_tradeoff_by_{result.curves.attribute}.png"] = lambda: plot_tradeoff(result)
+    if mitigations is not None:
+        builders[MITIGATION_PLOT] = lambda: plot_mitigations(mitigations)
+    return {name: figure_png(build()) for name, build in builders.items()}
+
+
+def _check_destination(out: Path) -> None:
+    """Refuse a file, or a directory holding anything but audit outputs: replacing it would delete user files."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise TriageError(OUT_IS_A_FILE.format(path=out))
+    foreign = sorted(path.name for path in out.iterdir() if not (path.is_file() and _is_report_file(path.name)))
+    if foreign:
+        raise TriageError(NOT_A_REPORT_DIRECTORY.format(path=out, examples=", ".join(foreign[:3])))
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging``; an existing ``out`` may hold audit outputs only (keep user files)."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    _check_destination(out)
+    backup = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}")
+    os.replace(out, backup)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        os.replace(backup, out)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+def write_report(
+    result: AuditResult,
+    out_dir: str | os.PathLike[str],
+    *,
+    mitigations: MitigationComparison | None = None,
+    title: str = "Fairness audit",
+    label_note: str | None = None,
+    attribute: str = "sex",
+) -> Path:
+    """Write ``metrics.json``, ``report.html`` and the PNG plots into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    result : AuditResult
+        From :func:`audit_predictions`.
+    out_dir : path
+        Report directory; created, or replaced if it holds only a previous report.
+    mitigations : MitigationComparison, optional
+        From :func:`compare_mitigations`; stored under ``mitigation`` in ``metrics.json`` and plotted.
+    title : str, default="Fairness audit"
+        Report title.
+    label_note : str, optional
+        What the label means; default from the label name (e.g. the UCI note for ``cad``).
+    attribute : str, default="sex"
+        Attribute shown in the calibration plot.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+    """
+    out = Path(out_dir)
+    _check_destination(out)  # before the slow part; checked again just before the swap
+    out.parent.mkdir(parents=True, exist_ok=True)
+    document = result.to_dict()
+    if mitigations is not None:
+        document["mitigation"] = mitigations.to_dict()
+    metrics_text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    plots = _render(result, mitigations, attribute)
+    page = render_html(
+        result,
+        plots,
+        mitigations=mitigations,
+        title=title,
+        label_note=label_note if label_note is not None else default_label_note(result.label),
+    )
+    staging = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex}")
+    staging.mkdir()
+    try:
+        (staging / METRICS_FILE).write_text(metrics_text, encoding="utf-8")
+        (staging / REPORT_FILE).write_text(page, encoding="utf-8")
+        for name, png in plots.items():
+            (staging / name).write_bytes(png)
+        _swap_into_place(staging, out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(staging)
+    return out
