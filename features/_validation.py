@@ -15,6 +15,9 @@ never produce a partial output.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -37,7 +40,47 @@ _STRING = pd.StringDtype(na_value=np.nan)
 _TRUE_WORDS = ("true", "1", "1.0", "yes")
 _FALSE_WORDS = ("false", "0", "0.0", "no")
 
-Problems = dict[tuple[int, int], str]
+
+class Problems:
+    """Every problem found so far: a mask of bad cells per column, and messages for the first few of them.
+
+    Counting uses the masks (vectorised, so a batch with a million bad cells is reported as fast as one with a
+    handful); only the first ``MAX_PROBLEMS`` bad rows of each column get a message, which is enough to show
+    the first ``MAX_PROBLEMS`` of the whole table in (row, column) order. A cell is reported once: the first
+    problem found for it wins (a cell that cannot be parsed is not then reported as missing too).
+    """
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows = n_rows
+        self.columns: dict[int, str] = {}
+        self.masks: dict[int, np.ndarray] = {}
+        self.messages: dict[tuple[int, int], str] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.columns) or any(mask.any() for mask in self.masks.values())
+
+    def column(self, order: int, message: str) -> None:
+        """A problem with a whole column (e.g. it is missing)."""
+        self.columns.setdefault(order, message)
+
+    def cells(self, order: int, bad: np.ndarray, render: Callable[[int], str]) -> None:
+        """Bad cells of column ``order``; ``render(position)`` words the problem at a 0-based position."""
+        mask = self.masks.setdefault(order, np.zeros(self.n_rows, dtype=bool))
+        new = np.asarray(bad, dtype=bool) & ~mask
+        mask |= new
+        for position in np.flatnonzero(new)[: msg.MAX_PROBLEMS]:
+            self.messages[(int(position) + 1, order)] = render(int(position))
+
+    def summary(self, source: str) -> str:
+        """One line: how many problems, then the first ``MAX_PROBLEMS`` in (row, column) order."""
+        total = len(self.columns) + sum(int(mask.sum()) for mask in self.masks.values())
+        keys = sorted(self.columns)
+        items = [self.columns[key] for key in keys] + [self.messages[key] for key in sorted(self.messages)]
+        shown = items[: msg.MAX_PROBLEMS]
+        if total > msg.MAX_PROBLEMS:
+            shown.append(msg.MORE_PROBLEMS.format(n=total - msg.MAX_PROBLEMS))
+        head = msg.PROBLEMS_FOUND.format(source=source, n=total, s="" if total == 1 else "s")
+        return head + msg.PROBLEM_SEPARATOR.join(shown)
 
 
 def validate_visits(frame: pd.DataFrame, *, symptom_source: str = "sx", source: str = "input") -> pd.DataFrame:
@@ -88,7 +131,7 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec, *, source: str = "input
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     data = frame.reset_index(drop=True)
     data.columns = [str(name).strip() for name in data.columns]
-    problems: Problems = {}
+    problems = Problems(len(data))
     coerced: dict[str, pd.Series] = {}
     for order, (name, rule) in enumerate(spec.rules.items()):
         if name in data.columns:
@@ -96,27 +139,17 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec, *, source: str = "input
         elif name in spec.optional:
             coerced[name] = pd.Series(pd.NA, index=data.index, dtype=VALIDATION_DTYPES[rule.kind])
         else:
-            problems[(0, order)] = msg.MISSING_COLUMN.format(column=name, meaning=rule.meaning)
+            problems.column(order, msg.MISSING_COLUMN.format(column=name, meaning=rule.meaning))
     table = pd.DataFrame(coerced, index=data.index)
     _check_schema(table, data, spec, problems)
     _check_unique(table, spec, problems)
     if problems:
-        raise TriageError(summarise(source, problems))
+        raise TriageError(problems.summary(source))
     for name, rule in spec.rules.items():
         if not rule.nullable:
             table[name] = table[name].astype(COMPLETE_DTYPES[rule.kind])
     table.index = frame.index
     return table
-
-
-def summarise(source: str, problems: Problems) -> str:
-    """One line: how many problems, then the first ``MAX_PROBLEMS`` in (row, column) order."""
-    items = [problems[key] for key in sorted(problems)]
-    shown = items[: msg.MAX_PROBLEMS]
-    if len(items) > msg.MAX_PROBLEMS:
-        shown.append(msg.MORE_PROBLEMS.format(n=len(items) - msg.MAX_PROBLEMS))
-    head = msg.PROBLEMS_FOUND.format(source=source, n=len(items), s="" if len(items) == 1 else "s")
-    return head + msg.PROBLEM_SEPARATOR.join(shown)
 
 
 def allowed_text(categories: tuple[str, ...]) -> str:
@@ -145,18 +178,16 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _report(problems: Problems, bad: np.ndarray, template: str, raw: pd.Series, **fields: object) -> None:
-    for position in np.flatnonzero(bad):
-        key = (int(position) + 1, int(fields["order"]))
-        if key not in problems:
-            problems[key] = template.format(row=key[0], value=raw.iloc[position], **fields)
+    """Cells that could not be converted, quoting the text the user gave."""
+    order = int(fields["order"])
+    problems.cells(order, bad, lambda position: template.format(row=position + 1, value=raw.iloc[position], **fields))
 
 
 def _coerce(raw: pd.Series, name: str, rule: Rule, order: int, problems: Problems) -> pd.Series:
     """Convert one column to its validation dtype; cells that cannot be converted are blanked and reported."""
     fields = {"column": name, "meaning": rule.meaning, "order": order}
     if rule.kind == "category":
-        text = _text(raw) if not pd.api.types.is_bool_dtype(raw) else raw.astype(_STRING)
-        return text.str.lower()
+        return _text(raw).str.lower()
     if rule.kind == "bool":
         return _coerce_bool(raw, fields, problems)
     if pd.api.types.is_bool_dtype(raw):
@@ -192,7 +223,7 @@ def _coerce_bool(raw: pd.Series, fields: dict[str, object], problems: Problems) 
 
 
 def _check_schema(table: pd.DataFrame, raw: pd.DataFrame, spec: TableSpec, problems: Problems) -> None:
-    """Run the pandera schema lazily and turn each failure case into a message."""
+    """Run the pandera schema lazily and turn its failure cases into messages, one group of cases at a time."""
     schema = schema_for(spec)
     absent = [name for name in schema.columns if name not in table.columns]
     if absent:  # check what is there; table-level rules need every column, so they wait for a complete table
@@ -205,54 +236,56 @@ def _check_schema(table: pd.DataFrame, raw: pd.DataFrame, spec: TableSpec, probl
         failures = error.failure_cases
     else:
         return
+    failures = failures[failures["index"].notna() & (failures["check"] != "field_uniqueness")]
     order = {name: position for position, name in enumerate(spec.rules)}
-    for case in failures.itertuples(index=False):
-        if case.index is None or pd.isna(case.index) or case.check == "field_uniqueness":
+    for (column, check), group in failures.groupby(["column", "check"], dropna=False, sort=False):
+        positions = group["index"].astype(np.int64).to_numpy()
+        bad = np.zeros(len(table), dtype=bool)
+        bad[positions] = True
+        if check == "missed_mi_consistent":
+            problems.cells(
+                order["missed_mi"], bad, lambda position: msg.INCONSISTENT_MISSED_MI.format(row=position + 1)
+            )
             continue
-        position = int(case.index)
-        if case.check == "missed_mi_consistent":
-            key = (position + 1, order["missed_mi"])
-            problems.setdefault(key, msg.INCONSISTENT_MISSED_MI.format(row=key[0]))
-            continue
-        name = str(case.column)
+        name = str(column)
         rule = spec.rules[name]
-        key = (position + 1, order[name])
-        if key in problems:
-            continue
-        problems[key] = _failure_message(case, name, rule, key[0], raw)
+        number = group["check_number"].iloc[0]
+        kind = "missing" if check == "not_nullable" else check_names(rule)[int(number)]
+        cases = pd.Series(group["failure_case"].to_numpy(), index=positions)
+        problems.cells(order[name], bad, partial(_failure_message, kind, name, rule, raw[name], cases))
 
 
-def _failure_message(case: object, name: str, rule: Rule, row: int, raw: pd.DataFrame) -> str:
-    check = str(case.check)
-    if check == "not_nullable":
+def _failure_message(kind: str, name: str, rule: Rule, raw: pd.Series, cases: pd.Series, position: int) -> str:
+    row = position + 1
+    if kind == "missing":
         return msg.MISSING_VALUE.format(row=row, column=name, meaning=rule.meaning)
-    kind = check_names(rule)[int(case.check_number)]
     if kind == "category":
-        value = raw[name].iloc[row - 1]
+        value = raw.iloc[position]
         value = value.strip() if isinstance(value, str) else value
         return msg.UNKNOWN_CATEGORY.format(row=row, column=name, value=value, allowed=allowed_text(rule.categories))
-    value = format_number(case.failure_case)
+    value = format_number(cases.loc[position])
     if kind == "troponin_ng_ml":
         return msg.TROPONIN_NG_ML.format(row=row, column=name, value=value)
     return msg.OUT_OF_RANGE.format(row=row, column=name, value=value, range=_range_text(rule))
 
 
 def _check_unique(table: pd.DataFrame, spec: TableSpec, problems: Problems) -> None:
-    """Report each repeated id once, pointing at the row where it first appeared."""
+    """Report each repeated id, pointing at the row where it first appeared."""
     order = {name: position for position, name in enumerate(spec.rules)}
     for name in spec.unique:
         if name not in table.columns:
             continue
         values = table[name]
-        repeated = values.notna() & values.duplicated(keep="first")
+        repeated = (values.notna() & values.duplicated(keep="first")).to_numpy()
         if not repeated.any():
             continue
-        first_row = pd.Series(np.arange(1, len(values) + 1), index=values.index)[~values.duplicated()]
-        first_by_value = pd.Series(first_row.to_numpy(), index=values[~values.duplicated()].to_numpy())
-        for position in np.flatnonzero(repeated.to_numpy()):
-            key = (int(position) + 1, order[name])
+        first = ~values.duplicated(keep="first")
+        first_row = pd.Series(np.flatnonzero(first.to_numpy()) + 1, index=values[first].to_numpy())
+
+        def render(
+            position: int, name: str = name, values: pd.Series = values, first_row: pd.Series = first_row
+        ) -> str:
             value = values.iloc[position]
-            problems.setdefault(
-                key,
-                msg.DUPLICATE_ID.format(row=key[0], column=name, value=value, first=first_by_value[value]),
-            )
+            return msg.DUPLICATE_ID.format(row=position + 1, column=name, value=value, first=first_row[value])
+
+        problems.cells(order[name], repeated, render)

@@ -123,5 +123,6 @@ def test_every_bad_cell_is_counted(data, frame):
         raise AssertionError("bad cells were accepted")
     n = len(cells)
     assert message.startswith(f"input: {n} problem{'s' if n > 1 else ''} ")
-    for row, name in sorted(cells)[:10]:
+    first = sorted(cells, key=lambda cell: (cell[0], COLUMNS.index(cell[1])))[:10]  # rows, then column order
+    for row, name in first:
         assert f"row {row + 1}, column {name}:" in message
