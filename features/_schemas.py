@@ -48,7 +48,7 @@ COMPLETE_DTYPES: Mapping[str, object] = {
     "category": pd.StringDtype(na_value=np.nan),
 }
 
-#: Values at or above 0 and below this are reported as "looks like ng/mL" in troponin columns.
+#: Troponin values above 0 and below this are reported as "looks like ng/mL" (0 means undetectable).
 TROPONIN_NG_ML_BELOW = 1.0
 
 
@@ -84,12 +84,24 @@ _BASE_RULES: dict[str, Rule] = {
     **{name: Rule("bool", f"{name.replace('_', ' ')} (true/false)") for name in RISK_FACTORS},
     **{f"sx_{name}": Rule("bool", f"elicited symptom {name.replace('_', ' ')} (true/false)") for name in SYMPTOMS},
     **{f"doc_{name}": Rule("bool", f"documented symptom {name.replace('_', ' ')} (true/false)") for name in SYMPTOMS},
-    "pain_score": Rule("int", "pain score 0-10", "points", 0, 10, "numeric rating scale, 0-10"),
+    "pain_score": Rule("int", "pain score 0-10", "points", 0, 10, "the 11-point numeric rating scale (NRS)"),
     "heart_rate": Rule(
-        "float", "heart rate at triage (beats/min)", "beats/min", 20, 250, "clinical plausibility limits"
+        "float",
+        "heart rate at triage (beats/min)",
+        "beats/min",
+        20,
+        250,
+        "plausibility limits, not reference ranges: under 20/min is agonal, over 250/min is beyond the fastest "
+        "tachyarrhythmias seen at triage; outside them the value is a typo (e.g. 1200 for 120) or another unit",
     ),
     "systolic_bp": Rule(
-        "float", "systolic blood pressure at triage (mmHg)", "mmHg", 50, 300, "clinical plausibility limits"
+        "float",
+        "systolic blood pressure at triage (mmHg)",
+        "mmHg",
+        50,
+        300,
+        "plausibility limits: under 50 mmHg is profound shock (not a triaged chest-pain visit), over 300 mmHg "
+        "is beyond what a cuff reading reports; outside them the value is a typo or in kPa",
     ),
     "ecg": Rule("category", "ECG finding", categories=ECG_FINDINGS),
     "troponin_0h_ng_l": Rule(
