@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from features._scores import TroponinPolicy
+from features import TroponinPolicy
 from triage.cli_support import one_line_errors, stdout
 
 
