@@ -1,0 +1,167 @@
+"""Benchmark: the full fairness audit on 1,000,000 rows vs fairlearn MetricFrame's bootstrap on a subsample.
+
+What is timed
+-------------
+* ``audit``: ``fairness.audit_predictions`` on ``--rows`` synthetic rows with ``--n-boot`` resamples: every
+  attribute (overall, sex, race, age_band, sex&age_band), every metric (FNR, FPR, PPV, NPV, selection rate,
+  AUROC, ECE with per-bin calibration), disparities, equalized odds and trade-off curves.
+* ``MetricFrame``: the same seven metrics for the same four attribute sets with fairlearn's own bootstrap on a
+  ``--mf-rows`` subsample: per attribute set, one MetricFrame on the flags (FNR, FPR, PPV, NPV, selection rate)
+  and one on the risks (AUROC, ECE), the cheapest natural way to write it. MetricFrame's bootstrap is a Python
+  loop of identical, independent resamples, so its time is linear in ``n_boot``; it is measured with
+  ``--mf-boot`` resamples (default 50: the full 1,000 takes most of an hour on 2 cores) and scaled to
+  ``--n-boot``. Pass ``--mf-boot 1000`` to measure the full run.
+* ``prediction pass``: one numpy logistic-score pass over the audit's rows (``sigmoid(X @ w)`` with 20 float64
+  features): a stand-in for one model prediction pass, not a real model.
+
+Comparisons are printed as ratios, since machines are noisy. Per-row scaling assumes MetricFrame's time grows
+linearly with rows; the script also fits ``a + b * rows`` from a second, smaller subsample and prints the
+ratio against that extrapolation.
+
+Run: ``.venv/bin/python benchmarks/bench_audit.py`` (``--help`` for options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
+from scipy.special import expit
+from sklearn.metrics import precision_score, roc_auc_score
+
+from fairness import age_band, audit_predictions, calibration_edges, expected_calibration_error
+
+ATTRIBUTE_SETS = (["sex"], ["race"], ["age_band"], ["sex", "age_band"])
+RACES = ["white", "black", "hispanic", "asian", "other"]
+
+
+def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Labels (10% prevalence), risks, flags (risk >= 0.05) and sex / race / age for ``n`` visits."""
+    rng = np.random.default_rng(seed)
+    sex = np.where(rng.random(n) < 0.46, "female", "male")
+    race = rng.choice(RACES, size=n, p=[0.6, 0.15, 0.15, 0.05, 0.05])
+    age = rng.integers(18, 95, size=n)
+    y = rng.random(n) < 0.10
+    z = rng.standard_normal(n) + 2.2 * y - 0.4 * (y & (sex == "female"))
+    risk = expit(1.3 * z - 3.5)
+    return y, risk, risk >= 0.05, pd.DataFrame({"sex": sex, "race": race, "age": age})
+
+
+def best_of(repeats: int, task: Callable[[], object]) -> float:
+    """Fastest of ``repeats`` runs, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        task()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def metricframe_run(y: np.ndarray, risk: np.ndarray, flag: np.ndarray, frame: pd.DataFrame, n_boot: int | None) -> None:
+    """The audit's metrics through fairlearn MetricFrame's own bootstrap, for every attribute set."""
+    edges = calibration_edges(risk, 10)
+    on_flags = {
+        "fnr": false_negative_rate,
+        "fpr": false_positive_rate,
+        "ppv": lambda t, p: precision_score(t, p, zero_division=np.nan),
+        "npv": lambda t, p: precision_score(~t, ~p, zero_division=np.nan),
+        "selection_rate": selection_rate,
+    }
+    on_risks = {"auroc": roc_auc_score, "ece": lambda t, p: expected_calibration_error(t, p, edges)}
+    for columns in ATTRIBUTE_SETS:
+        features = frame[columns[0]] if len(columns) == 1 else frame[columns]
+        for metrics, predictions in ((on_flags, flag), (on_risks, risk)):
+            MetricFrame(
+                metrics=metrics,
+                y_true=y,
+                y_pred=predictions,
+                sensitive_features=features,
+                n_boot=n_boot,
+                ci_quantiles=[0.025, 0.975] if n_boot else None,
+                random_state=0,
+            )
+
+
+def main() -> None:
+    """Run the benchmark and print times and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--mf-rows", type=int, default=20_000)
+    parser.add_argument("--mf-small-rows", type=int, default=5_000, help="second size for the a + b*rows fit")
+    parser.add_argument("--mf-boot", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    y, risk, flag, attributes = synthetic(args.rows, args.seed)
+    print(f"data: {args.rows:,} rows, {int(y.sum()):,} positives; 2-core machine expected, times are best of runs")
+
+    features = np.random.default_rng(args.seed + 1).standard_normal((args.rows, 20))
+    weights = np.random.default_rng(args.seed + 2).standard_normal(20)
+    t_pass = best_of(5, lambda: expit(features @ weights))
+    print(
+        f"numpy logistic-score pass (sigmoid(X @ w), {args.rows:,} x 20 float64; a stand-in for one model "
+        f"prediction pass, not a real model): {t_pass:.3f} s"
+    )
+
+    def run_audit() -> None:
+        audit_predictions(y, risk, flag, attributes=attributes, threshold=0.05, n_boot=args.n_boot, seed=1)
+
+    t_audit = best_of(args.repeats, run_audit)
+    print(
+        f"audit: {args.rows:,} rows, {args.n_boot:,} resamples, 5 attribute sets x 7 metrics + calibration bins, "
+        f"disparities, curves: {t_audit:.2f} s"
+    )
+    print(f"  audit / prediction-pass ratio: {t_audit / t_pass:.0f}x")
+
+    sizes = (args.mf_small_rows, args.mf_rows)
+    mf_scaled = {}
+    for size in sizes:
+        y_s, risk_s, flag_s, frame = y[:size], risk[:size], flag[:size], attributes.iloc[:size]
+        frame = frame.assign(age_band=age_band(frame["age"].to_numpy()))
+        # Time without bootstrap (the point estimates) plus measured resamples, scaled: base + per-resample x n_boot.
+        t_base = best_of(1, lambda: metricframe_run(y_s, risk_s, flag_s, frame, None))  # noqa: B023
+        t_mf = best_of(1, lambda: metricframe_run(y_s, risk_s, flag_s, frame, args.mf_boot))  # noqa: B023
+        mf_scaled[size] = t_base + (t_mf - t_base) * args.n_boot / args.mf_boot
+        print(
+            f"MetricFrame: {size:,} rows, measured with n_boot={args.mf_boot}: {t_mf:.1f} s -> "
+            f"{mf_scaled[size]:.0f} s scaled to {args.n_boot:,} resamples"
+        )
+
+    small = y[: args.mf_rows], risk[: args.mf_rows], flag[: args.mf_rows], attributes.iloc[: args.mf_rows]
+    t_audit_small = best_of(
+        args.repeats,
+        lambda: audit_predictions(
+            small[0], small[1], small[2], attributes=small[3], threshold=0.05, n_boot=args.n_boot, seed=1
+        ),
+    )
+    per_row_mf = mf_scaled[args.mf_rows] / args.mf_rows
+    per_row_audit = t_audit / args.rows
+    print(
+        f"per row ({args.n_boot:,} resamples): MetricFrame {1e6 * per_row_mf:.0f} us (at {args.mf_rows:,} rows), "
+        f"audit {1e6 * per_row_audit:.2f} us (at {args.rows:,} rows)"
+    )
+    print(f"  speed-up per row: {per_row_mf / per_row_audit:,.0f}x (goal: at least 20x)")
+    print(
+        f"  same size ({args.mf_rows:,} rows): audit {t_audit_small:.2f} s, speed-up "
+        f"{mf_scaled[args.mf_rows] / t_audit_small:,.0f}x"
+    )
+    slope = (mf_scaled[sizes[1]] - mf_scaled[sizes[0]]) / (sizes[1] - sizes[0])
+    intercept = mf_scaled[sizes[1]] - slope * sizes[1]
+    mf_at_rows = intercept + slope * args.rows
+    print(
+        f"  MetricFrame extrapolated with a + b*rows (a={intercept:.0f} s, b={1e6 * slope:.0f} us/row) to "
+        f"{args.rows:,} rows: {mf_at_rows:,.0f} s -> speed-up {mf_at_rows / t_audit:,.0f}x"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
