@@ -55,11 +55,12 @@ def test_uci_document_by_site_and_sex():
     n = 920
     frame = pd.DataFrame(
         {
-            "site": rng.choice(["cleveland", "hungary", "switzerland", "va"], size=n),
+            # categorical, as features.load_uci returns it
+            "site": pd.Categorical(rng.choice(["cleveland", "hungary", "switzerland", "va"], size=n)),
             "sex": rng.choice(["female", "male"], size=n, p=[0.21, 0.79]),
         }
     )
-    cad = (rng.random(n) < 0.55).astype(int)
+    cad = rng.random(n) < 0.55
     risk = np.clip(0.55 + 0.25 * (cad - 0.5) + 0.2 * rng.standard_normal(n), 0, 1)
     document = audit_predictions(
         cad, risk, attributes=frame, by=("site", "sex"), label_name="cad", threshold=0.5, n_boot=100
