@@ -148,16 +148,25 @@ def _as_frame(risk: np.ndarray) -> pd.DataFrame:
 
 
 def threshold_optimizer_flags(
-    y_cal: np.ndarray,
-    risk_cal: np.ndarray,
-    groups_cal: np.ndarray,
-    risk_test: np.ndarray,
-    groups_test: np.ndarray,
+    y_cal: Any,
+    risk_cal: Any,
+    risk_test: Any,
     *,
-    objective: str,
-    random_state: int,
+    sensitive_features_cal: Any,
+    sensitive_features_test: Any,
+    objective: str = "balanced_accuracy_score",
+    random_state: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, str]:
-    """Fit ``ThresholdOptimizer`` (equalized odds) on the calibration split; flags on both splits, summary."""
+    """Fit ``ThresholdOptimizer`` (equalized odds) on the calibration split; flags on both splits, summary.
+
+    Returns the (randomised) flags of the calibration and test rows and a plain-text summary of the fitted
+    per-group rule. ``random_state`` seeds the randomised predictions (the test split uses ``random_state + 1``).
+    """
+    y_cal = as_binary(y_cal, "y_cal")
+    risk_cal = as_risk(risk_cal, "risk_cal", expected=len(y_cal))
+    risk_test = as_risk(risk_test, "risk_test")
+    groups_cal = np.asarray(sensitive_features_cal).astype(str)
+    groups_test = np.asarray(sensitive_features_test).astype(str)
     x_cal = _as_frame(risk_cal)
     estimator = FixedRiskClassifier().fit(x_cal, y_cal.astype(int))
     optimizer = ThresholdOptimizer(
@@ -478,7 +487,13 @@ def compare_mitigations(
         raise TriageError(FEWER_THAN_TWO_GROUPS.format(attribute=attribute))
     optimizer_seed = int(named_stream(seed, "fairness.mitigation.threshold_optimizer").integers(2**31 - 1))
     to_cal, to_test, to_description = threshold_optimizer_flags(
-        y_c, r_c, g_c, r_t, g_t, objective=objective, random_state=optimizer_seed
+        y_c,
+        r_c,
+        r_t,
+        sensitive_features_cal=g_c,
+        sensitive_features_test=g_t,
+        objective=objective,
+        random_state=optimizer_seed,
     )
 
     order = ["global", "per_group_sensitivity", "threshold_optimizer", "cost_global", "cost_per_group"]

@@ -88,9 +88,9 @@ def test_threshold_optimizer_runs_on_float32_scores(splits):
     flags_cal, flags_test, description = threshold_optimizer_flags(
         y_c,
         r_c.astype(np.float32),
-        s_c,
         r_t.astype(np.float32),
-        s_t,
+        sensitive_features_cal=s_c,
+        sensitive_features_test=s_t,
         objective="balanced_accuracy_score",
         random_state=0,
     )
