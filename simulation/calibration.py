@@ -14,7 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Z95 = 1.959963984540054
+from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, wilson
+
 _LOGIT_EDGES = np.linspace(-30.0, 30.0, 30_001)  # 0.002 logit units: binning error on the AUROC is negligible
 _SECONDS_EDGES = np.linspace(0.0, 2_000.0, 200_001)  # 0.01 s
 
@@ -101,25 +102,6 @@ TARGETS = (
 )
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A simulated value with a 95% confidence interval."""
-
-    value: float
-    ci_low: float
-    ci_high: float
-
-
-def wilson(successes: float, n: float) -> Estimate:
-    """Wilson score interval for a proportion."""
-    if n == 0:
-        return Estimate(math.nan, math.nan, math.nan)
-    p = successes / n
-    centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
-    return Estimate(p, centre - half, centre + half)
-
-
 def odds_ratio(a: float, b: float, c: float, d: float) -> Estimate:
     """OR of (a events, b non-events) vs (c events, d non-events), Woolf interval; 0.5 added if a cell is 0."""
     if min(a, b, c, d) == 0:
@@ -132,7 +114,7 @@ def odds_ratio(a: float, b: float, c: float, d: float) -> Estimate:
 def risk_ratio(a: float, n1: float, c: float, n0: float) -> Estimate:
     """Risk ratio (a / n1) / (c / n0) with the Katz log interval."""
     if min(a, c) == 0 or min(n1, n0) == 0:
-        return Estimate(math.nan, math.nan, math.nan)
+        return NAN_ESTIMATE
     log_rr = math.log((a / n1) / (c / n0))
     se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
     return Estimate(math.exp(log_rr), math.exp(log_rr - Z95 * se), math.exp(log_rr + Z95 * se))
@@ -142,20 +124,17 @@ def auroc_from_histograms(positive: np.ndarray, negative: np.ndarray) -> Estimat
     """AUROC from score histograms (ties within a bin count one half), Hanley & McNeil (1982) interval."""
     n_pos, n_neg = positive.sum(), negative.sum()
     if n_pos == 0 or n_neg == 0:
-        return Estimate(math.nan, math.nan, math.nan)
+        return NAN_ESTIMATE
     below = np.cumsum(negative) - negative
     auc = float((positive * (below + 0.5 * negative)).sum() / (n_pos * n_neg))
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
-    se = math.sqrt(max(var, 0.0))
-    return Estimate(auc, auc - Z95 * se, auc + Z95 * se)
+    return hanley_mcneil(auc, n_pos, n_neg)
 
 
 def median_from_histogram(counts: np.ndarray, edges: np.ndarray) -> Estimate:
     """Median with the distribution-free order-statistic interval (ranks n/2 +- 1.96 sqrt(n)/2)."""
     n = counts.sum()
     if n == 0:
-        return Estimate(math.nan, math.nan, math.nan)
+        return NAN_ESTIMATE
     cumulative = np.cumsum(counts)
 
     def quantile_at(rank: float) -> float:

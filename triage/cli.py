@@ -8,8 +8,10 @@ from __future__ import annotations
 import typer
 
 from triage.commands import data as data_command
+from triage.commands import predict as predict_command
 from triage.commands import score as score_command
 from triage.commands import simulate as simulate_command
+from triage.commands import train as train_command
 
 app = typer.Typer(
     name="triage",
@@ -26,6 +28,8 @@ experiment_app = typer.Typer(
 
 app.command("simulate")(simulate_command.simulate)
 app.command("score")(score_command.score)
+app.command("train")(train_command.train)
+app.command("predict")(predict_command.predict)
 data_app.command("uci")(data_command.uci)
 app.add_typer(data_app, name="data")
 app.add_typer(experiment_app, name="experiment")

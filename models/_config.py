@@ -1,0 +1,86 @@
+"""Training configs (``configs/train/*.yaml``), validated by pydantic: unknown keys are errors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from features import FeatureConfig
+from triage.config import StrictModel
+
+Label = Literal["mi", "diagnosed_mi", "cad"]
+
+
+class ModelSpec(StrictModel):
+    """Which estimator and its hyper-parameters (passed to XGBClassifier or LogisticRegression)."""
+
+    kind: Literal["xgboost", "logistic"]
+    params: dict[str, Any] = Field(default_factory=dict)
+    early_stopping_rounds: Annotated[int, Field(ge=1)] = 40
+
+
+class SplitSpec(StrictModel):
+    """Stratified (label x sex) train / calibration / test split, by seed."""
+
+    calibration_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    early_stopping_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    seed: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> SplitSpec:
+        if self.calibration_fraction + self.test_fraction >= 0.9:
+            raise ValueError("calibration_fraction + test_fraction must leave at least 10% for training")
+        return self
+
+
+class CalibrationSpec(StrictModel):
+    """Post-hoc calibration on the calibration split (CalibratedClassifierCV with a frozen estimator)."""
+
+    method: Literal["isotonic", "sigmoid"] = "isotonic"
+
+
+class ThresholdSpec(StrictModel):
+    """The discharge-flag threshold: sensitivity for the label at least ``target_sensitivity`` in every sex.
+
+    The 1st percentile of risk among a few thousand positives moves by a few tenths of a point between samples
+    (binomial SD of the sensitivity at 99% with 2,000 positives is 0.22 points), so by default the threshold is
+    the highest one whose one-sided ``confidence`` lower bound of sensitivity on the calibration split reaches
+    the target (0 uses the point estimate).
+    """
+
+    target_sensitivity: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
+    confidence: Annotated[float, Field(ge=0, lt=1)] = 0.95
+    per_sex: bool = False
+
+
+class TrackingSpec(StrictModel):
+    """MLflow experiment and registry names."""
+
+    enabled: bool = True
+    experiment: str = "chest-pain-triage"
+    registered_model: str | None = "chest-pain-triage"
+    alias: str = "champion"
+
+
+class TrainConfig(StrictModel):
+    """A whole training run."""
+
+    name: str
+    label: Label = "mi"
+    evaluation_label: Label | None = None
+    model: ModelSpec
+    features: FeatureConfig = FeatureConfig()
+    split: SplitSpec = SplitSpec()
+    calibration: CalibrationSpec = CalibrationSpec()
+    threshold: ThresholdSpec = ThresholdSpec()
+    tracking: TrackingSpec = TrackingSpec()
+    n_boot: Annotated[int, Field(ge=0)] = 0
+
+    @model_validator(mode="after")
+    def _label_fits_dataset(self) -> TrainConfig:
+        uci = self.features.dataset == "uci"
+        if uci != (self.label == "cad"):
+            raise ValueError("label 'cad' goes with features.dataset 'uci', and only with it")
+        return self

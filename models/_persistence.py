@@ -1,0 +1,184 @@
+"""The model directory: ``manifest.json`` plus non-executable model files, each hashed in the manifest.
+
+* XGBoost: ``model.ubj`` (the booster's own binary JSON). Logistic: ``model.skops``.
+* The fitted feature pipeline: ``preprocessor.skops``. Calibration and thresholds: numbers in the manifest.
+
+Loading never unpickles. It checks every listed file's sha256 against the manifest first (a tampered file is
+refused), refuses pickle files outright, and opens skops files only when every type they contain is on an
+explicit allow-list of scikit-learn and numpy types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+import xgboost as xgb
+
+from models._calibration import Calibration
+from models._estimators import FittedEstimator
+from triage.errors import TriageError
+
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".sav")
+# Every type a saved model may contain; a skops file holding any other type is refused, even one skops itself
+# would trust by default (a model directory should only ever hold these).
+TRUSTED_TYPES = [
+    "builtins.dict",
+    "builtins.list",
+    "builtins.str",
+    "builtins.tuple",
+    "builtins.int",
+    "builtins.float",
+    "builtins.bool",
+    "builtins.NoneType",
+    "builtins.slice",
+    "numpy.log1p",
+    "numpy.ufunc",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.impute._base.SimpleImputer",
+    "sklearn.impute._base.MissingIndicator",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._encoders.OneHotEncoder",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+]
+
+REFUSE_PICKLE = "{path}: refusing to load a pickle file; models are stored as xgboost UBJ/JSON or skops"
+HASH_MISMATCH = "{path}: sha256 does not match the manifest; the file was changed after training, refusing to load"
+UNTRUSTED = "{path}: contains types that are not on the allow-list ({types}); refusing to load"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_model_dir(
+    estimator: FittedEstimator,
+    calibration: Calibration,
+    thresholds: dict[str, float],
+    manifest: dict[str, Any],
+    out_dir: str | os.PathLike[str],
+) -> Path:
+    """Write the model directory atomically (a temporary folder renamed into place)."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
+        if estimator.kind == "xgboost":
+            estimator.xgb_model.get_booster().save_model(tmp / "model.ubj")
+            model_file = "model.ubj"
+        else:
+            sio.dump(estimator.linear, tmp / "model.skops")
+            model_file = "model.skops"
+        files = ["preprocessor.skops", model_file]
+        full = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "model_kind": estimator.kind,
+            "model_file": model_file,
+            "calibration": calibration.to_dict(),
+            "thresholds": thresholds,
+            "files": {name: sha256_file(tmp / name) for name in files},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=True, default=float) + "\n")
+        backup = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
+        if out_dir.exists():
+            os.replace(out_dir, backup)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(backup, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir
+
+
+def read_manifest(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / MANIFEST
+    if not path.is_file():
+        raise TriageError(f"{model_dir}: not a model directory (no {MANIFEST}); train one with `triage train`")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TriageError(f"{path}: not valid JSON") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise TriageError(f"{path}: unsupported model format {manifest.get('format_version')!r}")
+    return manifest
+
+
+def _verified(model_dir: Path, manifest: dict[str, Any], name: str) -> Path:
+    path = model_dir / name
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise TriageError(REFUSE_PICKLE.format(path=path))
+    expected = manifest.get("files", {}).get(name)
+    if expected is None or not path.is_file():
+        raise TriageError(f"{path}: missing or not listed in the manifest")
+    if sha256_file(path) != expected:
+        raise TriageError(HASH_MISMATCH.format(path=path))
+    return path
+
+
+def skops_types(path: Path) -> set[str]:
+    """Every ``module.Class`` named in a skops file's schema (read as JSON, nothing is constructed)."""
+    found: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            visit(json.loads(archive.read("schema.json")))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError):
+        raise TriageError(f"{path}: not a skops file") from None
+    return found
+
+
+def _load_skops(path: Path) -> Any:
+    listed = skops_types(path) | set(sio.get_untrusted_types(file=path))
+    untrusted = sorted(t for t in listed if t not in TRUSTED_TYPES)
+    if untrusted:
+        raise TriageError(UNTRUSTED.format(path=path, types=", ".join(untrusted)))
+    return sio.load(path, trusted=TRUSTED_TYPES)
+
+
+def load_estimator(model_dir: str | os.PathLike[str]) -> tuple[FittedEstimator, Calibration, dict[str, Any]]:
+    """Load and verify a model directory's estimator, calibration and manifest."""
+    model_dir = Path(model_dir)
+    for path in model_dir.iterdir() if model_dir.is_dir() else ():
+        if path.suffix.lower() in PICKLE_SUFFIXES:
+            raise TriageError(REFUSE_PICKLE.format(path=path))
+    manifest = read_manifest(model_dir)
+    preprocessor = _load_skops(_verified(model_dir, manifest, "preprocessor.skops"))
+    model_path = _verified(model_dir, manifest, manifest["model_file"])
+    if manifest["model_kind"] == "xgboost":
+        model = xgb.XGBClassifier()
+        model.load_model(model_path)
+        estimator = FittedEstimator("xgboost", preprocessor, xgb_model=model)
+    else:
+        estimator = FittedEstimator("logistic", preprocessor, linear=_load_skops(model_path))
+    return estimator, Calibration.from_dict(manifest["calibration"]), manifest

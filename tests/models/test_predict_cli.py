@@ -1,0 +1,98 @@
+"""``triage train`` and ``triage predict`` from the command line, MLflow logging and the registry alias."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, small_cohort, repo_root):
+    """Train through the CLI into a private MLflow store and register the champion alias."""
+    work = tmp_path_factory.mktemp("cli")
+    data = work / "cohort.parquet"
+    small_cohort.to_parquet(data)
+    mp = pytest.MonkeyPatch()
+    mp.chdir(work)
+    mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{work / 'mlflow.db'}")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--config",
+            str(repo_root / "configs/train/logistic.yaml"),
+            "--data",
+            str(data),
+            "--out",
+            str(work / "model"),
+            "--set",
+            "tracking.registered_model=test-triage",
+        ],
+    )
+    yield work, result
+    mp.undo()
+
+
+def test_train_prints_model_vs_baselines_and_registers(trained):
+    work, result = trained
+    assert result.exit_code == 0, result.output
+    assert "HEART (low risk 0-3)" in result.output and "ESC 0/1 h" in result.output
+    assert "models:/test-triage@champion" in result.output
+    assert (work / "model" / "manifest.json").exists()
+
+
+def test_predict_by_registry_alias(trained, small_cohort, monkeypatch):
+    work, _ = trained
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{work / 'mlflow.db'}")
+    batch = work / "batch.csv"
+    small_cohort.head(300).to_csv(batch, index=False)
+    out = work / "pred.csv"
+    result = runner.invoke(
+        app, ["predict", "--model", "models:/test-triage@champion", "--data", str(batch), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == ["patient_id", "risk", "flag", "reasons"]
+    assert pred.patient_id.tolist() == small_cohort.head(300).patient_id.tolist()
+    assert pred.risk.between(0, 1).all() and pred.reasons.str.contains("risk").all()
+
+
+def test_no_patient_rows_in_mlflow(trained):
+    import mlflow
+
+    work, _ = trained
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    run = mlflow.search_runs(experiment_names=["chest-pain-triage"], output_format="list")[0]
+    artifacts = [a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)]
+    assert "manifest.json" in artifacts and "plots" in artifacts
+    assert not any(path.endswith((".csv", ".parquet")) for path in artifacts)
+    assert "test.female.sensitivity" in run.data.metrics
+
+
+def test_bad_batch_names_row_and_column_and_writes_nothing(trained, small_cohort):
+    work, _ = trained
+    batch = small_cohort.head(20).copy()
+    batch["sex"] = batch["sex"].astype(object)
+    batch.loc[4, "sex"] = "F"
+    path = work / "bad.csv"
+    batch.to_csv(path, index=False)
+    out = work / "bad_pred.csv"
+    result = runner.invoke(app, ["predict", "--model", str(work / "model"), "--data", str(path), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "row 5, column sex" in result.output and "female or male" in result.output
+    assert not out.exists()
+
+
+def test_unknown_alias_is_a_clear_error(trained, monkeypatch):
+    work, _ = trained
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{work / 'mlflow.db'}")
+    result = runner.invoke(app, ["predict", "--model", "models:/nope@champion", "--data", "x.csv", "--out", "y.csv"])
+    assert result.exit_code == 1
+    assert "not found in the MLflow registry" in result.output

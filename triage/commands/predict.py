@@ -1,0 +1,31 @@
+"""``triage predict``: score a batch of ED visits with a model directory or registry alias."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from features import check_output_path, read_table, write_table
+from triage.cli_support import one_line_errors, stdout
+
+
+@one_line_errors
+def predict(
+    model: Annotated[
+        str, typer.Option(help="Model directory or registry URI, e.g. models:/chest-pain-triage@champion.")
+    ],
+    data: Annotated[Path, typer.Option(help="ED visits to score (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option(help="Output .csv or .parquet: patient_id, risk, flag, reasons.")],
+    reasons: Annotated[bool, typer.Option(help="Explain each row (top three contributions in words).")] = True,
+) -> None:
+    """Flag visits that are not safe to discharge on this model, with the reasons."""
+    from models import load_model
+    from models._batch import predict_file
+
+    check_output_path(out)
+    loaded = load_model(model)
+    result = predict_file(loaded, read_table(data), source=data.name, with_reasons=reasons)
+    write_table(result, out)
+    stdout.print(f"scored {len(result):,} visits: {int(result['flag'].sum()):,} flagged -> {out}")
