@@ -19,10 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Simulate a training cohort and an independent audit cohort, train and register a model, audit it, open the app.
 demo: install
 	mkdir -p $(DEMO)
 	$(BIN)/triage simulate --config configs/simulation/default.yaml --n $(N) --seed $(SEED) --out $(DEMO)/cohort.parquet
-	$(BIN)/triage calibration --data $(DEMO)/cohort.parquet
+	$(BIN)/triage simulate --config configs/simulation/default.yaml --n 100000 --seed $$(( $(SEED) + 1 )) \
+		--out $(DEMO)/audit_cohort.parquet --no-summary
+	$(BIN)/triage train --config configs/train/xgboost.yaml --data $(DEMO)/cohort.parquet --out $(DEMO)/model
+	$(BIN)/triage audit --model models:/chest-pain-triage@champion --data $(DEMO)/audit_cohort.parquet \
+		--out $(DEMO)/audit
+	$(BIN)/triage app
 
 test: install
 	$(BIN)/python -m pytest
