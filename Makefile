@@ -35,6 +35,9 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_predict.py
+	$(BIN)/python benchmarks/bench_scores.py
+	$(BIN)/python benchmarks/bench_audit.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ class ModelSpec(StrictModel):
 class SplitSpec(StrictModel):
     """Stratified (label x sex) train / calibration / test split, by seed."""
 
-    calibration_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
+    calibration_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.4
     test_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.3
     early_stopping_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.15
     seed: Annotated[int, Field(ge=0)] = 0
@@ -51,7 +51,7 @@ class ThresholdSpec(StrictModel):
     """
 
     target_sensitivity: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
-    confidence: Annotated[float, Field(ge=0, lt=1)] = 0.95
+    confidence: Annotated[float, Field(ge=0, lt=1)] = 0.975
     per_sex: bool = False
 
 

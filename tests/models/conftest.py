@@ -1,4 +1,4 @@
-"""A seeded 200,000-row cohort and the models trained on it, shared by the model tests (built once)."""
+"""A seeded 400,000-row cohort and the models trained on it, shared by the model tests (built once)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from models import load_train_config, prepare, train
 from simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
-QUALITY_N = 200_000
+# The issue asks for at least 200,000 rows; 400,000 gives ~5,000 women with MI in the calibration split, enough
+# for a 99%-sensitivity threshold that holds on the test split (see configs/train/xgboost.yaml).
+QUALITY_N = 400_000
 SMALL_N = 40_000
 
 

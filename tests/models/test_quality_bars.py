@@ -1,4 +1,4 @@
-"""The issue's quality bars on a seeded 200,000-row simulated cohort (figures also reported in the README)."""
+"""The issue's quality bars on a seeded 400,000-row simulated cohort (figures also reported in the README)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ def test_sensitivity_at_least_99_percent(xgb_result, group):
 
 
 def test_model_rules_out_more_than_heart_at_better_sensitivity(xgb_result):
+    # Overall, as the issue states it. By sex the model's margin over HEART is large in women and small (or
+    # negative) in men, whose MI is commoner: the README reports both.
     model = xgb_result.metrics["test"]["overall"]
     heart = xgb_result.baselines["HEART (low risk 0-3)"]["overall"]
     assert model["sensitivity"]["value"] >= heart["sensitivity"]["value"]
