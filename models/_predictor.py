@@ -85,7 +85,9 @@ class TriageModel:
         columns, matrix = self._columns
         transformed = self.estimator.transform(features)
         contribs, bias = self.estimator.contributions(transformed)
-        raw = contribs.sum(axis=1) + bias
+        # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
+        # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
+        raw = self.estimator.raw_score(features, transformed)
         return Explanation(columns, contribs @ matrix, bias, raw, self.calibration.apply(raw))
 
     def predict_features(self, features: pd.DataFrame, *, with_reasons: bool = True) -> pd.DataFrame:
