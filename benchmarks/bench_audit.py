@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_rate, selection_rate
 from scipy.special import expit
 from sklearn.metrics import precision_score, roc_auc_score
@@ -50,16 +49,6 @@ def synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd
     z = rng.standard_normal(n) + 2.2 * y - 0.4 * (y & (sex == "female"))
     risk = expit(1.3 * z - 3.5)
     return y, risk, risk >= 0.05, pd.DataFrame({"sex": sex, "race": race, "age": age})
-
-
-def best_of(repeats: int, task: Callable[[], object]) -> float:
-    """Fastest of ``repeats`` runs, in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        task()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def metricframe_run(y: np.ndarray, risk: np.ndarray, flag: np.ndarray, frame: pd.DataFrame, n_boot: int | None) -> None:

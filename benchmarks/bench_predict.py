@@ -15,18 +15,10 @@ import tempfile
 import time
 
 import xgboost as xgb
+from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 
 from models import load_train_config, prepare, train
 from simulation import SCENARIO_DIR, load_scenario, simulate_frame
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -54,11 +46,15 @@ def main() -> None:
         ours = best_of(args.repeats, lambda: model.predict(batch))
         base = best_of(args.repeats, raw)
         one_pass = best_of(args.repeats, lambda: model.predict(cohort, with_reasons=False))
-    print(f"predict with reasons / (Booster.predict + pred_contribs) on {args.rows:,} rows: {ours / base:.2f}x "
-          f"(goal <= 1.5x; best of {args.repeats}: {ours:.1f} s vs {base:.1f} s)")
-    print(f"training on {args.train_rows:,} rows: {train_seconds:.0f} s = {train_seconds / one_pass:.0f}x one "
-          f"prediction pass (risk and flag, no reasons) over the same rows ({one_pass:.1f} s); "
-          f"{result.metrics.get('best_iteration', 0) + 1} trees")
+    print(
+        f"predict with reasons / (Booster.predict + pred_contribs) on {args.rows:,} rows: {ours / base:.2f}x "
+        f"(goal <= 1.5x; best of {args.repeats}: {ours:.1f} s vs {base:.1f} s)"
+    )
+    print(
+        f"training on {args.train_rows:,} rows: {train_seconds:.0f} s = {train_seconds / one_pass:.0f}x one "
+        f"prediction pass (risk and flag, no reasons) over the same rows ({one_pass:.1f} s); "
+        f"{result.metrics.get('best_iteration', 0) + 1} trees"
+    )
 
 
 if __name__ == "__main__":

@@ -11,11 +11,11 @@ Run: ``.venv/bin/python benchmarks/bench_scores.py [--rows N] [--repeat R]``
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 
 from features import (
     clinical_scores,
@@ -47,16 +47,6 @@ def visits(n: int, seed: int = 7) -> pd.DataFrame:
         else:
             data[name] = rng.random(n) < 0.3
     return pd.DataFrame(data)
-
-
-def best_of(function: Callable[[], object], repeat: int) -> float:
-    function()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def baseline(frame: pd.DataFrame, columns: list[str]) -> Callable[[], object]:
@@ -106,8 +96,8 @@ def main() -> None:
     print(f"{args.rows:,} rows, best of {args.repeat}")
     print(f"{'score':34} {'seconds':>9} {'baseline s':>11} {'ratio':>7}")
     for name, columns, function in cases:
-        seconds = best_of(function, args.repeat)
-        base = best_of(baseline(frame, columns), args.repeat)
+        seconds = best_of(args.repeat, function, warm_up=True)
+        base = best_of(args.repeat, baseline(frame, columns), warm_up=True)
         print(f"{name:34} {seconds:9.4f} {base:11.4f} {seconds / base:7.1f}")
 
 

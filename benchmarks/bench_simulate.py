@@ -14,12 +14,12 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 
 from simulation import SCENARIO_DIR, load_scenario, write_cohort
 from simulation._streams import ChunkStreams
@@ -57,15 +57,6 @@ def baseline(n: int, values: int, out: str) -> None:
             rows = min(262_144, n - start)
             block = rng.random((rows, per_row))
             writer.write_table(pa.Table.from_arrays([pa.array(block[:, i]) for i in range(per_row)], schema=schema))
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def peak_rss_mib(n: int) -> float:
