@@ -1,0 +1,78 @@
+"""The explanation of one prediction as a waterfall: from the average patient's score to this patient's, input by input.
+
+Drawn with matplotlib from :meth:`TriageModel.explain` (TreeSHAP for XGBoost, linear terms for logistic), on a
+``Figure`` with an Agg canvas and never through ``pyplot``: no global state, safe in a web server. The bars are
+per input column (one-hot parts summed), in log-odds, so they add up exactly to the model's score; the calibrated
+risk is written beside the last bar because calibration is a monotone map applied after the sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from models._whatif import PatientAssessment
+
+RAISES = "#d1495b"
+LOWERS = "#1b6ca8"
+TOTAL = "#555555"
+MAX_BARS = 10
+
+
+def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS) -> Figure:
+    """A SHAP-style waterfall of one patient's log-odds contributions, largest first; the rest are summed."""
+    shown = list(assessment.contributions[:max_bars])
+    rest = assessment.contributions[max_bars:]
+    labels = [part.text for part in shown]
+    values = [part.log_odds for part in shown]
+    if rest:
+        labels.append(f"{len(rest)} other inputs")
+        values.append(float(sum(part.log_odds for part in rest)))
+
+    n = len(values)
+    figure = Figure(figsize=(7.5, 0.36 * (n + 2) + 1.3), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    starts = assessment.bias + np.concatenate([[0.0], np.cumsum(values)[:-1]])
+    y = np.arange(n)[::-1] + 1  # largest contribution at the top, the total at y = 0
+    colours = [RAISES if value > 0 else LOWERS for value in values]
+    ax.barh(y, values, left=starts, color=colours, height=0.7)
+    span = max(abs(assessment.score - assessment.bias), *(abs(v) for v in values), 1e-6)
+    for yi, start, value in zip(y, starts, values, strict=True):
+        end = start + value
+        ax.text(
+            end + (0.01 if value >= 0 else -0.01) * span * 3,
+            yi,
+            f"{value:+.2f}",
+            va="center",
+            ha="left" if value >= 0 else "right",
+            fontsize=8,
+        )
+    ax.barh([0], [assessment.score - assessment.bias], left=assessment.bias, color=TOTAL, height=0.7, alpha=0.35)
+    ax.axvline(assessment.bias, color=TOTAL, linestyle=":", linewidth=1)
+    ax.axvline(assessment.score, color=TOTAL, linestyle="--", linewidth=1)
+    ax.set_yticks([*y, 0], [*labels, "this patient (sum)"], fontsize=9)
+    ax.set_ylim(-0.6, n + 0.6)
+    low = min(assessment.bias, assessment.score, *(starts + np.minimum(values, 0)))
+    high = max(assessment.bias, assessment.score, *(starts + np.maximum(values, 0)))
+    pad = 0.18 * (high - low or 1.0)
+    ax.set_xlim(low - pad, high + pad)
+    ax.set_xlabel("log-odds of MI (model score before calibration)")
+    ax.set_title(
+        f"average patient {assessment.bias:+.2f}  ->  this patient {assessment.score:+.2f} "
+        f"(calibrated risk {assessment.risk:.1%})",
+        fontsize=10,
+    )
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.text(
+        0.99,
+        0.01,
+        "red raises risk, blue lowers it",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="#666666",
+    )
+    return figure

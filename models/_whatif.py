@@ -1,0 +1,272 @@
+"""One patient at the bedside: form answers as a visit row, the model's answer beside HEART and ESC 0/1 h, what-if.
+
+The discharge form is a question prompt list: it asks about every symptom, so each answer is at once what the
+patient has (``sx_*``) and what the chart records (``doc_*``). :func:`visit_row` writes both, which lets a model
+trained on either column set, and HEART (scored from the chart), read the same answers.
+
+Nothing here imports streamlit: the app's pages call these functions, and so can a notebook or a test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features import COLUMN_RULES, clinical_scores, validate_visits
+from features import _messages as msg
+from features.columns import ATYPICAL_SYMPTOMS, RISK_FACTORS, SYMPTOMS
+from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
+from models._reasons import _value_text, reasons_text
+from triage.errors import TriageError
+
+#: Answers the form collects that are not symptoms, in the order the form asks for them (cohort-table names).
+NON_SYMPTOM_FIELDS = (
+    "age",
+    "sex",
+    "race",
+    *RISK_FACTORS,
+    "pain_score",
+    "heart_rate",
+    "systolic_bp",
+    "ecg",
+    "troponin_0h_ng_l",
+    "troponin_1h_ng_l",
+)
+#: Every answer of the form: the non-symptom fields plus one answer per symptom suffix (``nausea``, ...).
+FORM_FIELDS = (*NON_SYMPTOM_FIELDS, *SYMPTOMS)
+#: The question prompt list: one question per symptom, in the order they are asked. The symptoms that are more
+#: common in women (``ATYPICAL_SYMPTOMS``) are asked like the others, not only when the patient volunteers them.
+PROMPT_LIST = {
+    "chest_pain": "Chest pain, pressure or tightness?",
+    "radiation": "Pain spreading to the arm, shoulder, neck or jaw?",
+    "diaphoresis": "Sweating (diaphoresis)?",
+    "exertional": "Brought on or made worse by exertion?",
+    "nausea": "Nausea or vomiting?",
+    "dyspnea": "Shortness of breath?",
+    "back_or_jaw_pain": "Pain in the back, neck or jaw?",
+    "fatigue": "Unusual tiredness or weakness?",
+}
+
+_CELL_PROBLEM = re.compile(r"^row \d+, column (?P<column>\w+): (?P<text>.*)$")
+_COLUMN_PROBLEM = re.compile(r"^column (?P<column>\w+) (?P<text>is missing.*)$")
+_PROBLEMS_HEAD = re.compile(
+    "^"
+    + re.escape(msg.PROBLEMS_FOUND)
+    .replace(re.escape("{source}"), ".*?")
+    .replace(re.escape("{n}"), r"\d+")
+    .replace(re.escape("{s}"), "s?")
+)
+
+
+def field_hint(name: str) -> str:
+    """Unit and plausible range of a numeric field, from the schema's own rule (e.g. 'ng/L, plausible 0-100000')."""
+    rule = COLUMN_RULES[name]
+    text = rule.meaning
+    if rule.low is not None and rule.high is not None:
+        text += f"; plausible range {rule.low:g}-{rule.high:g} {rule.unit}".rstrip()
+    if rule.troponin:
+        text += "; enter ng/L, not ng/mL (0.034 ng/mL = 34 ng/L)"
+    return text
+
+
+def more_common_in_women(symptom: str) -> bool:
+    """Whether a symptom is one of those more common in women (van Oosterhout et al., JAHA 2020)."""
+    return symptom in ATYPICAL_SYMPTOMS
+
+
+def visit_row(answers: Mapping[str, Any], *, patient_id: int = 1) -> pd.DataFrame:
+    """A one-row visit table from the form's answers; each symptom answer fills ``sx_<name>`` and ``doc_<name>``.
+
+    Unanswered fields stay missing (``None``), so validation, not the form, says what is wrong.
+    """
+    row: dict[str, Any] = {"patient_id": patient_id}
+    for name in NON_SYMPTOM_FIELDS:
+        row[name] = answers.get(name)
+    for name in SYMPTOMS:
+        value = answers.get(name)
+        row[f"sx_{name}"] = value
+        row[f"doc_{name}"] = value
+    return pd.DataFrame({key: [value] for key, value in row.items()}, dtype=object)
+
+
+def field_of(column: str) -> str:
+    """The form field a table column comes from (``sx_nausea`` and ``doc_nausea`` both come from ``nausea``)."""
+    for prefix in ("sx_", "doc_"):
+        if column.startswith(prefix) and column[len(prefix) :] in SYMPTOMS:
+            return column[len(prefix) :]
+    return column
+
+
+def field_problems(error: TriageError | str) -> dict[str, list[str]]:
+    """Split a validation error into messages per form field, without the row number (a form has one row).
+
+    Problems that name no column are filed under ``""``.
+    """
+    text = _PROBLEMS_HEAD.sub("", str(error), count=1)
+    problems: dict[str, list[str]] = {}
+    for part in text.split(msg.PROBLEM_SEPARATOR):
+        part = part.strip()
+        match = _CELL_PROBLEM.match(part) or _COLUMN_PROBLEM.match(part)
+        if match:
+            problems.setdefault(field_of(match["column"]), []).append(match["text"])
+        elif part:
+            problems.setdefault("", []).append(part)
+    return problems
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One input column's share of the model's log-odds score for this patient."""
+
+    column: str
+    text: str  # the input as it reads in a sentence, e.g. "troponin 1 h 31 ng/L"
+    log_odds: float
+
+
+@dataclass(frozen=True)
+class PatientAssessment:
+    """The model's answer for one patient, its explanation, and the clinical scores beside it."""
+
+    features: pd.DataFrame
+    risk: float
+    flag: bool
+    threshold: float
+    bias: float
+    score: float
+    contributions: tuple[Contribution, ...]  # largest absolute contribution first
+    reasons: tuple[str, ...]
+    heart: Mapping[str, int]
+    esc: str
+
+    @property
+    def flag_text(self) -> str:
+        """``FLAG_TEXT`` or ``LOW_RISK_TEXT``, the words ``triage predict`` uses."""
+        return FLAG_TEXT if self.flag else LOW_RISK_TEXT
+
+    @property
+    def heart_low_risk(self) -> bool:
+        """HEART 0-3 is low risk (Backus 2013)."""
+        return self.heart["heart_score"] <= 3
+
+
+def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> PatientAssessment:
+    """Validate one visit row, then score and explain it, with HEART (from charted symptoms) and ESC 0/1 h.
+
+    Raises
+    ------
+    TriageError
+        The schema's message when a value is missing, out of range, or troponin looks like ng/mL.
+    """
+    if len(row) != 1:
+        raise TriageError(f"{source}: expected one patient, got {len(row)} rows")
+    if model.dataset != "cohort":
+        raise TriageError(
+            f"{source}: model '{model.manifest.get('name')}' was trained on the UCI table, not on ED visits; "
+            "the discharge form needs an ED-cohort model"
+        )
+    features = model.validate(row, source=source)
+    explanation = model.explain(features)
+    risk = float(explanation.risk[0])
+    contributions = explanation.contributions[0]
+    order = np.argsort(-np.abs(contributions), kind="stable")
+    parts = tuple(
+        Contribution(
+            explanation.columns[j],
+            str(_value_text(features[explanation.columns[j]], explanation.columns[j]).iloc[0]),
+            float(contributions[j]),
+        )
+        for j in order
+    )
+    reasons = str(reasons_text(features, explanation.contributions, explanation.columns).iloc[0]).split("; ")
+    charted = validate_visits(row, symptom_source="doc", source=source)
+    scores = clinical_scores(charted).iloc[0]
+    heart = {name: int(scores[name]) for name in scores.index if name.startswith("heart_")}
+    sex = str(features["sex"].iloc[0])
+    return PatientAssessment(
+        features=features,
+        risk=risk,
+        flag=bool(model.flag(features, explanation.risk)[0]),
+        threshold=model.thresholds[sex],
+        bias=float(np.ravel(explanation.bias)[0]),
+        score=float(explanation.raw[0]),
+        contributions=parts,
+        reasons=tuple(reasons),
+        heart=heart,
+        esc=str(scores["esc_0_1h"]),
+    )
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The same patient before and after changing some answers."""
+
+    changes: tuple[str, ...]  # each change in words, e.g. "troponin 1 h 31 ng/L -> 80 ng/L"
+    before: PatientAssessment
+    after: PatientAssessment
+
+    @property
+    def risk_change(self) -> float:
+        """After minus before, in probability (0-1)."""
+        return self.after.risk - self.before.risk
+
+    @property
+    def flag_changed(self) -> bool:
+        """Whether the discharge flag flips."""
+        return self.after.flag != self.before.flag
+
+
+def _answer_text(name: str, value: Any) -> str:
+    """An answer as it reads in a sentence, with the same words as the reasons ('troponin 1 h 80 ng/L')."""
+    column = f"sx_{name}" if name in SYMPTOMS else name
+    if isinstance(value, bool):
+        series = pd.Series([value], dtype=bool)
+    elif isinstance(value, int | float):
+        series = pd.Series([float(value)])
+    else:
+        series = pd.Series([value], dtype=object)
+    return str(_value_text(series, column).iloc[0])
+
+
+def what_if(
+    model: TriageModel,
+    answers: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    *,
+    before: PatientAssessment | None = None,
+) -> WhatIf:
+    """How the answer moves if some answers were different (e.g. ``{"troponin_1h_ng_l": 80, "nausea": True}``).
+
+    Raises
+    ------
+    TriageError
+        If a changed value is itself invalid; the message names the field.
+    """
+    unknown = sorted(set(changes) - set(FORM_FIELDS))
+    if unknown:
+        raise TriageError(f"what-if: unknown field(s) {', '.join(unknown)}; use one of {', '.join(FORM_FIELDS)}")
+    before = before if before is not None else assess(model, visit_row(answers))
+    after = assess(model, visit_row({**answers, **changes}), source="what-if")
+    words = tuple(
+        f"{_answer_text(name, answers.get(name))} -> {_answer_text(name, value)}"
+        for name, value in changes.items()
+        if answers.get(name) != value
+    )
+    return WhatIf(words, before, after)
+
+
+def risk_curve(model: TriageModel, answers: Mapping[str, Any], field: str, values: Sequence[float]) -> pd.DataFrame:
+    """Risk and flag of this patient as one numeric answer runs over ``values`` (one validated batch)."""
+    if field not in NON_SYMPTOM_FIELDS:
+        raise TriageError(f"what-if: {field} is not a numeric form field")
+    rows = pd.concat(
+        [visit_row({**answers, field: float(value)}, patient_id=i + 1) for i, value in enumerate(values)],
+        ignore_index=True,
+    )
+    features = model.validate(rows, source="what-if")
+    risk = model.risk(features)
+    return pd.DataFrame({field: np.asarray(values, dtype=float), "risk": risk, "flag": model.flag(features, risk)})
