@@ -1,0 +1,17 @@
+"""Streamlit entry point of the chest-pain triage app: it only routes; each page is one file in ``app_pages/``.
+
+Run it with ``triage app`` (or ``streamlit run app.py``). The model comes from ``$TRIAGE_MODEL`` (a model directory
+or ``models:/NAME@ALIAS``), by default ``models:/chest-pain-triage@champion`` in ``$MLFLOW_TRACKING_URI``.
+"""
+
+import streamlit as st
+
+PAGES = [
+    st.Page("app_pages/discharge_check.py", title="Discharge check", icon=":material/stethoscope:", default=True),
+    st.Page("app_pages/batch_discharges.py", title="Batch discharges", icon=":material/table_view:"),
+    st.Page("app_pages/fairness_audit.py", title="Fairness audit", icon=":material/balance:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/experiment:"),
+]
+
+st.set_page_config(page_title="Chest-pain triage", page_icon=":material/cardiology:", layout="wide")
+st.navigation(PAGES).run()

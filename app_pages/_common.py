@@ -1,0 +1,53 @@
+"""What every page shares: the research-tool notice, the model (loaded once per process) and its description.
+
+Only Streamlit glue lives here; what a page computes comes from the library (``models``, ``features``,
+``fairness``), which never imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import TriageModel
+from models._registry import TRAIN_HINT, load_app_model, model_reference
+from triage.errors import TriageError
+
+NOTICE = (
+    "**Research and audit tool, not a medical device.** Nothing here is validated for patient care: do not use "
+    "it to make or justify a decision about a patient. Simulated results are not clinical evidence."
+)
+
+
+def page_frame(title: str, intro: str) -> None:
+    """Title, one line on who the page is for, and the notice in the sidebar (on every page)."""
+    st.title(title)
+    st.caption(intro)
+    st.sidebar.warning(NOTICE)
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _cached_model(reference: str) -> TriageModel:
+    """Load once per process and reference; a failure is not cached, so training a model fixes the app."""
+    return load_app_model(reference)
+
+
+def get_model(reference: str | None = None) -> TriageModel | None:
+    """The model at ``reference`` (default ``$TRIAGE_MODEL`` or the champion), or None after saying how to train one."""
+    reference = reference or model_reference()
+    try:
+        model = _cached_model(reference)
+    except TriageError as error:
+        st.info(f"No model to load: {error}.\n\n{TRAIN_HINT}")
+        return None
+    describe_model(model, reference)
+    return model
+
+
+def describe_model(model: TriageModel, reference: str) -> None:
+    """The model's name, source and thresholds in the sidebar, so every answer says which model gave it."""
+    thresholds = ", ".join(f"{sex} {value:.2%}" for sex, value in model.thresholds.items())
+    st.sidebar.markdown(
+        f"**Model** `{model.manifest.get('name', '?')}` from `{reference}`  \n"
+        f"label `{model.label}`, symptoms `{model.symptom_source}_*`  \n"
+        f"flag when risk >= threshold ({thresholds})"
+    )

@@ -1,0 +1,226 @@
+"""Discharge check: one patient's calibrated risk and flag, explained, beside HEART and ESC 0/1 h, with a what-if.
+
+The form is a question prompt list: every symptom gets its own yes/no question and none is pre-answered, so a
+symptom that was never asked about is reported as missing instead of silently counting as absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_pages._common import get_model, page_frame
+from features import feature_label
+from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
+from models._waterfall import waterfall_figure
+from models._whatif import (
+    PROMPT_LIST,
+    assess,
+    field_hint,
+    field_problems,
+    more_common_in_women,
+    risk_curve,
+    visit_row,
+    what_if,
+)
+from triage.errors import TriageError
+
+ANSWERS = "discharge_answers"
+NUMBER_LABELS = {
+    "age": "Age (years)",
+    "pain_score": "Pain score (0-10, as the patient rates it)",
+    "heart_rate": "Heart rate at triage (beats/min)",
+    "systolic_bp": "Systolic blood pressure (mmHg)",
+    "troponin_0h_ng_l": "hs-cTnI at presentation, 0 h (ng/L)",
+    "troponin_1h_ng_l": "hs-cTnI at 1 h (ng/L)",
+}
+WHOLE_NUMBERS = ("age", "pain_score")
+
+page_frame(
+    "Discharge check",
+    "For the ED physician: is it safe, on this model, to send this chest-pain patient home? Every answer comes "
+    "with the reasons, to check against the patient's own account.",
+)
+model = get_model()
+if model is None:
+    st.stop()
+
+slots: dict[str, Any] = {}
+answers: dict[str, Any] = {}
+
+
+def number(name: str) -> None:
+    """A numeric answer without limits in the widget: the schema checks ranges and units, with its own words."""
+    whole = name in WHOLE_NUMBERS
+    answers[name] = st.number_input(
+        NUMBER_LABELS[name],
+        value=None,
+        step=1 if whole else 1.0,
+        format="%d" if whole else "%.2f",
+        key=name,
+        help=field_hint(name),
+    )
+    slots[name] = st.empty()
+
+
+form_column, result_column = st.columns([5, 6], gap="large")
+with form_column, st.form("patient", enter_to_submit=False):
+    st.subheader("Patient")
+    left, right = st.columns(2)
+    with left:
+        number("age")
+    with right:
+        answers["sex"] = st.radio("Sex", SEXES, index=None, horizontal=True, key="sex")
+        slots["sex"] = st.empty()
+    answers["race"] = st.selectbox(
+        "Race (optional; not used to score unless the model was trained with it)",
+        [None, *RACES],
+        format_func=lambda value: "not recorded" if value is None else value,
+        key="race",
+    )
+    slots["race"] = st.empty()
+
+    st.subheader("Risk factors")
+    factor_columns = st.columns(2)
+    for i, name in enumerate(RISK_FACTORS):
+        with factor_columns[i % 2]:
+            answers[name] = st.checkbox(feature_label(name).capitalize(), key=name)
+            slots[name] = st.empty()
+
+    st.subheader("Symptoms: ask every question")
+    st.caption(
+        "Ask all eight, even after the patient names a main complaint. Those marked ♀ are more common in women "
+        "and are the ones most often never asked about."
+    )
+    for name in SYMPTOMS:
+        mark = " ♀" if more_common_in_women(name) else ""
+        answers[name] = st.radio(
+            PROMPT_LIST[name] + mark,
+            [True, False],
+            index=None,
+            format_func=lambda value: "yes" if value else "no",
+            horizontal=True,
+            key=f"q_{name}",
+        )
+        slots[name] = st.empty()
+    number("pain_score")
+
+    st.subheader("Vitals, ECG and troponin")
+    left, right = st.columns(2)
+    with left:
+        number("heart_rate")
+    with right:
+        number("systolic_bp")
+    answers["ecg"] = st.radio(
+        "ECG", ECG_FINDINGS, index=None, horizontal=True, key="ecg", help="STEMI is out of scope (cath lab)."
+    )
+    slots["ecg"] = st.empty()
+    left, right = st.columns(2)
+    with left:
+        number("troponin_0h_ng_l")
+    with right:
+        number("troponin_1h_ng_l")
+    if st.form_submit_button("Check discharge", type="primary", key="check"):
+        st.session_state[ANSWERS] = dict(answers)
+
+submitted: dict[str, Any] | None = st.session_state.get(ANSWERS)
+with result_column:
+    if submitted is None:
+        st.info("Answer every question and press **Check discharge**.")
+        st.stop()
+    try:
+        assessment = assess(model, visit_row(submitted))
+    except TriageError as error:
+        problems = field_problems(error)
+        for field, texts in problems.items():
+            if field in slots:
+                slots[field].error("; ".join(texts))
+        st.error(f"Nothing was scored. Please correct the form:\n\n{error}")
+        st.stop()
+
+    if assessment.flag:
+        st.error(f"**{assessment.flag_text}**")
+    else:
+        st.success(f"**{assessment.flag_text}**")
+    model_col, heart_col, esc_col = st.columns(3)
+    model_col.metric(
+        "Calibrated risk of MI",
+        f"{assessment.risk:.1%}",
+        help=f"Flag when the risk is at or above {assessment.threshold:.2%} for this patient's sex.",
+        border=True,
+    )
+    heart = assessment.heart
+    heart_col.metric(
+        "HEART score",
+        f"{heart['heart_score']} / 10",
+        help="History (charted symptoms), ECG, Age, Risk factors, Troponin; 0-3 is low risk (Backus 2013).",
+        border=True,
+    )
+    heart_col.caption(
+        ("low risk (0-3)" if assessment.heart_low_risk else "not low risk (4 or more)")
+        + f": H{heart['heart_history']} E{heart['heart_ecg']} A{heart['heart_age']} "
+        f"R{heart['heart_risk']} T{heart['heart_troponin']}"
+    )
+    esc_col.metric(
+        "ESC 0/1 h",
+        assessment.esc,
+        help="hs-cTnI ARCHITECT cut-offs: rule-out, observe or rule-in (ESC 2015/2020).",
+        border=True,
+    )
+
+    st.subheader("Why: the top reasons")
+    st.caption("Check each reason against what the patient told you; if an answer is wrong, correct the form.")
+    st.markdown("\n".join(f"- {reason}" for reason in assessment.reasons))
+    st.pyplot(waterfall_figure(assessment), width="stretch")
+
+    st.subheader("What if...")
+    st.caption("Change an answer here (the form stays as it is) to see how the model's answer moves.")
+    left, right = st.columns(2)
+    with left:
+        new_troponin = st.number_input(
+            "If troponin 1 h were (ng/L)",
+            value=None,
+            step=1.0,
+            placeholder=f"as entered: {submitted['troponin_1h_ng_l']:g} ng/L",
+            key="whatif_troponin_1h",
+        )
+        new_ecg = st.selectbox(
+            "If the ECG were",
+            [ecg for ecg in ECG_FINDINGS if ecg != submitted["ecg"]],
+            index=None,
+            placeholder=f"as entered: {submitted['ecg']}",
+            key="whatif_ecg",
+        )
+    with right:
+        extra = st.multiselect(
+            "If the patient also reports",
+            [name for name in SYMPTOMS if not submitted[name]],
+            format_func=lambda name: PROMPT_LIST[name].rstrip("?").lower(),
+            key="whatif_symptoms",
+        )
+    changes: dict[str, Any] = {name: True for name in extra}
+    if new_troponin is not None:
+        changes["troponin_1h_ng_l"] = new_troponin
+    if new_ecg is not None:
+        changes["ecg"] = new_ecg
+    if changes:
+        try:
+            moved = what_if(model, submitted, changes, before=assessment)
+        except TriageError as error:
+            st.error(str(error))
+        else:
+            st.metric(
+                "Risk if " + "; ".join(moved.changes),
+                f"{moved.after.risk:.1%}",
+                delta=f"{moved.risk_change * 100:+.1f} percentage points",
+                delta_color="inverse",
+                border=True,
+            )
+            verdict = f"flag: **{moved.after.flag_text}**" + (" (changes)" if moved.flag_changed else " (same)")
+            st.markdown(verdict + f"; HEART {moved.after.heart['heart_score']}, ESC 0/1 h {moved.after.esc}")
+    with st.expander("Risk as troponin 1 h varies, all else as entered"):
+        grid = [0, 2, 4, 6, 8, 10, 15, 20, 30, 40, 60, 80, 120, 200]
+        curve = risk_curve(model, submitted, "troponin_1h_ng_l", grid)
+        curve["flag threshold"] = assessment.threshold
+        st.line_chart(curve.set_index("troponin_1h_ng_l")[["risk", "flag threshold"]], x_label="troponin 1 h (ng/L)")

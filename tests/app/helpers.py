@@ -1,0 +1,87 @@
+"""Patients, page files and AppTest helpers shared by the app tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from streamlit.testing.v1 import AppTest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_FILE = REPO_ROOT / "app.py"
+PAGE_FILES = sorted(path for path in (REPO_ROOT / "app_pages").glob("*.py") if not path.name.startswith("_"))
+TIMEOUT = 60
+
+#: A patient the test model flags: older woman, ischaemic ECG, troponin rising well above the 99th percentile.
+HIGH_RISK: dict[str, Any] = {
+    "age": 71,
+    "sex": "female",
+    "race": "black",
+    "diabetes": True,
+    "hypertension": True,
+    "hyperlipidemia": True,
+    "current_smoker": False,
+    "family_history_cad": False,
+    "prior_cad": True,
+    "chest_pain": False,
+    "radiation": False,
+    "diaphoresis": True,
+    "exertional": False,
+    "nausea": True,
+    "dyspnea": True,
+    "back_or_jaw_pain": True,
+    "fatigue": True,
+    "pain_score": 5,
+    "heart_rate": 104.0,
+    "systolic_bp": 142.0,
+    "ecg": "ischemic",
+    "troponin_0h_ng_l": 48.0,
+    "troponin_1h_ng_l": 95.0,
+}
+#: A patient it does not flag: young man, normal ECG, undetectable troponin that does not move.
+LOW_RISK: dict[str, Any] = {
+    **{key: False for key in HIGH_RISK if isinstance(HIGH_RISK[key], bool)},
+    "age": 29,
+    "sex": "male",
+    "race": None,
+    "chest_pain": True,
+    "pain_score": 3,
+    "heart_rate": 72.0,
+    "systolic_bp": 124.0,
+    "ecg": "normal",
+    "troponin_0h_ng_l": 1.0,
+    "troponin_1h_ng_l": 1.0,
+}
+
+
+def run_page(name: str) -> AppTest:
+    """Run one page file on its own (as the smoke test does for every page)."""
+    return AppTest.from_file(REPO_ROOT / "app_pages" / name, default_timeout=TIMEOUT).run()
+
+
+def fill_form(at: AppTest, answers: dict[str, Any]) -> AppTest:
+    """Answer the discharge form widget by widget, as a physician would, and press Check discharge."""
+    for name, value in answers.items():
+        if name in ("sex", "ecg"):
+            at.radio(key=name).set_value(value)
+        elif name == "race":
+            at.selectbox(key=name).set_value(value)
+        elif isinstance(value, bool) and name in SYMPTOM_NAMES:
+            at.radio(key=f"q_{name}").set_value(value)
+        elif isinstance(value, bool):
+            at.checkbox(key=name).set_value(value)
+        else:
+            at.number_input(key=name).set_value(value)
+    return at.button(key="check").click().run()
+
+
+SYMPTOM_NAMES = (
+    "chest_pain",
+    "radiation",
+    "diaphoresis",
+    "nausea",
+    "dyspnea",
+    "back_or_jaw_pain",
+    "fatigue",
+    "exertional",
+)
