@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from triage.commands import app as app_command
 from triage.commands import audit as audit_command
 from triage.commands import data as data_command
 from triage.commands import predict as predict_command
@@ -32,6 +33,7 @@ app.command("score")(score_command.score)
 app.command("train")(train_command.train)
 app.command("predict")(predict_command.predict)
 app.command("audit")(audit_command.audit)
+app.command("app")(app_command.app)
 data_app.command("uci")(data_command.uci)
 app.add_typer(data_app, name="data")
 app.add_typer(experiment_app, name="experiment")
