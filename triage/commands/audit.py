@@ -11,6 +11,7 @@ from rich.table import Table
 
 from features import read_table
 from triage.cli_support import one_line_errors, stdout
+from triage.commands.simulate import Engine
 
 
 def _fmt(estimate: dict | None) -> str:
@@ -53,21 +54,34 @@ def audit(
     n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the CIs.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap and the mitigation split.")] = 0,
     missed_mi_cost: Annotated[float, typer.Option(min=1, help="False alarms one missed MI is worth.")] = 50.0,
+    engine: Annotated[
+        Engine, typer.Option(help="local: in memory; dask: partitioned data reduced to counts on a cluster.")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
+    ] = None,
 ) -> None:
     """Audit missed MI (FNR), false alarms and calibration by sex, race, age band and their intersections."""
     from models import load_model
     from models._audit import audit_model, write_model_audit
 
     loaded = load_model(model)
-    result = audit_model(
-        loaded,
-        read_table(data),
-        label=label,
-        n_boot=n_boot,
-        seed=seed,
-        missed_mi_cost=missed_mi_cost,
-        source=data.name,
-    )
+    if engine is Engine.dask:
+        from models._dask_audit import audit_partitioned
+        from triage._cluster import dask_client
+
+        with dask_client(scheduler) as client:
+            result = audit_partitioned(loaded, data, client=client, label=label, n_boot=n_boot, seed=seed)
+    else:
+        result = audit_model(
+            loaded,
+            read_table(data),
+            label=label,
+            n_boot=n_boot,
+            seed=seed,
+            missed_mi_cost=missed_mi_cost,
+            source=data.name,
+        )
     write_model_audit(result, out, model_name=loaded.manifest.get("name", model))
     stdout.print(sex_table(result.result.to_dict()))
     flagged = [d for d in result.result.to_dict()["disparities"] if d.get("flagged") and d["metric"] == "fnr"]

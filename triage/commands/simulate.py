@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,13 @@ def calibration_table(summary: CalibrationSummary, title: str) -> Table:
     return table
 
 
+class Engine(enum.StrEnum):
+    """Where the work runs: in this process, or on a Dask cluster (partitioned output)."""
+
+    local = "local"
+    dask = "dask"
+
+
 @one_line_errors
 def simulate(
     config: Annotated[Path, typer.Option(help="Scenario YAML, e.g. configs/simulation/default.yaml.")],
@@ -40,10 +48,22 @@ def simulate(
         typer.Option("--set", help="Override a config key, e.g. --set interruption.median_seconds=30."),
     ] = None,
     summary: Annotated[bool, typer.Option(help="Print the calibration table against DESIGN.md targets.")] = True,
+    engine: Annotated[
+        Engine, typer.Option(help="local: one Parquet file; dask: a directory of Parquet partitions.")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
+    ] = None,
+    partition_blocks: Annotated[
+        int, typer.Option(min=1, help="Dask engine: blocks of 65,536 rows per partition.")
+    ] = 16,
 ) -> None:
     """Simulate ED chest-pain visits with clinician bias as a switchable mechanism."""
     if seed < 0:
         raise TriageError(f"--seed must be a non-negative integer, got {seed}")
+    if engine is Engine.dask:
+        _simulate_dask(config, n, out, seed, set_ or [], summary, scheduler, partition_blocks)
+        return
     if out.suffix != ".parquet":
         raise TriageError(f"--out must end in .parquet, got {out}")
     check_size(n)
@@ -58,6 +78,40 @@ def simulate(
 
         write_cohort(scenario, n, seed, str(out), on_chunk=on_chunk)
     stdout.print(f"wrote {n:,} visits to {out} (scenario {scenario.name}, seed {seed})")
+    if summary:
+        stdout.print(
+            calibration_table(tally, f"Calibration of scenario '{scenario.name}' (simulated, not clinical evidence)")
+        )
+
+
+def _simulate_dask(
+    config: Path,
+    n: int,
+    out: Path,
+    seed: int,
+    overrides: list[str],
+    summary: bool,
+    scheduler: str | None,
+    partition_blocks: int,
+) -> None:
+    """``--engine dask``: one task per partition, written as ``out/part-*.parquet``."""
+    from simulation._dask_engine import check_dask_size, write_cohort_dask
+    from triage._cluster import dask_client
+
+    check_dask_size(n)
+    scenario = load_scenario(config, overrides)
+    with dask_client(scheduler) as client, progress_bar() as progress:
+        task = progress.add_task(f"simulating {scenario.name} on dask", total=n)
+        tally = write_cohort_dask(
+            scenario,
+            n,
+            seed,
+            out,
+            client=client,
+            partition_blocks=partition_blocks,
+            on_partition=lambda rows: progress.advance(task, rows),
+        )
+    stdout.print(f"wrote {n:,} visits to {out}/ (scenario {scenario.name}, seed {seed}, dask engine)")
     if summary:
         stdout.print(
             calibration_table(tally, f"Calibration of scenario '{scenario.name}' (simulated, not clinical evidence)")
