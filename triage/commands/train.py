@@ -11,6 +11,7 @@ from rich.table import Table
 
 from features import read_table
 from triage.cli_support import one_line_errors, progress_bar, stdout
+from triage.commands.simulate import Engine
 from triage.errors import TriageError
 
 
@@ -51,6 +52,12 @@ def train(
         list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set label=diagnosed_mi.")
     ] = None,
     mlflow: Annotated[bool, typer.Option(help="Log the run and register the model in MLflow.")] = True,
+    engine: Annotated[
+        Engine, typer.Option(help="local: in memory; dask: xgboost.dask on a partitioned Parquet directory.")
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
+    ] = None,
 ) -> None:
     """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
     from models import load_train_config, log_training_run, prepare
@@ -59,13 +66,23 @@ def train(
     cfg = load_train_config(config, set_ or [])
     if out.exists() and not (out / "manifest.json").exists():
         raise TriageError(f"--out {out} exists and is not a model directory; refusing to replace it")
-    frame = read_table(data)
-    prepared = prepare(frame, cfg, source=data.name)
-    rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
-    with progress_bar() as progress:
-        task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
-        result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
-        progress.update(task, completed=rounds)
+    if engine is Engine.dask:
+        from models._dask_training import train_dask
+        from simulation._dask_engine import cohort_files
+        from triage._cluster import dask_client
+
+        frame = read_table(cohort_files(data)[0]).head(5)
+        stdout.print(f"training {cfg.name} with xgboost.dask on {data}")
+        with dask_client(scheduler) as client:
+            result = train_dask(data, cfg, out, client=client)
+    else:
+        frame = read_table(data)
+        prepared = prepare(frame, cfg, source=data.name)
+        rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
+        with progress_bar() as progress:
+            task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
+            result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
+            progress.update(task, completed=rounds)
     stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
     stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
     if cfg.label == "cad":
