@@ -6,6 +6,7 @@ at a shared server. Only aggregate metrics, parameters, plots and the model file
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import warnings
@@ -124,3 +125,33 @@ def resolve_model_dir(reference: str) -> Path:
     if not candidates:
         raise TriageError(f"{reference}: the registered model has no model directory artifact")
     return candidates[0]
+
+
+RUN_RECORD = "mlflow_run.json"
+
+
+def record_run(model_dir: Path, run_id: str) -> None:
+    """Remember which MLflow run a model directory was logged in (outside the hashed files), for later audits."""
+    (model_dir / RUN_RECORD).write_text(json.dumps({"run_id": run_id, "tracking_uri": tracking_uri()}) + "\n")
+
+
+def training_run_id(reference: str, model_dir: Path) -> str | None:
+    """The MLflow run that logged this model: from the registry for ``models:/`` URIs, else the run record."""
+    if reference.startswith(MODEL_URI_PREFIX):
+        name_part = reference[len(MODEL_URI_PREFIX) :]
+        client = _mlflow().MlflowClient()
+        if "@" in name_part:
+            name, alias = name_part.split("@", 1)
+            return client.get_model_version_by_alias(name, alias).run_id
+        name, version = name_part.rsplit("/", 1)
+        return client.get_model_version(name, version).run_id
+    record = model_dir / RUN_RECORD
+    if not record.is_file():
+        return None
+    data = json.loads(record.read_text())
+    return data["run_id"] if data.get("tracking_uri") == tracking_uri() else None
+
+
+def log_audit(run_id: str, report_dir: Path) -> None:
+    """Attach an audit report (aggregate metrics and plots only) to the model's training run."""
+    _mlflow().MlflowClient().log_artifacts(run_id, str(report_dir), artifact_path=f"audit/{report_dir.name}")

@@ -96,3 +96,23 @@ def test_unknown_alias_is_a_clear_error(trained, monkeypatch):
     result = runner.invoke(app, ["predict", "--model", "models:/nope@champion", "--data", "x.csv", "--out", "y.csv"])
     assert result.exit_code == 1
     assert "not found in the MLflow registry" in result.output
+
+
+def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch):
+    import mlflow
+
+    work, _ = trained
+    monkeypatch.chdir(work)
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    data = work / "audit.parquet"
+    small_cohort.tail(5000).to_parquet(data)
+    result = runner.invoke(app, ["audit", "--model", "models:/test-triage@champion", "--data", str(data), "--out",
+                                 str(work / "report"), "--n-boot", "20"])
+    assert result.exit_code == 0, result.output
+    mlflow.set_tracking_uri(uri)
+    version = mlflow.MlflowClient().get_model_version_by_alias("test-triage", "champion")
+    logged = [a.path for a in mlflow.MlflowClient().list_artifacts(version.run_id, "audit/report")]
+    assert "audit/report/metrics.json" in logged and "audit/report/report.html" in logged
+    # The directory path finds the same run through the record written at training time.
+    assert (work / "model" / "mlflow_run.json").exists()

@@ -54,6 +54,7 @@ def audit(
     n_boot: Annotated[int, typer.Option(min=0, help="Bootstrap resamples for the CIs.")] = 1000,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap and the mitigation split.")] = 0,
     missed_mi_cost: Annotated[float, typer.Option(min=1, help="False alarms one missed MI is worth.")] = 50.0,
+    mlflow: Annotated[bool, typer.Option(help="Attach the report to the model's MLflow training run.")] = True,
     engine: Annotated[
         Engine, typer.Option(help="local: in memory; dask: partitioned data reduced to counts on a cluster.")
     ] = Engine.local,
@@ -62,10 +63,12 @@ def audit(
     ] = None,
 ) -> None:
     """Audit missed MI (FNR), false alarms and calibration by sex, race, age band and their intersections."""
-    from models import load_model
+    from models import TriageModel, resolve_model_dir
     from models._audit import audit_model, write_model_audit
+    from models._tracking import log_audit, training_run_id
 
-    loaded = load_model(model)
+    model_dir = resolve_model_dir(model)
+    loaded = TriageModel.load(model_dir)
     if engine is Engine.dask:
         from models._dask_audit import audit_partitioned
         from triage._cluster import dask_client
@@ -91,3 +94,7 @@ def audit(
             f"flagged missed-MI disparity: {d['attribute']}={d['group']} vs {d['reference']}: FNR ratio {ratio}"
         )
     stdout.print(f"report written to {out}/report.html")
+    run_id = training_run_id(model, model_dir) if mlflow else None
+    if run_id:
+        log_audit(run_id, out)
+        stdout.print(f"report logged to the model's MLflow run {run_id} under audit/{out.name}")

@@ -62,6 +62,7 @@ def train(
     """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
     from models import load_train_config, log_training_run, prepare
     from models import train as train_model
+    from models._tracking import record_run
 
     cfg = load_train_config(config, set_ or [])
     if out.exists() and not (out / "manifest.json").exists():
@@ -98,6 +99,7 @@ def train(
             alias=cfg.tracking.alias,
             input_example=frame.head(5),
         )
+        record_run(out, info["run_id"])
         where = (
             f"models:/{cfg.tracking.registered_model}@{cfg.tracking.alias}" if info["version"] else info["model_uri"]
         )
