@@ -9,7 +9,7 @@ SEED   ?= 7
 
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test test-scale bench lint clean
 
 install: $(STAMP)
 
@@ -32,6 +32,14 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Dask engine, xgboost.dask and a team MLflow server on a throw-away PostgreSQL (installed here if missing).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-scale: install
+	command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
+	$(BIN)/python -m pip install --quiet -e '.[scale]'
+	TRIAGE_TEST_SCALE=1 $(BIN)/python -m pytest tests/scale
 
 bench: install
 	$(BIN)/python benchmarks/bench_simulate.py

@@ -168,6 +168,9 @@ def train_dask(
     )
     booster = model.get_booster()
     best_iteration = int(model.best_iteration)
+    # The local trainer's booster sees plain matrices; drop the placeholder column names so both load alike.
+    booster.feature_names = None
+    booster.feature_types = None
     classifier = xgb.XGBClassifier()
     classifier.load_model(bytearray(booster.save_raw("ubj")))
     estimator = FittedEstimator("xgboost", preprocessor, xgb_model=classifier)
