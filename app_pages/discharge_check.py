@@ -64,7 +64,7 @@ def number(name: str) -> None:
     slots[name] = st.empty()
 
 
-form_column, result_column = st.columns([5, 6], gap="large")
+form_column, result_column = st.columns([4, 6], gap="large")
 with form_column, st.form("patient", enter_to_submit=False):
     st.subheader("Patient")
     left, right = st.columns(2)
@@ -82,11 +82,14 @@ with form_column, st.form("patient", enter_to_submit=False):
     slots["race"] = st.empty()
 
     st.subheader("Risk factors")
-    factor_columns = st.columns(2)
-    for i, name in enumerate(RISK_FACTORS):
-        with factor_columns[i % 2]:
-            answers[name] = st.checkbox(feature_label(name).capitalize(), key=name)
-            slots[name] = st.empty()
+    present = st.pills(
+        "Select every risk factor the patient has (none selected means none)",
+        RISK_FACTORS,
+        selection_mode="multi",
+        format_func=lambda name: feature_label(name).capitalize(),
+        key="risk_factors",
+    )
+    answers.update({name: name in present for name in RISK_FACTORS})
 
     st.subheader("Symptoms: ask every question")
     st.caption(
@@ -145,11 +148,12 @@ with result_column:
         st.success(f"**{assessment.flag_text}**")
     model_col, heart_col, esc_col = st.columns(3)
     model_col.metric(
-        "Calibrated risk of MI",
+        "Risk of MI",
         f"{assessment.risk:.1%}",
-        help=f"Flag when the risk is at or above {assessment.threshold:.2%} for this patient's sex.",
+        help="The model's calibrated probability of MI at this visit.",
         border=True,
     )
+    model_col.caption(f"calibrated; flag at >= {assessment.threshold:.2%} for this patient's sex")
     heart = assessment.heart
     heart_col.metric(
         "HEART score",

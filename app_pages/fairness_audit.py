@@ -112,8 +112,11 @@ rows, positives, boot = st.columns(3)
 rows.metric("Rows audited", f"{result.n:,}", border=True)
 positives.metric(f"True positives ({result.label})", f"{result.n_positive:,}", border=True)
 boot.metric("Bootstrap resamples", f"{result.n_boot:,}", border=True)
-for line in flagged_disparities(result):
-    st.warning(f"Missed-MI disparity: {line}")
+for line, worse in flagged_disparities(result):
+    if worse:
+        st.warning(f"Missed-MI disparity: {line}")
+    else:
+        st.info(f"Missed-MI rate outside the parity band, in the group's favour: {line}")
 small = small_groups(result)
 if small:
     st.warning(

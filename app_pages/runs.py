@@ -46,7 +46,7 @@ if runs.empty:
     st.code(RETRAIN_COMMAND, language="bash")
     st.stop()
 
-st.subheader(f"{len(runs)} runs, newest first")
+st.subheader(f"{len(runs)} run{'' if len(runs) == 1 else 's'}, newest first")
 shown = [c for c in ("run", "experiment", "started (UTC)", "label", "model", *RUN_METRICS) if c in runs.columns]
 st.dataframe(runs[shown], hide_index=True)
 

@@ -78,15 +78,24 @@ def small_groups(result: AuditResult) -> list[str]:
     ]
 
 
-def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[str]:
-    """Disparities whose whole ratio interval lies outside the band, in words."""
+def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[tuple[str, bool]]:
+    """Disparities whose whole ratio interval lies outside the band, in words, each with ``worse``.
+
+    ``worse`` is true when the group's rate is above the reference group's (for FNR: more missed MI).
+    """
     lines = []
     for entry in result.flagged:
         if entry.metric != metric:
             continue
         ratio = entry.ratio
+        worse = ratio.value > 1
         lines.append(
-            f"{entry.attribute} = {entry.group} vs {entry.reference}: {metric.upper()} ratio {ratio.value:.2f} "
-            f"({result.confidence:.0%} CI {ratio.ci_low:.2f}-{ratio.ci_high:.2f})"
+            (
+                f"{entry.attribute} = {entry.group} vs {entry.reference}: {metric.upper()} ratio {ratio.value:.2f} "
+                f"({result.confidence:.0%} CI {ratio.ci_low:.2f}-{ratio.ci_high:.2f}), "
+                + ("higher than" if worse else "lower than")
+                + " the reference group",
+                worse,
+            )
         )
     return lines

@@ -205,7 +205,7 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
 class WhatIf:
     """The same patient before and after changing some answers."""
 
-    changes: tuple[str, ...]  # each change in words, e.g. "troponin 1 h 31 ng/L -> 80 ng/L"
+    changes: tuple[str, ...]  # each change in words, e.g. "troponin 1 h 31 ng/L → troponin 1 h 80 ng/L"
     before: PatientAssessment
     after: PatientAssessment
 
@@ -252,7 +252,7 @@ def what_if(
     before = before if before is not None else assess(model, visit_row(answers))
     after = assess(model, visit_row({**answers, **changes}), source="what-if")
     words = tuple(
-        f"{_answer_text(name, answers.get(name))} -> {_answer_text(name, value)}"
+        f"{_answer_text(name, answers.get(name))} → {_answer_text(name, value)}"
         for name, value in changes.items()
         if answers.get(name) != value
     )

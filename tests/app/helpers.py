@@ -7,6 +7,9 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from features.columns import RISK_FACTORS
+from features.columns import SYMPTOMS as SYMPTOM_NAMES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_FILE = REPO_ROOT / "app.py"
 PAGE_FILES = sorted(path for path in (REPO_ROOT / "app_pages").glob("*.py") if not path.name.startswith("_"))
@@ -38,6 +41,24 @@ HIGH_RISK: dict[str, Any] = {
     "troponin_0h_ng_l": 48.0,
     "troponin_1h_ng_l": 95.0,
 }
+#: A woman of 48 without chest pain whose other symptoms only a full question prompt list brings out.
+NO_CHEST_PAIN: dict[str, Any] = {
+    **{key: False for key in HIGH_RISK if isinstance(HIGH_RISK[key], bool)},
+    "age": 48,
+    "sex": "female",
+    "race": None,
+    "hypertension": True,
+    "nausea": True,
+    "dyspnea": True,
+    "back_or_jaw_pain": True,
+    "fatigue": True,
+    "pain_score": 6,
+    "heart_rate": 92.0,
+    "systolic_bp": 128.0,
+    "ecg": "nonspecific",
+    "troponin_0h_ng_l": 9.0,
+    "troponin_1h_ng_l": 14.0,
+}
 #: A patient it does not flag: young man, normal ECG, undetectable troponin that does not move.
 LOW_RISK: dict[str, Any] = {
     **{key: False for key in HIGH_RISK if isinstance(HIGH_RISK[key], bool)},
@@ -61,27 +82,16 @@ def run_page(name: str) -> AppTest:
 
 def fill_form(at: AppTest, answers: dict[str, Any]) -> AppTest:
     """Answer the discharge form widget by widget, as a physician would, and press Check discharge."""
+    at.pills(key="risk_factors").set_value([name for name in RISK_FACTORS if answers.get(name)])
     for name, value in answers.items():
+        if name in RISK_FACTORS:
+            continue
         if name in ("sex", "ecg"):
             at.radio(key=name).set_value(value)
         elif name == "race":
             at.selectbox(key=name).set_value(value)
-        elif isinstance(value, bool) and name in SYMPTOM_NAMES:
+        elif name in SYMPTOM_NAMES:
             at.radio(key=f"q_{name}").set_value(value)
-        elif isinstance(value, bool):
-            at.checkbox(key=name).set_value(value)
         else:
             at.number_input(key=name).set_value(value)
     return at.button(key="check").click().run()
-
-
-SYMPTOM_NAMES = (
-    "chest_pain",
-    "radiation",
-    "diaphoresis",
-    "nausea",
-    "dyspnea",
-    "back_or_jaw_pain",
-    "fatigue",
-    "exertional",
-)

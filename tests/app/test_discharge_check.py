@@ -15,7 +15,7 @@ def test_high_risk_patient_is_flagged_with_reasons_and_scores():
     assert not at.exception, at.exception
     assert at.error[0].value == f"**{FLAG_TEXT}**"
     metrics = _metrics(at)
-    assert metrics["Calibrated risk of MI"].endswith("%")
+    assert metrics["Risk of MI"].endswith("%")
     assert metrics["HEART score"] == "8 / 10"  # H1 (no chest pain: history from the chart) E2 A2 R2 T1
     assert metrics["ESC 0/1 h"] == "rule-in"
     reasons = [m.value for m in at.markdown if m.value.startswith("- ")][0]
@@ -52,13 +52,13 @@ def test_an_unanswered_symptom_question_is_reported_not_assumed_absent():
 
 def test_what_if_troponin_and_an_extra_symptom_move_the_answer():
     at = fill_form(run_page("discharge_check.py"), LOW_RISK)
-    before = _metrics(at)["Calibrated risk of MI"]
+    before = _metrics(at)["Risk of MI"]
     at.number_input(key="whatif_troponin_1h").set_value(80.0)
     at.multiselect(key="whatif_symptoms").set_value(["nausea"])
     at.run()
     assert not at.exception, at.exception
     label, value = next((m.label, m.value) for m in at.metric if m.label.startswith("Risk if"))
-    assert "troponin 1 h 1 ng/L -> troponin 1 h 80 ng/L" in label and "nausea" in label
+    assert "troponin 1 h 1 ng/L → troponin 1 h 80 ng/L" in label and "nausea" in label
     assert float(value.rstrip("%")) > float(before.rstrip("%"))
     assert any(FLAG_TEXT in m.value and "(changes)" in m.value for m in at.markdown)
 

@@ -18,7 +18,7 @@ ADDRESS = "127.0.0.1"
 
 
 def streamlit_command(script: Path, port: int) -> list[str]:
-    """The ``streamlit run`` command line: headless, local address only, no usage statistics."""
+    """The ``streamlit run`` command line: headless, local address only, no usage statistics, no developer menu."""
     return [
         sys.executable,
         "-m",
@@ -33,6 +33,8 @@ def streamlit_command(script: Path, port: int) -> list[str]:
         str(port),
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 
