@@ -9,7 +9,7 @@ SEED   ?= 7
 
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: install demo test test-scale bench lint clean
+.PHONY: install demo test test-scale bench experiments lint clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# The app's browser test drives Debian's chromium with Playwright (never `playwright install`).
+	@test -x /usr/bin/chromium || { apt-get update -q >/dev/null 2>&1 && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		echo "warning: could not install chromium with apt-get; the app's browser test will be skipped" >&2
 	touch $(STAMP)
 
 # Simulate a training cohort and an independent audit cohort, train and register a model, audit it, open the app.
@@ -46,6 +50,10 @@ bench: install
 	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/bench_scores.py
 	$(BIN)/python benchmarks/bench_audit.py
+
+# Every study in configs/experiments/: results pages in experiments/results/, one MLflow run each.
+experiments: install
+	for config in configs/experiments/*.yaml; do $(BIN)/triage experiment run $$config || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
