@@ -3,9 +3,10 @@
     python benchmarks/bench_dask.py simulate --sizes 10000000 50000000 100000000 [--workdir DIR]
     python benchmarks/bench_dask.py audit --rows 50000000 [--workdir DIR]
 
-Each simulation size gets a fresh two-worker LocalCluster, so a worker's peak RSS (``ru_maxrss``) belongs to that
-size only. The local engine is timed once, at the first size (at most 10M rows: its limit). The audit times one
-pass over the data (score + reduce to cells, no bootstrap) and the full audit (n_boot=1000) and prints the ratio.
+Each simulation size gets a fresh two-worker LocalCluster, so a worker's peak RSS (``ru_maxrss``) belongs to
+that size only. The local engine is timed once, at the first size (at most 10M rows: its limit), with the
+calibration tally the CLI computes. ``BENCH_KEEP=50000000`` keeps that cohort for the audit run. The audit times
+one pass over the data (score + reduce to cells, no bootstrap) and the full audit (n_boot=1000).
 Prints ratios, not only seconds. Not a test: numbers depend on the machine.
 """
 
@@ -34,17 +35,18 @@ def _dir_bytes(path: Path) -> int:
 
 
 def bench_simulate(sizes: list[int], workdir: Path, workers: int, seed: int) -> None:
-    from simulation import load_scenario, write_cohort
+    from simulation import CalibrationSummary, load_scenario, write_cohort
     from simulation._dask_engine import write_cohort_dask
     from triage._cluster import dask_client
 
     cfg = load_scenario(ROOT / "configs" / "simulation" / "default.yaml")
     local_n = min(sizes[0], 10_000_000)
+    tally = CalibrationSummary()  # the local CLI tallies the calibration table as it writes; so does the dask engine
     start = time.perf_counter()
-    write_cohort(cfg, local_n, seed, str(workdir / "local.parquet"))
+    write_cohort(cfg, local_n, seed, str(workdir / "local.parquet"), on_chunk=tally.update)
     local_rate = local_n / (time.perf_counter() - start)
     (workdir / "local.parquet").unlink()
-    print(f"local engine: {local_n:,} rows at {local_rate:,.0f} rows/s (1 process)", flush=True)
+    print(f"local engine: {local_n:,} rows at {local_rate:,.0f} rows/s (1 process, with calibration tally)", flush=True)
     print(f"{'rows':>13} {'seconds':>8} {'rows/s':>11} {'vs local':>8} {'peak MiB/worker':>16} {'GB parquet':>10}")
     for n in sizes:
         out = workdir / f"cohort_{n}"
@@ -60,7 +62,7 @@ def bench_simulate(sizes: list[int], workdir: Path, workers: int, seed: int) -> 
             f"{_dir_bytes(out) / 1e9:>10.2f}",
             flush=True,
         )
-        if n != sizes[-1] or not os.environ.get("BENCH_KEEP"):
+        if str(n) not in os.environ.get("BENCH_KEEP", "").split(","):
             shutil.rmtree(out)
 
 
@@ -75,7 +77,7 @@ def bench_audit(rows: int, workdir: Path, workers: int, n_boot: int) -> None:
     tcfg = load_train_config(ROOT / "configs" / "train" / "xgboost.yaml", [])
     frame = simulate_frame(cfg, 200_000, 99)
     model = train(prepare(frame, tcfg), tcfg, workdir / "model").model
-    data = workdir / f"audit_{rows}"
+    data = workdir / f"cohort_{rows}"  # kept by `BENCH_KEEP=<rows> ... simulate`, else simulated here
     with dask_client(n_workers=workers) as client:
         if not data.exists():
             start = time.perf_counter()

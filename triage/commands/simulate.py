@@ -40,8 +40,8 @@ class Engine(enum.StrEnum):
 @one_line_errors
 def simulate(
     config: Annotated[Path, typer.Option(help="Scenario YAML, e.g. configs/simulation/default.yaml.")],
-    n: Annotated[int, typer.Option(help="Number of ED visits to simulate (1 to 10,000,000).")],
-    out: Annotated[Path, typer.Option(help="Output Parquet file (written atomically).")],
+    n: Annotated[int, typer.Option(help="ED visits to simulate (local: up to 10,000,000; dask: up to 2**31).")],
+    out: Annotated[Path, typer.Option(help="Output Parquet file, or directory with --engine dask (atomic).")],
     seed: Annotated[int, typer.Option(help="Random seed: same seed and config, same bytes.")] = 0,
     set_: Annotated[
         list[str] | None,
