@@ -14,14 +14,10 @@ import pytest
 
 from models import load_train_config, prepare, train
 from simulation import SCENARIO_DIR, load_scenario, simulate_frame
-from tests.app.helpers import REPO_ROOT
+from tests.app.helpers import REPO_ROOT, TRAIN_OVERRIDES
 
 APP_N = 30_000
 TYPE_HINT_WARNING = "Add type hints to the `predict` method"
-# At 30,000 rows the calibration split holds ~350 MIs per sex, too few for the config's 97.5%-confidence bound
-# on 99% sensitivity; the test model sets its threshold on the point estimate instead. One thread, so that the
-# fixture does not fight other test processes for the cores (its setup once took 23 s instead of about 3 s).
-TRAIN_OVERRIDES = ["model.params.n_estimators=100", "model.params.n_jobs=1", "threshold.confidence=0"]
 
 
 @pytest.fixture(scope="session")
