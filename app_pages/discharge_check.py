@@ -45,6 +45,12 @@ page_frame(
 model = get_model()
 if model is None:
     st.stop()
+if model.dataset != "cohort":
+    st.warning(
+        f"Model '{model.manifest.get('name')}' was trained on the UCI table (label {model.label}), not on ED visits: "
+        "the discharge form needs an ED-cohort model. Set TRIAGE_MODEL to one."
+    )
+    st.stop()
 
 slots: dict[str, Any] = {}
 answers: dict[str, Any] = {}
