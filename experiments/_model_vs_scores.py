@@ -1,0 +1,232 @@
+"""Model vs clinical scores: how many patients each rule sends home safely, and how close the model is to the limit.
+
+On one simulated cohort a model is trained (train / calibration / test split, as ``triage train`` does) and,
+on the test split only:
+
+- HEART (low risk 0-3; Backus 2013) and ESC 0/1 h (Roffi 2016; Collet 2021) are reported at their own
+  operating points (sensitivity and rule-out fraction), from the charted symptoms as a clinician scores them;
+- the model at its own trained threshold (set on the calibration split, 97.5% confidence bound);
+- the model and the oracle (``oracle_mi_probability``, exact P(MI) from the generating process and therefore
+  the best any model seeing the same columns can do) at the highest threshold that reaches the target
+  sensitivity on the test split itself. That threshold is chosen on the rows it is evaluated on (optimistic
+  for both, equally), so the model/oracle ratio measures estimation error, not threshold luck.
+
+By sex, the model and the oracle get the threshold that reaches the target within that sex. Intervals for
+rule-out fractions at the test-split threshold are percentile bootstraps that redo the threshold choice on
+each resample; the ratio model / oracle is bootstrapped on the same resamples (paired).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from experiments._common import Estimate, Progress, percentile, rng, simulate, tracker, train_on, wilson
+from experiments._config import ModelVsScoresConfig, load_scenario_stack
+from fairness import sensitivity_threshold
+
+GROUPS = ("overall", "female", "male")
+MODEL_OWN = "model, its trained threshold"
+MODEL_AT = "model at {target} sensitivity"
+ORACLE_AT = "oracle at {target} sensitivity"
+BASELINES = {
+    "HEART (low risk 0-3)": "HEART low risk (0-3)",
+    "ESC 0/1 h": "ESC 0/1 h rule-out",
+    "single-sample rule-out": "single-sample rule-out (< 2 ng/L)",
+}
+CURVE_SENSITIVITIES = np.linspace(0.95, 1.0, 101)
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """One rule's sensitivity and rule-out fraction (share not flagged) in one group of the test split."""
+
+    rule: str
+    group: str
+    threshold: float | None
+    n: int
+    n_mi: int
+    sensitivity: Estimate
+    rule_out: Estimate
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Rule-out fraction at each sensitivity target (threshold chosen on the test split)."""
+
+    rule: str
+    group: str
+    sensitivity: np.ndarray
+    rule_out: np.ndarray
+
+
+@dataclass(frozen=True)
+class ModelVsScoresResult:
+    """Every operating point, the model/oracle ratio and the curves, on the test split."""
+
+    n: int
+    seed: int
+    n_test: int
+    target: float
+    model_thresholds: dict[str, float]
+    points: tuple[OperatingPoint, ...]
+    ratio: dict[str, Estimate]
+    auroc: dict[tuple[str, str], Estimate]
+    curves: tuple[Curve, ...]
+
+    @property
+    def model_at(self) -> str:
+        """Rule name of the model at the test-split threshold."""
+        return MODEL_AT.format(target=target_text(self.target))
+
+    @property
+    def oracle_at(self) -> str:
+        """Rule name of the oracle at the test-split threshold."""
+        return ORACLE_AT.format(target=target_text(self.target))
+
+    def point(self, rule: str, group: str) -> OperatingPoint:
+        """The operating point of a rule in a group."""
+        return next(p for p in self.points if p.rule == rule and p.group == group)
+
+    @property
+    def rules(self) -> list[str]:
+        """Rule names in display order."""
+        return list(dict.fromkeys(p.rule for p in self.points))
+
+    def metrics(self) -> dict[str, float]:
+        """Headline numbers for MLflow."""
+        out: dict[str, float] = {}
+        keys = {MODEL_OWN: "model_own", self.model_at: "model_at_target", self.oracle_at: "oracle_at_target"}
+        keys.update({name: name.split(" ")[0].lower() for name in BASELINES.values()})
+        for p in self.points:
+            out[f"{keys[p.rule]}.{p.group}.sensitivity"] = p.sensitivity.value
+            out[f"{keys[p.rule]}.{p.group}.rule_out"] = p.rule_out.value
+        for group, ratio in self.ratio.items():
+            out[f"model_over_oracle.{group}.rule_out_ratio"] = ratio.value
+        return out
+
+
+def target_text(target: float) -> str:
+    """A sensitivity target as a percentage: ``99%``, ``99.5%``."""
+    return f"{target:.0%}" if round(target * 100, 6).is_integer() else f"{target:.1%}"
+
+
+def _at_target(risk: np.ndarray, y: np.ndarray, target: float) -> tuple[float, float, float]:
+    threshold = sensitivity_threshold(y, risk, target=target)
+    flag = risk >= threshold
+    return threshold, float(flag[y].mean()), float(1 - flag.mean())
+
+
+def _curve(rule: str, group: str, risk: np.ndarray, y: np.ndarray) -> Curve:
+    positives = np.sort(risk[y])[::-1]
+    everyone = np.sort(risk)
+    needed = np.maximum(1, np.ceil(CURVE_SENSITIVITIES * positives.size - 1e-9).astype(np.int64))
+    thresholds = positives[needed - 1]
+    rule_out = np.searchsorted(everyone, thresholds, side="left") / everyone.size
+    return Curve(rule, group, needed / positives.size, rule_out)
+
+
+def _estimate(metric: dict[str, float]) -> Estimate:
+    return Estimate(float(metric["value"]), float(metric["ci_low"]), float(metric["ci_high"]))
+
+
+def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None = None) -> ModelVsScoresResult:
+    """Simulate, train, then compare every rule on the test split, overall and by sex."""
+    scenario = load_scenario_stack([config.scenario])
+    frame = simulate(scenario, config.n, config.seed, tracker(progress, f"simulating {scenario.name}", config.n))
+    cfg = config.train.load([f"split.seed={config.seed}"])
+    trained = train_on(frame, cfg, progress, f"training {cfg.name}")
+    test = frame.iloc[trained.test_index].reset_index(drop=True)
+    y = test["mi"].to_numpy()
+    sex = test["sex"].to_numpy()
+    masks = {"overall": np.ones(len(y), bool), "female": sex == "female", "male": sex == "male"}
+    scores = {"model": trained.test_risk, "oracle": test["oracle_mi_probability"].to_numpy()}
+    text = target_text(config.target_sensitivity)
+    rule_of = {"model": MODEL_AT.format(target=text), "oracle": ORACLE_AT.format(target=text)}
+
+    points: list[OperatingPoint] = []
+    curves: list[Curve] = []
+    auroc: dict[tuple[str, str], Estimate] = {}
+    for group, rows in masks.items():
+        metrics = trained.metrics["test"][group]
+        n, n_mi = int(rows.sum()), int(y[rows].sum())
+        points.append(
+            OperatingPoint(
+                MODEL_OWN,
+                group,
+                None,
+                n,
+                n_mi,
+                _estimate(metrics["sensitivity"]),
+                _estimate(metrics["rule_out_fraction"]),
+            )
+        )
+        auroc[("model", group)] = _estimate(metrics["auroc"])
+        auroc[("oracle", group)] = _estimate(metrics["oracle_auroc"])
+        for name, label in BASELINES.items():
+            baseline = trained.baselines[name][group]
+            points.append(
+                OperatingPoint(
+                    label,
+                    group,
+                    None,
+                    n,
+                    n_mi,
+                    _estimate(baseline["sensitivity"]),
+                    _estimate(baseline["rule_out_fraction"]),
+                )
+            )
+        for score, risk in scores.items():
+            curves.append(_curve(rule_of[score], group, risk[rows], y[rows]))
+
+    generator = rng(config.seed, "model_vs_scores.bootstrap")
+    advance = tracker(progress, "bootstrap of rule-out at target sensitivity", config.n_boot)
+    replicates = {(score, group): [] for score in scores for group in masks}
+    for _ in range(config.n_boot):
+        index = generator.integers(0, len(y), len(y))
+        for group, rows in masks.items():
+            chosen = index[rows[index]]
+            for score, risk in scores.items():
+                replicates[(score, group)].append(_at_target(risk[chosen], y[chosen], config.target_sensitivity)[2])
+        advance()
+
+    ratio: dict[str, Estimate] = {}
+    for group, rows in masks.items():
+        point_rule_out = {}
+        for score, risk in scores.items():
+            threshold, sensitivity, rule_out = _at_target(risk[rows], y[rows], config.target_sensitivity)
+            point_rule_out[score] = rule_out
+            k = int(round(sensitivity * y[rows].sum()))
+            points.append(
+                OperatingPoint(
+                    rule_of[score],
+                    group,
+                    threshold,
+                    int(rows.sum()),
+                    int(y[rows].sum()),
+                    wilson(k, int(y[rows].sum())),
+                    percentile(rule_out, np.array(replicates[(score, group)])),
+                )
+            )
+        model_reps = np.array(replicates[("model", group)])
+        oracle_reps = np.array(replicates[("oracle", group)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio_reps = model_reps / oracle_reps
+        point = point_rule_out["model"] / point_rule_out["oracle"] if point_rule_out["oracle"] else math.nan
+        ratio[group] = percentile(point, ratio_reps)
+
+    order = [MODEL_OWN, rule_of["model"], rule_of["oracle"], *BASELINES.values()]
+    points.sort(key=lambda p: (order.index(p.rule), GROUPS.index(p.group)))
+    return ModelVsScoresResult(
+        n=config.n,
+        seed=config.seed,
+        n_test=len(y),
+        target=config.target_sensitivity,
+        model_thresholds=trained.model.thresholds,
+        points=tuple(points),
+        ratio=ratio,
+        auroc=auroc,
+        curves=tuple(curves),
+    )
