@@ -10,6 +10,7 @@ import typer
 from triage.commands import app as app_command
 from triage.commands import audit as audit_command
 from triage.commands import data as data_command
+from triage.commands import experiment as experiment_command
 from triage.commands import predict as predict_command
 from triage.commands import score as score_command
 from triage.commands import simulate as simulate_command
@@ -35,6 +36,7 @@ app.command("predict")(predict_command.predict)
 app.command("audit")(audit_command.audit)
 app.command("app")(app_command.app)
 data_app.command("uci")(data_command.uci)
+experiment_app.command("run")(experiment_command.run)
 app.add_typer(data_app, name="data")
 app.add_typer(experiment_app, name="experiment")
 

@@ -1,0 +1,37 @@
+"""``triage experiment run``: run one reproducible study, write its results page and log it to MLflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from triage.cli_support import one_line_errors, progress_bar, stdout
+
+
+@one_line_errors
+def run(
+    config: Annotated[
+        Path,
+        typer.Argument(help="Experiment YAML, e.g. configs/experiments/calibration.yaml.", exists=True, dir_okay=False),
+    ],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key, e.g. --set n=100000 or --set output_dir=/tmp/out."),
+    ] = None,
+    mlflow: Annotated[
+        bool, typer.Option(help="Log the run (params, headline metrics, result files) to MLflow.")
+    ] = True,
+) -> None:
+    """Run an experiment: results page (markdown + PNG) in its output_dir, and one MLflow run."""
+    from experiments import load_experiment_config, run_experiment
+
+    cfg = load_experiment_config(config, set_ or [])
+    with progress_bar() as progress:
+        outcome = run_experiment(cfg, progress=progress, mlflow=mlflow)
+    stdout.print(f"[bold]{cfg.title}[/] ({cfg.kind}, seed {cfg.seed}): {outcome.page.headline}", soft_wrap=True)
+    stdout.print(f"wrote {', '.join(str(p) for p in outcome.files)}", soft_wrap=True)
+    if outcome.run_id:
+        stdout.print(f"MLflow run {outcome.run_id} in experiment '{cfg.tracking.experiment}'")
+    stdout.print(f"finished in {outcome.seconds:.1f} s")
