@@ -13,7 +13,7 @@ import streamlit as st
 from app_pages._common import get_model, page_frame
 from features import feature_label
 from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
-from models._waterfall import waterfall_figure
+from models._waterfall import waterfall_png
 from models._whatif import (
     PROMPT_LIST,
     assess,
@@ -182,7 +182,11 @@ with result_column:
     st.subheader("Why: the top reasons")
     st.caption("Check each reason against what the patient told you; if an answer is wrong, correct the form.")
     st.markdown("\n".join(f"- {reason}" for reason in assessment.reasons))
-    st.pyplot(waterfall_figure(assessment), width="stretch")
+    st.image(
+        waterfall_png(assessment),
+        width="stretch",
+        alt="SHAP waterfall: each input's contribution to this patient's log-odds, from the average patient's",
+    )
 
     st.subheader("What if...")
     st.caption("Change an answer here (the form stays as it is) to see how the model's answer moves.")
@@ -229,7 +233,7 @@ with result_column:
             )
             verdict = f"flag: **{moved.after.flag_text}**" + (" (changes)" if moved.flag_changed else " (same)")
             st.markdown(verdict + f"; HEART {moved.after.heart['heart_score']}, ESC 0/1 h {moved.after.esc}")
-    with st.expander("Risk as troponin 1 h varies, all else as entered"):
+    if st.toggle("Show the risk as troponin 1 h varies, all else as entered", key="whatif_curve"):
         grid = [0, 2, 4, 6, 8, 10, 15, 20, 30, 40, 60, 80, 120, 200]
         curve = risk_curve(model, submitted, "troponin_1h_ng_l", grid)
         curve["flag threshold"] = assessment.threshold

@@ -8,6 +8,8 @@ risk is written beside the last bar because calibration is a monotone map applie
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -76,3 +78,10 @@ def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS)
         color="#666666",
     )
     return figure
+
+
+def waterfall_png(assessment: PatientAssessment, *, dpi: int = 150) -> bytes:
+    """The waterfall as PNG bytes, rendered once (``st.pyplot`` would render twice, at 200 dpi, to crop it)."""
+    buffer = io.BytesIO()
+    waterfall_figure(assessment).savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()

@@ -69,3 +69,11 @@ def test_correcting_the_form_and_checking_again_updates_the_answer():
     fill_form(at, LOW_RISK)
     assert not at.exception, at.exception
     assert at.success[0].value == f"**{LOW_RISK_TEXT}**"
+
+
+def test_risk_curve_over_troponin_on_request():
+    at = fill_form(run_page("discharge_check.py"), LOW_RISK)
+    assert not at.get("vega_lite_chart")
+    at.toggle(key="whatif_curve").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) == 1
