@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/bench_scores.py
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_app_start.py
 
 # Every study in configs/experiments/: results pages in experiments/results/, one MLflow run each.
 experiments: install
