@@ -261,7 +261,8 @@ def model_vs_scores_figure(result: ModelVsScoresResult) -> Figure:
                 sens, rule_out, xerr=sens_err, yerr=out_err, fmt=marker, ms=5, capsize=2, color=colour, label=rule
             )
         ax.axvline(result.target * 100, color="grey", ls=":", lw=1)
-        ax.set_xlim(93.5, 100.2)
+        lowest = min(result.point(rule, group).sensitivity.ci_low for rule in result.rules)
+        ax.set_xlim(min(95.0, math.floor(lowest * 100 - 0.5)), 100.2)
         ax.set_title(f"{group} (n={result.point(MODEL_OWN, group).n:,})", fontsize=10)
         ax.set_xlabel("sensitivity for MI (%)")
         ax.grid(alpha=0.3)

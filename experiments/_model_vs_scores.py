@@ -146,6 +146,7 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
     text = target_text(config.target_sensitivity)
     rule_of = {"model": MODEL_AT.format(target=text), "oracle": ORACLE_AT.format(target=text)}
 
+    own = trained.model.thresholds
     points: list[OperatingPoint] = []
     curves: list[Curve] = []
     auroc: dict[tuple[str, str], Estimate] = {}
@@ -156,7 +157,7 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
             OperatingPoint(
                 MODEL_OWN,
                 group,
-                None,
+                own.get(group, own["female"] if len(set(own.values())) == 1 else None),
                 n,
                 n_mi,
                 _estimate(metrics["sensitivity"]),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from experiments._calibration import CalibrationResult
 from experiments._config import (
     CalibrationConfig,
@@ -112,11 +114,11 @@ def _figure_link(config: Any, suffix: str, caption: str) -> str:
     return f"![{caption}]({figure_file(config.name, suffix)})"
 
 
-def _spread(s: SeedSpread, digits: int = 2, *, percent: bool = True) -> str:
-    """Mean (t 95% CI over seeds); SD; range."""
-    scale, unit = (100, "") if percent else (1, "")
+def _spread(s: SeedSpread, digits: int = 2, *, percent: bool = True, points: bool = False) -> str:
+    """Mean (t 95% CI over seeds); SD; range, in percent (or percentage points) unless ``percent=False``."""
+    scale = 100 if percent or points else 1
     return (
-        f"{est(s.mean, digits, percent=percent)}; SD {fmt(s.sd * scale, digits)}{unit}; "
+        f"{est(s.mean, digits, percent=percent and not points, points=points)}; SD {fmt(s.sd * scale, digits)}; "
         f"{fmt(s.low * scale, digits)} to {fmt(s.high * scale, digits)}"
     )
 
@@ -250,6 +252,7 @@ def render_listening(result: ListeningResult, config: ListeningConfig) -> Page:
         for ask in sorted({c.ask_atypical for c in cells}):
             by_median = sorted((c for c in cells if c.ask_atypical == ask), key=lambda c: c.median_seconds)
             best = min(by_median, key=lambda c: c.odds_ratio.value)
+            excess = result.excess_removed(variant, best)
             closes = result.closes_at(variant, ask)
             close_rows.append(
                 [
@@ -258,9 +261,7 @@ def render_listening(result: ListeningResult, config: ListeningConfig) -> Page:
                     est(by_median[0].odds_ratio),
                     est(by_median[-1].odds_ratio),
                     f"{closes:g} s" if closes is not None else "not within the sweep",
-                    fmt(result.excess_removed(variant, best) * 100, 0) + "%"
-                    if math.isfinite(result.excess_removed(variant, best))
-                    else "n/a",
+                    f"{round(excess * 100):d}%" if math.isfinite(excess) else "n/a",
                 ]
             )
     first = result.variants[0]
@@ -491,7 +492,7 @@ def render_label_bias(result: LabelBiasResult, config: LabelBiasConfig) -> Page:
                 rule.text,
                 _spread(result.spread(rule.key, "fnr", "female")),
                 _spread(result.spread(rule.key, "fnr", "male")),
-                _spread(result.gap(rule.key)),
+                _spread(result.gap(rule.key), points=True),
                 _spread(result.spread(rule.key, "rule_out", "female"), 1),
                 _spread(result.spread(rule.key, "rule_out", "male"), 1),
             ]
@@ -543,24 +544,37 @@ def render_label_bias(result: LabelBiasResult, config: LabelBiasConfig) -> Page:
     headline = (
         f"Trained on chart labels (`diagnosed_mi`), the model misses {fmt(chart_f.value, 2, percent=True)} of women's "
         f"MIs against {fmt(truth_f.value, 2, percent=True)} when trained on adjudicated MI (mean of {k} seeds; "
-        f"paired difference {est(diff_f, 2, points=True)}) while its AUROC in women moves by "
+        f"paired difference {est(diff_f, 2, points=True)} points) while its AUROC in women moves by "
         f"{est(diff_auc, 4)}. The sex gap (women minus men) grows from "
-        f"{fmt(gap_truth, 2, percent=True)} to {fmt(gap_chart, 2, percent=True)} points. Per-sex thresholds set "
+        f"{fmt(gap_truth * 100, 2)} to {fmt(gap_chart * 100, 2)} points. Per-sex thresholds set "
         f"on chart labels leave women at {fmt(repair_chart.value, 2, percent=True)}; "
         f"set on adjudicated labels, {fmt(repair_truth.value, 2, percent=True)}."
     )
     summary = (
         f"women's missed-MI rate (FNR) {fmt(truth_f.value, 2, percent=True)} trained on mi vs "
-        f"{fmt(chart_f.value, 2, percent=True)} on diagnosed_mi ({est(diff_f, 2, points=True)}, {k} seeds); "
+        f"{fmt(chart_f.value, 2, percent=True)} on diagnosed_mi ({est(diff_f, 2, points=True)} points, {k} seeds); "
         f"AUROC in women {est(diff_auc, 4)}; per-sex thresholds on adjudicated mi: "
         f"{fmt(repair_truth.value, 2, percent=True)}"
+    )
+    binding = [
+        audit.seed
+        for audit in result.audits
+        if audit.rule == "chart" and audit.thresholds["female"] <= audit.thresholds["male"]
+    ]
+    same_for_women = np.array_equal(
+        result.values("chart", "fnr", "female"), result.values("chart_per_sex_chart", "fnr", "female")
+    )
+    note = (
+        " Training uses one cut-off for both sexes, the lowest of the per-sex and overall cut-offs; on "
+        f"{len(binding)} of {k} seeds that is the women's own, so per-sex thresholds chosen on the same chart label "
+        "can only raise the men's threshold" + (" and leave women's FNR unchanged." if same_for_women else ".")
     )
     sections = [
         (
             f"False-negative rate against adjudicated MI (mean over {k} seeds)",
             f"Each cell: mean (95% t interval over seeds); SD; min to max, in percent. Training cohorts of "
             f"{result.n_train:,} visits, independent evaluation cohorts of {result.n_eval:,} (seeds "
-            f"{', '.join(map(str, result.seeds))}).\n\n"
+            f"{', '.join(map(str, result.seeds))}).{note}\n\n"
             + table(
                 ["rule", "FNR women", "FNR men", "gap women - men (points)", "rule-out women", "rule-out men"],
                 summary_rows,
@@ -737,7 +751,7 @@ def render_uci_sites(result: UciSitesResult, config: UciSitesConfig) -> Page:
                         est(r.sensitivity, 1, percent=True),
                         est(observed, 1, percent=True),
                         fmt(r.predicted, 1, percent=True),
-                        est(calibration, 1, percent=True),
+                        est(calibration, 1, points=True),
                     ]
                 )
         sections.append(

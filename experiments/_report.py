@@ -61,26 +61,34 @@ def fmt(value: float, digits: int = 2, *, percent: bool = False) -> str:
     return f"{value * 100:.{digits}f}%" if percent else f"{value:.{digits}f}"
 
 
+def _number(x: float, digits: int) -> str:
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # no "-0.00"
+
+
 def est(e: Estimate, digits: int = 2, *, percent: bool = False, points: bool = False) -> str:
     """An estimate with its interval, e.g. ``2.08% (1.99-2.17%)``.
 
-    ``points`` shows a difference of proportions in percentage points, ``+0.61 (0.25 to 0.97) points``; ``to``
-    separates the bounds whenever one is negative, so a minus sign is never read as a dash.
+    ``points`` shows a difference of proportions in percentage points with its sign, ``+0.61 (0.25 to 0.97)``
+    (the unit goes in the column header or the sentence); ``to`` separates the bounds whenever one is
+    negative, so a minus sign is never read as a dash.
     """
     if e.value is None or not math.isfinite(e.value):
         return "n/a"
     scale = 100 if percent or points else 1
     unit = "%" if percent and not points else ""
-    sign = "+" if points and e.value > 0 else ""
-    value = f"{sign}{e.value * scale:.{digits}f}{unit}"
+    value = _number(e.value * scale, digits)
+    if points and float(value) > 0:
+        value = "+" + value
+    value += unit
     if math.isnan(e.ci_low) or math.isnan(e.ci_high):
-        return value + (" points" if points else "")
+        return value
 
     def bound(x: float) -> str:
-        return f"{x * scale:.{digits}f}" if math.isfinite(x) else ("∞" if x > 0 else "-∞")
+        return _number(x * scale, digits) if math.isfinite(x) else ("∞" if x > 0 else "-∞")
 
     separator = " to " if e.ci_low < 0 or points else "-"
-    return f"{value} ({bound(e.ci_low)}{separator}{bound(e.ci_high)}{unit}){' points' if points else ''}"
+    return f"{value} ({bound(e.ci_low)}{separator}{bound(e.ci_high)}{unit})"
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -44,7 +44,8 @@ def test_summary_table_links_each_page(tmp_path):
 
 def test_estimate_formatting():
     assert est(Estimate(0.0208, 0.0199, 0.0217), 2, percent=True) == "2.08% (1.99-2.17%)"
-    assert est(Estimate(0.0061, 0.0025, 0.0097), 2, points=True) == "+0.61 (0.25 to 0.97) points"
+    assert est(Estimate(0.0061, 0.0025, 0.0097), 2, points=True) == "+0.61 (0.25 to 0.97)"
+    assert est(Estimate(-0.00001, -0.0002, 0.0001), 2, points=True) == "0.00 (-0.02 to 0.01)"
     assert est(Estimate(-0.5, -0.8, -0.2)) == "-0.50 (-0.80 to -0.20)"
     assert est(Estimate(12.0, 5.0, math.inf), 0) == "12 (5-∞)"
     assert est(Estimate(math.nan, math.nan, math.nan)) == "n/a"
