@@ -20,10 +20,10 @@ run leaves nothing behind; an existing ``DIR`` is replaced only if it is itself 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,6 +161,7 @@ def write_cohort_dask(
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
+    futures: list[Any] = []
     try:
         run = uuid.uuid4().hex[:12]
         futures = [
@@ -185,9 +186,19 @@ def write_cohort_dask(
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2))
         _install(tmp, out)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
+        _discard(tmp, client, futures)
     return merge_summaries(summaries)
+
+
+def _discard(tmp: Path, client: Any, futures: list[Any]) -> None:
+    """Remove the temporary directory, even while cancelled tasks are still finishing files inside it."""
+    if tmp.exists() and futures:
+        client.cancel(futures)
+    for _ in range(60):
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not tmp.exists():
+            return
+        time.sleep(0.5)
 
 
 def cohort_files(path: str | os.PathLike[str]) -> list[Path]:
