@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from experiments import load_experiment_config, read_summaries, run_experiment, summary_table
 from experiments._report import est, table
 from tests.experiments.conftest import CONFIG_DIR
@@ -15,13 +17,14 @@ def _run(tmp_path, name, overrides=()):
     return run_experiment(config, mlflow=False)
 
 
-def test_same_seed_same_bytes(tmp_path):
-    first = _run(tmp_path / "a", "pain_treatment")
-    second = _run(tmp_path / "b", "pain_treatment")
+@pytest.mark.parametrize("name", ["pain_treatment", "model_vs_scores"])
+def test_same_seed_same_bytes(tmp_path, name):
+    first = _run(tmp_path / "a", name)
+    second = _run(tmp_path / "b", name)
     assert [p.name for p in first.files] == [p.name for p in second.files]
     for a, b in zip(first.files, second.files, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
-    other = _run(tmp_path / "c", "pain_treatment", ["seed=7"])
+    other = _run(tmp_path / "c", name, ["seed=7"])
     assert other.files[0].read_bytes() != first.files[0].read_bytes()
 
 
