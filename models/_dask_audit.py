@@ -2,11 +2,11 @@
 
 Each task reads one Parquet partition, scores it with the model (loaded on the worker from the verified model
 directory: the model is never pickled) and returns the number of rows per distinct
-``(sex, race, age_band, label, flag, risk)``. The client adds those counts up and hands them to
-:func:`fairness._partitioned.audit_weighted`, which equals the in-memory audit on the same rows (same point
-estimates, same multinomial bootstrap over the same cells). Only counts travel back, so the client's memory is
-bounded by the number of distinct cells (isotonic risk: a few hundred values times 40 attribute combinations),
-not by the rows.
+``(sex, race, age_band, label, flag, risk)``, with risk snapped to a fine logit grid (``DEFAULT_RISK_RESOLUTION``)
+so that the cells compress. The client adds those counts up and hands them to
+:func:`fairness._partitioned.audit_weighted`: the same computation and multinomial bootstrap as the in-memory
+audit. Confusion metrics and counts are exact; with ``risk_resolution=None`` every point estimate and interval
+equals the in-memory audit's (tested), at the price of one cell per distinct risk.
 
 The mitigation comparison of the in-memory audit needs a row-level random half split and is not run here.
 """
@@ -33,6 +33,12 @@ from simulation._dask_engine import cohort_files
 from triage.errors import TriageError
 
 CELL_COLUMNS = ("sex", "race", "age_band", "y", "flag", "risk")
+# Calibrated risk is piecewise linear in the booster's margin, so nearly every row has its own value and exact
+# cells would not compress. By default risk is snapped to a grid of 0.001 on the logit scale (0.1% relative
+# resolution) before counting: flags are computed first, so every confusion metric (FNR, FPR, PPV, NPV,
+# selection rate) and every count stays exact; AUROC and calibration move by less than the grid.
+# ``risk_resolution=None`` keeps exact risks (equal to the in-memory audit; memory grows with distinct values).
+DEFAULT_RISK_RESOLUTION = 1e-3
 COHORT_ONLY = "the dask engine audits cohort tables (sex, race, age); audit UCI data with --engine local"
 
 
@@ -45,7 +51,17 @@ def _worker_model(model_dir: str, manifest_sha256: str) -> TriageModel:
     return model
 
 
-def partition_cells(model_dir: str, manifest_sha256: str, path: str, label: str) -> pd.DataFrame:
+def snap_risk(risk: np.ndarray, resolution: float) -> np.ndarray:
+    """Risk moved to the nearest point of a grid of step ``resolution`` on the logit scale (deterministic)."""
+    clipped = np.clip(risk, 1e-12, 1 - 1e-12)
+    grid = np.round((np.log(clipped) - np.log1p(-clipped)) / resolution) * resolution
+    snapped = 1.0 / (1.0 + np.exp(-grid))
+    return np.where((risk <= 0) | (risk >= 1), risk, snapped)
+
+
+def partition_cells(
+    model_dir: str, manifest_sha256: str, path: str, label: str, risk_resolution: float | None = None
+) -> pd.DataFrame:
     """Rows per distinct ``(sex, race, age_band, y, flag, risk)`` of one partition, scored by the model."""
     model = _worker_model(model_dir, manifest_sha256)
     frame = read_table(path)
@@ -64,7 +80,9 @@ def partition_cells(model_dir: str, manifest_sha256: str, path: str, label: str)
             "age_band": np.asarray(age_band(features["age"].to_numpy())).astype(str),
             "y": y,
             "flag": np.asarray(flag, dtype=bool),
-            "risk": np.asarray(risk, dtype=np.float64),
+            "risk": np.asarray(risk, dtype=np.float64)
+            if risk_resolution is None
+            else snap_risk(np.asarray(risk, dtype=np.float64), risk_resolution),
         }
     )
     return cells.groupby(list(CELL_COLUMNS), sort=False).size().rename("count").reset_index()
@@ -76,7 +94,12 @@ def _add_cells(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def reduce_cells(
-    model: TriageModel, data: str | os.PathLike[str], *, client: Any, label: str | None = None
+    model: TriageModel,
+    data: str | os.PathLike[str],
+    *,
+    client: Any,
+    label: str | None = None,
+    risk_resolution: float | None = DEFAULT_RISK_RESOLUTION,
 ) -> pd.DataFrame:
     """Score every partition of ``data`` on the cluster and add up the cell counts (one pass over the data)."""
     from dask.distributed import as_completed
@@ -91,7 +114,7 @@ def reduce_cells(
     run = uuid.uuid4().hex[:12]
     files = [str(path.resolve()) for path in cohort_files(data)]
     futures = [
-        client.submit(partition_cells, model_dir, token, path, label, key=f"audit-cells-{run}-{i}")
+        client.submit(partition_cells, model_dir, token, path, label, risk_resolution, key=f"audit-cells-{run}-{i}")
         for i, path in enumerate(files)
     ]
     pending: list[pd.DataFrame] = []
@@ -113,10 +136,11 @@ def audit_partitioned(
     label: str | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    risk_resolution: float | None = DEFAULT_RISK_RESOLUTION,
 ) -> ModelAudit:
     """The audit of :func:`models._audit.audit_model` (without mitigations) on a partitioned table."""
     label = label or "mi"
-    cells = reduce_cells(model, data, client=client, label=label)
+    cells = reduce_cells(model, data, client=client, label=label, risk_resolution=risk_resolution)
     result = audit_weighted(
         cells["y"].to_numpy(bool),
         cells["risk"].to_numpy(np.float64),
