@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp, ndtr, ndtri
+from scipy.integrate import quad
+from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 
 from features.columns import ECG_FINDINGS, SYMPTOMS
 from simulation._params import NormalVital, Presentation, Troponin
@@ -94,9 +95,16 @@ class TroponinMixture:
     ``d = log(t1 - floor) - z0 ~ N(mud_k, sd_k)``, independently. The component weights are a softmax over
     ``a_k + b_k * (age - 65) / 10`` within the component's outcome (MI or not), so chronic myocardial injury can
     grow with age.
+
+    A laboratory reports concentrations above the assay's range as the upper limit ``upper``, so both values are
+    censored there. A censored value contributes a probability, not a density, to the likelihood: with
+    ``c = log(upper - floor)`` and ``z1 = z0 + d``, the three censored cases are
+    ``P(z0 >= c | z1) p(z1)``, ``p(z0) P(d >= c - z0)`` and ``P(z0 >= c, z1 >= c)``; every case is the same for
+    MI and no MI, so the Jacobian of the observed coordinates still cancels in the ratio.
     """
 
     floor: float
+    upper: float  # np.inf: no censoring
     is_mi: np.ndarray  # (K,) bool
     weight_a: np.ndarray  # (K,)
     weight_b: np.ndarray  # (K,)
@@ -110,8 +118,10 @@ class TroponinMixture:
     def from_params(cls, troponin: Troponin) -> TroponinMixture:
         comps = troponin.components
         mu0 = np.array([[np.log(c.median_excess_women_ng_l), np.log(c.median_excess_men_ng_l)] for c in comps])
+        upper = troponin.reportable_max_ng_l
         return cls(
             floor=troponin.floor_ng_l,
+            upper=np.inf if upper is None else float(upper),
             is_mi=np.array([c.outcome == "mi" for c in comps]),
             weight_a=np.array([c.weight_logit_at_65 for c in comps]),
             weight_b=np.array([c.weight_logit_per_decade for c in comps]),
@@ -132,26 +142,72 @@ class TroponinMixture:
     def sample(
         self, age: np.ndarray, male: np.ndarray, mi: np.ndarray, uniform: np.ndarray, normals: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Draw (t0, t1, component) from one uniform and two standard normals per row."""
+        """Draw (t0, t1, component) from one uniform and two standard normals per row, censored at ``upper``."""
         cumulative = np.cumsum(np.exp(self.log_weights(age, mi)), axis=1)
         component = np.minimum((uniform[:, None] > cumulative).sum(axis=1), len(self.names) - 1)
         z0 = self.mu0[component, male.astype(np.intp)] + self.s0[component] * normals[:, 0]
         d = self.mud[component] + self.sd[component] * normals[:, 1]
-        return self.floor + np.exp(z0), self.floor + np.exp(z0 + d), component
+        t0 = np.minimum(self.floor + np.exp(z0), self.upper)
+        t1 = np.minimum(self.floor + np.exp(z0 + d), self.upper)
+        return t0, t1, component
 
     def log_likelihood_ratio(self, t0: np.ndarray, t1: np.ndarray, age: np.ndarray, male: np.ndarray) -> np.ndarray:
         """Log p(t0, t1 | MI) - log p(t0, t1 | no MI); the change-of-variables Jacobian cancels."""
-        z0 = np.log(t0 - self.floor)[:, None]
-        d = np.log(t1 - self.floor)[:, None] - z0
-        sex = male.astype(np.intp)
-        log_dens = normal_logpdf(z0, self.mu0[:, sex].T, self.s0[None, :]) + normal_logpdf(
-            d, self.mud[None, :], self.sd[None, :]
-        )
+        log_dens = self.component_log_likelihood(t0, t1, male)
         n = len(age)
         with np.errstate(invalid="ignore"):
             log_mi = logsumexp(self.log_weights(age, np.ones(n, bool)) + log_dens, axis=1)
             log_no = logsumexp(self.log_weights(age, np.zeros(n, bool)) + log_dens, axis=1)
         return log_mi - log_no
+
+    def component_log_likelihood(self, t0: np.ndarray, t1: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """Per-component log likelihood of (t0, t1) in (z0, d) coordinates, shape (n, K), censoring included."""
+        sex = male.astype(np.intp)
+        mu0 = self.mu0[:, sex].T  # (n, K)
+        s0, mud, sd = self.s0[None, :], self.mud[None, :], self.sd[None, :]
+        cens0, cens1 = t0 >= self.upper, t1 >= self.upper
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z0 = np.log(t0 - self.floor)[:, None]
+            z1 = np.log(t1 - self.floor)[:, None]
+        out = normal_logpdf(z0, mu0, s0) + normal_logpdf(z1 - z0, mud, sd)
+        if not (cens0.any() or cens1.any()):
+            return out
+        c = np.log(self.upper - self.floor)
+        only0 = cens0 & ~cens1
+        if only0.any():  # z0 censored, z1 seen: z1 ~ N(mu0 + mud, v), and z0 | z1 is normal
+            m0, v = mu0[only0], s0**2 + sd**2
+            cond_mean = m0 + s0**2 / v * (z1[only0] - m0 - mud)
+            cond_sd = s0 * sd / np.sqrt(v)
+            out[only0] = normal_logpdf(z1[only0], m0 + mud, np.sqrt(v)) + log_ndtr((cond_mean - c) / cond_sd)
+        only1 = cens1 & ~cens0
+        if only1.any():  # z0 seen, z1 = z0 + d censored
+            out[only1] = normal_logpdf(z0[only1], mu0[only1], s0) + log_ndtr((z0[only1] + mud - c) / sd)
+        both = cens0 & cens1
+        if both.any():
+            out[both] = self._log_both_censored()[:, sex[both]].T
+        return out
+
+    def _log_both_censored(self) -> np.ndarray:
+        """log P(z0 >= c, z0 + d >= c) per (component, sex), shape (K, 2).
+
+        One-dimensional quadrature over z0 (``d`` is independent of ``z0``); relative tolerance only, because the
+        probabilities are tiny (about 1e-7 for late MI at 50,000 ng/L) and an absolute tolerance would swamp them.
+        """
+        c = np.log(self.upper - self.floor)
+        out = np.empty(self.mu0.shape)
+        for k in range(len(self.names)):  # K x 2 integrals, only when a row is censored twice
+            for sex in (FEMALE, MALE):
+                mu0, s0, mud, sd = self.mu0[k, sex], self.s0[k], self.mud[k], self.sd[k]
+                lo = (c - mu0) / s0
+
+                def integrand(u: float, lo: float = lo, mu0: float = mu0, s0: float = s0) -> float:
+                    # Scaled by exp(lo^2 / 2) so quad sees O(1) values; undone below.
+                    z0 = mu0 + s0 * u
+                    return float(np.exp(-0.5 * (u * u - lo * lo)) * ndtr((z0 + mud - c) / sd))
+
+                value, _ = quad(integrand, lo, np.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+                out[k, sex] = np.log(value) - 0.5 * lo * lo - _LOG_SQRT_2PI
+        return out
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,9 @@ class Troponin(StrictModel):
     """High-sensitivity cardiac troponin I as a mixture of named physiological states."""
 
     floor_ng_l: Annotated[float, Field(ge=0.0)]
+    # The assay's upper reportable limit: a laboratory reports higher concentrations as this value, so the
+    # simulator censors there (None: no censoring). The oracle's likelihood treats censored values exactly.
+    reportable_max_ng_l: PositiveFloat | None = None
     components: list[TroponinComponent]
 
     @model_validator(mode="after")
@@ -155,6 +158,8 @@ class Troponin(StrictModel):
         outcomes = {component.outcome for component in self.components}
         if outcomes != {"mi", "no_mi"}:
             raise ValueError("troponin.components needs at least one 'mi' and one 'no_mi' component")
+        if self.reportable_max_ng_l is not None and self.reportable_max_ng_l <= self.floor_ng_l:
+            raise ValueError("troponin.reportable_max_ng_l must be above troponin.floor_ng_l")
         return self
 
 
