@@ -169,9 +169,12 @@ def write_cohort_dask(
             for part in parts
         ]
         rows = {future.key: part.n_rows for future, part in zip(futures, parts, strict=True)}
-        summaries = []
+        # Each partition's summary holds ~2 MB of histograms: add it to a running total and release it at once, so
+        # neither the workers nor this client keep one per partition (memory would grow with n).
+        total = CalibrationSummary()
         for future in as_completed(futures):
-            summaries.append(future.result())
+            total = merge_summaries([total, future.result()])
+            future.release()
             if on_partition is not None:
                 on_partition(rows[future.key])
         manifest = {
@@ -187,7 +190,7 @@ def write_cohort_dask(
         _install(tmp, out)
     finally:
         _discard(tmp, client, futures)
-    return merge_summaries(summaries)
+    return total
 
 
 def _discard(tmp: Path, client: Any, futures: list[Any]) -> None:
