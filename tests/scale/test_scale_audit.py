@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -100,7 +101,19 @@ def test_cli_dask_audit_writes_report(tmp_path, client, scenario, small_model):
             "dask",
             "--scheduler",
             client.scheduler.address,
+            "--risk-resolution",
+            "0",
+            "--no-mlflow",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert (out / "metrics.json").is_file() and (out / "report.html").is_file()
+    assert (out / "report.html").is_file()
+    # --risk-resolution 0 keeps exact risks: AUROC and its interval equal the in-memory audit's.
+    metrics = json.loads((out / "metrics.json").read_text())
+    in_memory = audit_model(small_model, simulate_frame(scenario, 70_000, 8), n_boot=100, seed=0, mitigations=False)
+    want = {(g["attribute"], g["group"]): g["auroc"] for g in in_memory.result.to_dict()["groups"]}
+    assert len(metrics["groups"]) == len(want)
+    for group in metrics["groups"]:
+        for path, got, expected in _pairs(group["auroc"], want[(group["attribute"], group["group"])]):
+            same_nan = isinstance(got, float) and math.isnan(got) and math.isnan(expected)
+            assert same_nan or got == expected, (group["group"], path)

@@ -61,6 +61,14 @@ def audit(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
     ] = None,
+    risk_resolution: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="Dask engine: logit grid that risk is snapped to before counting (flags and confusion metrics "
+            "stay exact; AUROC and calibration move by less than the grid). 0 = exact risks, more memory.",
+        ),
+    ] = 1e-3,
 ) -> None:
     """Audit missed MI (FNR), false alarms and calibration by sex, race, age band and their intersections."""
     from models import TriageModel, resolve_model_dir
@@ -74,7 +82,15 @@ def audit(
         from triage._cluster import dask_client
 
         with dask_client(scheduler) as client:
-            result = audit_partitioned(loaded, data, client=client, label=label, n_boot=n_boot, seed=seed)
+            result = audit_partitioned(
+                loaded,
+                data,
+                client=client,
+                label=label,
+                n_boot=n_boot,
+                seed=seed,
+                risk_resolution=risk_resolution or None,
+            )
     else:
         result = audit_model(
             loaded,
