@@ -20,9 +20,9 @@ from scipy import sparse
 from triage.errors import TriageError
 from triage.seeding import named_stream
 
-from ._bootstrap import collapse, multinomial_resamples, percentile_interval
+from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
 from ._disparities import DISPARITY_METRICS, choose_references, compute_disparities, compute_equalized_odds
-from ._groups import DEFAULT_ATTRIBUTES, OVERALL, as_frame, build_groups, group_labels
+from ._groups import DEFAULT_ATTRIBUTES, OVERALL, GroupIndex, as_frame, build_groups, group_labels
 from ._metrics import GROUP_METRICS, auroc_from_histogram, calibration_metrics, confusion_metrics
 from ._results import AuditResult, CalibrationBin, Estimate, GroupResult, TradeoffCurves
 from ._validation import (
@@ -177,10 +177,22 @@ class _Aggregator:
         return metrics
 
 
-def _exact_auroc(y: np.ndarray, distinct_of_row: np.ndarray, n_distinct: int, rows: np.ndarray | None) -> float:
-    """AUROC of one group over its distinct scores (ties count one half), with no binning."""
+def _exact_auroc(
+    y: np.ndarray,
+    distinct_of_row: np.ndarray,
+    n_distinct: int,
+    rows: np.ndarray | None,
+    weights: np.ndarray | None = None,
+) -> float:
+    """AUROC of one group over its distinct scores (ties count one half), with no binning.
+
+    ``weights`` (rows each record stands for) lets the partitioned audit count its distinct records as the rows
+    they replace; integer counts summed as floats are exact, so the AUROC equals the one of the expanded rows.
+    """
     codes = distinct_of_row * 2 + y if rows is None else distinct_of_row[rows] * 2 + y[rows]
-    histogram = np.bincount(codes, minlength=2 * n_distinct).reshape(n_distinct, 2).T
+    if weights is not None and rows is not None:
+        weights = weights[rows]
+    histogram = np.bincount(codes, weights=weights, minlength=2 * n_distinct).reshape(n_distinct, 2).T
     return float(auroc_from_histogram(histogram.astype(np.float64)))
 
 
@@ -204,6 +216,157 @@ def _curves(histogram: np.ndarray, positions: list[int], picks: np.ndarray) -> t
         sensitivity = caught[..., picks] / positives.sum(axis=-1, keepdims=True)
         rule_out = ruled_out[..., picks] / everyone.sum(axis=-1, keepdims=True)
     return sensitivity, rule_out
+
+
+def _finish_audit(
+    *,
+    y: np.ndarray,
+    risk: np.ndarray,
+    weights: np.ndarray | None,
+    index: GroupIndex,
+    edges: np.ndarray,
+    bins: _ScoreBins,
+    cells: CellTable,
+    mean_risk: np.ndarray,
+    label_name: str,
+    threshold: float | Mapping[str, float] | None,
+    n_boot: int,
+    confidence: float,
+    seed: int,
+    reference: Mapping[str, str] | None,
+    band: tuple[float, float],
+    min_positives: int,
+    score_bins: int,
+    disparity_metrics: Sequence[str],
+    curve_attribute: str,
+) -> AuditResult:
+    """Everything after the cells: point estimates, bootstrap, intervals, disparities, curves and the result.
+
+    The in-memory audit (one record per row, ``weights=None``) and the partitioned audit (distinct records with a
+    row count each) differ only in how they build the cells; sharing this tail is what keeps their documents
+    equal. Options arrive already validated. ``y``, ``risk`` and ``weights`` are per record; ``mean_risk`` is
+    per cell.
+    """
+    n_cal = len(edges) - 1
+    aggregate = _Aggregator(cells.keys, mean_risk, index.membership, n_cal, len(bins.lower))
+
+    observed = aggregate(cells.counts[np.newaxis].astype(np.float64))
+    point = {name: observed[name][0] for name in (*GROUP_METRICS, "observed", "n")}
+    # Exact AUROC per group; the binned one differs only when scores were grouped into bins.
+    distinct, distinct_of_row = np.unique(risk, return_inverse=True)
+    exact_auroc = np.array(
+        [
+            _exact_auroc(
+                y,
+                distinct_of_row,
+                len(distinct),
+                None if g == 0 else index.membership[g][index.atom_of_row],
+                weights,
+            )
+            for g in range(len(index.groups))
+        ]
+    )
+    auroc_shift = np.nan_to_num(exact_auroc - point["auroc"])
+    point["auroc"] = exact_auroc
+
+    curve_attribute = curve_attribute if curve_attribute in index.attributes else OVERALL
+    curve_positions = index.positions(curve_attribute)
+    curve_names = [index.groups[i][1] for i in curve_positions]
+    picks = _curve_picks(len(bins.lower))
+    curve_sens, curve_rule = _curves(observed["histogram"], curve_positions, picks)
+
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in (*GROUP_METRICS, "observed", "sens", "rule")}
+    rng = named_stream(seed, BOOTSTRAP_STREAM)
+    for resample in multinomial_resamples(cells.counts, n_boot, rng):
+        resampled = aggregate(resample)
+        resampled["auroc"] = resampled["auroc"] + auroc_shift
+        for name in (*GROUP_METRICS, "observed"):
+            collected[name].append(resampled[name])
+        sens, rule = _curves(resampled["histogram"], curve_positions, picks)
+        collected["sens"].append(sens)
+        collected["rule"].append(rule)
+    replicates = {name: np.concatenate(chunks) for name, chunks in collected.items()}
+
+    sizes = point["n"].astype(np.int64)
+    positives = observed["cal_counts"][0, :, :, 1].sum(axis=-1).round().astype(np.int64)
+    reliable = positives >= min_positives
+    intervals = {name: percentile_interval(replicates[name], confidence) for name in (*GROUP_METRICS, "observed")}
+
+    groups = []
+    for g, (attribute, group) in enumerate(index.groups):
+        metrics = {
+            name: Estimate(float(point[name][g]), float(intervals[name][0][g]), float(intervals[name][1][g]))
+            for name in GROUP_METRICS
+        }
+        cal_counts = observed["cal_counts"][0, g]
+        calibration = tuple(
+            CalibrationBin(
+                low=float(edges[b]),
+                high=float(edges[b + 1]),
+                n=int(round(cal_counts[b].sum())),
+                n_positive=int(round(cal_counts[b, 1])),
+                predicted=float(observed["cal_predicted"][0, g, b] / cal_counts[b].sum())
+                if cal_counts[b].sum() > 0
+                else float("nan"),
+                observed=Estimate(
+                    float(point["observed"][g, b]),
+                    float(intervals["observed"][0][g, b]),
+                    float(intervals["observed"][1][g, b]),
+                ),
+            )
+            for b in range(n_cal)
+        )
+        groups.append(
+            GroupResult(
+                attribute=attribute,
+                group=group,
+                n=int(sizes[g]),
+                n_positive=int(positives[g]),
+                reliable=bool(reliable[g]),
+                metrics=metrics,
+                calibration=calibration,
+            )
+        )
+
+    references = choose_references(index, sizes, reference)
+    disparities = compute_disparities(
+        index,
+        point,
+        replicates,
+        references=references,
+        reliable=reliable,
+        metrics=list(disparity_metrics),
+        band=band,
+        confidence=confidence,
+    )
+    equalized_odds = compute_equalized_odds(index, point, replicates, confidence)
+    sens_low, sens_high = percentile_interval(replicates["sens"], confidence)
+    rule_low, rule_high = percentile_interval(replicates["rule"], confidence)
+    curves = TradeoffCurves(
+        attribute=curve_attribute,
+        groups=tuple(curve_names),
+        thresholds=bins.lower[picks],
+        sensitivity=np.stack([curve_sens[0], sens_low, sens_high]),
+        rule_out=np.stack([curve_rule[0], rule_low, rule_high]),
+    )
+    return AuditResult(
+        label=label_name,
+        threshold=threshold,
+        n=len(y) if weights is None else int(weights.sum()),
+        n_positive=int(np.count_nonzero(y)) if weights is None else int(weights[y].sum()),
+        n_boot=n_boot,
+        confidence=confidence,
+        seed=seed,
+        band=band,
+        min_positives=min_positives,
+        references=references,
+        groups=tuple(groups),
+        disparities=disparities,
+        equalized_odds=equalized_odds,
+        calibration_edges=tuple(float(edge) for edge in edges),
+        score_bins=score_bins,
+        curves=curves,
+    )
 
 
 def audit_predictions(
@@ -319,116 +482,24 @@ def audit_predictions(
         [n_atoms, 2, 2, n_cal, len(bins.lower)],
     )
     mean_risk = cells.sum(risk) / cells.counts
-    aggregate = _Aggregator(cells.keys, mean_risk, index.membership, n_cal, len(bins.lower))
-
-    observed = aggregate(cells.counts[np.newaxis].astype(np.float64))
-    point = {name: observed[name][0] for name in (*GROUP_METRICS, "observed", "n")}
-    # Exact AUROC per group; the binned one differs only when scores were grouped into bins.
-    distinct, distinct_of_row = np.unique(risk, return_inverse=True)
-    exact_auroc = np.array(
-        [
-            _exact_auroc(y, distinct_of_row, len(distinct), None if g == 0 else index.membership[g][index.atom_of_row])
-            for g in range(len(index.groups))
-        ]
-    )
-    auroc_shift = np.nan_to_num(exact_auroc - point["auroc"])
-    point["auroc"] = exact_auroc
-
-    curve_attribute = curve_attribute if curve_attribute in index.attributes else OVERALL
-    curve_positions = index.positions(curve_attribute)
-    curve_names = [index.groups[i][1] for i in curve_positions]
-    picks = _curve_picks(len(bins.lower))
-    curve_sens, curve_rule = _curves(observed["histogram"], curve_positions, picks)
-
-    collected: dict[str, list[np.ndarray]] = {name: [] for name in (*GROUP_METRICS, "observed", "sens", "rule")}
-    rng = named_stream(seed, BOOTSTRAP_STREAM)
-    for weights in multinomial_resamples(cells.counts, n_boot, rng):
-        resampled = aggregate(weights)
-        resampled["auroc"] = resampled["auroc"] + auroc_shift
-        for name in (*GROUP_METRICS, "observed"):
-            collected[name].append(resampled[name])
-        sens, rule = _curves(resampled["histogram"], curve_positions, picks)
-        collected["sens"].append(sens)
-        collected["rule"].append(rule)
-    replicates = {name: np.concatenate(chunks) for name, chunks in collected.items()}
-
-    sizes = point["n"].astype(np.int64)
-    positives = observed["cal_counts"][0, :, :, 1].sum(axis=-1).round().astype(np.int64)
-    reliable = positives >= min_positives
-    intervals = {name: percentile_interval(replicates[name], confidence) for name in (*GROUP_METRICS, "observed")}
-
-    groups = []
-    for g, (attribute, group) in enumerate(index.groups):
-        metrics = {
-            name: Estimate(float(point[name][g]), float(intervals[name][0][g]), float(intervals[name][1][g]))
-            for name in GROUP_METRICS
-        }
-        cal_counts = observed["cal_counts"][0, g]
-        calibration = tuple(
-            CalibrationBin(
-                low=float(edges[b]),
-                high=float(edges[b + 1]),
-                n=int(round(cal_counts[b].sum())),
-                n_positive=int(round(cal_counts[b, 1])),
-                predicted=float(observed["cal_predicted"][0, g, b] / cal_counts[b].sum())
-                if cal_counts[b].sum() > 0
-                else float("nan"),
-                observed=Estimate(
-                    float(point["observed"][g, b]),
-                    float(intervals["observed"][0][g, b]),
-                    float(intervals["observed"][1][g, b]),
-                ),
-            )
-            for b in range(n_cal)
-        )
-        groups.append(
-            GroupResult(
-                attribute=attribute,
-                group=group,
-                n=int(sizes[g]),
-                n_positive=int(positives[g]),
-                reliable=bool(reliable[g]),
-                metrics=metrics,
-                calibration=calibration,
-            )
-        )
-
-    references = choose_references(index, sizes, reference)
-    disparities = compute_disparities(
-        index,
-        point,
-        replicates,
-        references=references,
-        reliable=reliable,
-        metrics=list(disparity_metrics),
-        band=band,
-        confidence=confidence,
-    )
-    equalized_odds = compute_equalized_odds(index, point, replicates, confidence)
-    sens_low, sens_high = percentile_interval(replicates["sens"], confidence)
-    rule_low, rule_high = percentile_interval(replicates["rule"], confidence)
-    curves = TradeoffCurves(
-        attribute=curve_attribute,
-        groups=tuple(curve_names),
-        thresholds=bins.lower[picks],
-        sensitivity=np.stack([curve_sens[0], sens_low, sens_high]),
-        rule_out=np.stack([curve_rule[0], rule_low, rule_high]),
-    )
-    return AuditResult(
-        label=label_name,
+    return _finish_audit(
+        y=y,
+        risk=risk,
+        weights=None,
+        index=index,
+        edges=edges,
+        bins=bins,
+        cells=cells,
+        mean_risk=mean_risk,
+        label_name=label_name,
         threshold=threshold,
-        n=n,
-        n_positive=int(np.count_nonzero(y)),
         n_boot=n_boot,
         confidence=confidence,
         seed=seed,
+        reference=reference,
         band=band,
         min_positives=min_positives,
-        references=references,
-        groups=tuple(groups),
-        disparities=disparities,
-        equalized_odds=equalized_odds,
-        calibration_edges=tuple(float(edge) for edge in edges),
         score_bins=int(score_bins),
-        curves=curves,
+        disparity_metrics=disparity_metrics,
+        curve_attribute=curve_attribute,
     )

@@ -24,25 +24,20 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import TriageError
-from triage.seeding import named_stream
 
 from ._audit import (
-    BOOTSTRAP_STREAM,
     DEFAULT_BAND,
     DEFAULT_SCORE_BINS,
     MIN_POSITIVES,
-    _Aggregator,
     _check_threshold,
-    _curve_picks,
-    _curves,
+    _finish_audit,
     _ScoreBins,
     calibration_edges,
 )
-from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
-from ._disparities import DISPARITY_METRICS, choose_references, compute_disparities, compute_equalized_odds
-from ._groups import DEFAULT_ATTRIBUTES, OVERALL, build_groups
-from ._metrics import GROUP_METRICS, auroc_from_histogram
-from ._results import AuditResult, CalibrationBin, Estimate, GroupResult, TradeoffCurves
+from ._bootstrap import CellTable, collapse
+from ._disparities import DISPARITY_METRICS
+from ._groups import DEFAULT_ATTRIBUTES, build_groups
+from ._results import AuditResult
 from ._validation import check_band, check_confidence, check_min_positives, check_n_boot
 
 BAD_WEIGHTS = "cell counts must be positive integers"
@@ -148,7 +143,6 @@ score_bins, disparity_metrics, curve_attribute
     confidence = check_confidence(confidence)
     band = check_band(band)
     min_positives = check_min_positives(min_positives)
-    n = int(counts.sum())
 
     index = build_groups(attributes, by, len(y))
     edges = _weighted_edges(risk, counts, calibration_bins)
@@ -163,119 +157,24 @@ score_bins, disparity_metrics, curve_attribute
     cell_counts = np.bincount(records.row_cell, weights=counts, minlength=len(records.counts)).astype(np.int64)
     cells = CellTable(keys=records.keys, counts=cell_counts, row_cell=records.row_cell)
     mean_risk = cells.sum(risk * counts) / cells.counts
-    aggregate = _Aggregator(cells.keys, mean_risk, index.membership, n_cal, len(bins.lower))
-
-    observed = aggregate(cells.counts[np.newaxis].astype(np.float64))
-    point = {name: observed[name][0] for name in (*GROUP_METRICS, "observed", "n")}
-    distinct, distinct_of_row = np.unique(risk, return_inverse=True)
-
-    def exact_auroc(rows: np.ndarray | None) -> float:
-        codes = distinct_of_row * 2 + y if rows is None else distinct_of_row[rows] * 2 + y[rows]
-        weights = counts if rows is None else counts[rows]
-        histogram = np.bincount(codes, weights=weights, minlength=2 * len(distinct)).reshape(len(distinct), 2).T
-        return float(auroc_from_histogram(histogram.astype(np.float64)))
-
-    exact = np.array(
-        [exact_auroc(None if g == 0 else index.membership[g][index.atom_of_row]) for g in range(len(index.groups))]
-    )
-    auroc_shift = np.nan_to_num(exact - point["auroc"])
-    point["auroc"] = exact
-
-    curve_attribute = curve_attribute if curve_attribute in index.attributes else OVERALL
-    curve_positions = index.positions(curve_attribute)
-    curve_names = [index.groups[i][1] for i in curve_positions]
-    picks = _curve_picks(len(bins.lower))
-    curve_sens, curve_rule = _curves(observed["histogram"], curve_positions, picks)
-
-    collected: dict[str, list[np.ndarray]] = {name: [] for name in (*GROUP_METRICS, "observed", "sens", "rule")}
-    rng = named_stream(seed, BOOTSTRAP_STREAM)
-    for weights in multinomial_resamples(cells.counts, n_boot, rng):
-        resampled = aggregate(weights)
-        resampled["auroc"] = resampled["auroc"] + auroc_shift
-        for name in (*GROUP_METRICS, "observed"):
-            collected[name].append(resampled[name])
-        sens, rule = _curves(resampled["histogram"], curve_positions, picks)
-        collected["sens"].append(sens)
-        collected["rule"].append(rule)
-    replicates = {name: np.concatenate(chunks) for name, chunks in collected.items()}
-
-    sizes = point["n"].astype(np.int64)
-    positives = observed["cal_counts"][0, :, :, 1].sum(axis=-1).round().astype(np.int64)
-    reliable = positives >= min_positives
-    intervals = {name: percentile_interval(replicates[name], confidence) for name in (*GROUP_METRICS, "observed")}
-
-    groups = []
-    for g, (attribute, group) in enumerate(index.groups):
-        metrics = {
-            name: Estimate(float(point[name][g]), float(intervals[name][0][g]), float(intervals[name][1][g]))
-            for name in GROUP_METRICS
-        }
-        cal_counts = observed["cal_counts"][0, g]
-        calibration = tuple(
-            CalibrationBin(
-                low=float(edges[b]),
-                high=float(edges[b + 1]),
-                n=int(round(cal_counts[b].sum())),
-                n_positive=int(round(cal_counts[b, 1])),
-                predicted=float(observed["cal_predicted"][0, g, b] / cal_counts[b].sum())
-                if cal_counts[b].sum() > 0
-                else float("nan"),
-                observed=Estimate(
-                    float(point["observed"][g, b]),
-                    float(intervals["observed"][0][g, b]),
-                    float(intervals["observed"][1][g, b]),
-                ),
-            )
-            for b in range(n_cal)
-        )
-        groups.append(
-            GroupResult(
-                attribute=attribute,
-                group=group,
-                n=int(sizes[g]),
-                n_positive=int(positives[g]),
-                reliable=bool(reliable[g]),
-                metrics=metrics,
-                calibration=calibration,
-            )
-        )
-
-    references = choose_references(index, sizes, reference)
-    disparities = compute_disparities(
-        index,
-        point,
-        replicates,
-        references=references,
-        reliable=reliable,
-        metrics=list(disparity_metrics),
-        band=band,
-        confidence=confidence,
-    )
-    equalized_odds = compute_equalized_odds(index, point, replicates, confidence)
-    sens_low, sens_high = percentile_interval(replicates["sens"], confidence)
-    rule_low, rule_high = percentile_interval(replicates["rule"], confidence)
-    curves = TradeoffCurves(
-        attribute=curve_attribute,
-        groups=tuple(curve_names),
-        thresholds=bins.lower[picks],
-        sensitivity=np.stack([curve_sens[0], sens_low, sens_high]),
-        rule_out=np.stack([curve_rule[0], rule_low, rule_high]),
-    )
-    return AuditResult(
-        label=label_name,
+    return _finish_audit(
+        y=y,
+        risk=risk,
+        weights=counts,
+        index=index,
+        edges=edges,
+        bins=bins,
+        cells=cells,
+        mean_risk=mean_risk,
+        label_name=label_name,
         threshold=threshold,
-        n=n,
-        n_positive=int(counts[y].sum()),
         n_boot=n_boot,
         confidence=confidence,
         seed=seed,
+        reference=reference,
         band=band,
         min_positives=min_positives,
-        references=references,
-        groups=tuple(groups),
-        disparities=disparities,
-        equalized_odds=equalized_odds,
-        calibration_edges=tuple(float(edge) for edge in edges),
         score_bins=int(score_bins),
-        curves=curves,
+        disparity_metrics=disparity_metrics,
+        curve_attribute=curve_attribute,
     )
