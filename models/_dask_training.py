@@ -27,17 +27,14 @@ import pyarrow.parquet as pq
 import xgboost as xgb
 import xgboost.dask as dxgb
 
-from features import build_preprocessor, feature_columns, read_table, validate_uci, validate_visits
+from features import build_preprocessor, read_table, validate_uci, validate_visits
 from models._calibration import fit_calibration
 from models._config import TrainConfig
 from models._data import frame_hash, parse_label
 from models._estimators import FittedEstimator
 from models._evaluation import evaluate, evaluate_baselines
-from models._persistence import save_model_dir
-from models._plots import calibration_plot, threshold_plot
-from models._predictor import TriageModel
 from models._thresholds import apply_thresholds, choose_thresholds
-from models._training import TrainResult, package_versions
+from models._training import TrainResult, build_manifest, save_with_plots
 from simulation._dask_engine import cohort_files
 from triage.errors import TriageError
 
@@ -221,35 +218,17 @@ def train_dask(
     }
     raw_test = held.loc[test].drop(columns="__part").reset_index(drop=True)
     baselines = evaluate_baselines(raw_test, y_eval, test_sex) if config.features.dataset == "cohort" else {}
-    manifest = {
-        "name": config.name,
-        "label": config.label,
-        "features": list(feature_columns(config.features)),
-        "feature_config": config.features.model_dump(),
-        "train_config": config.model_dump(mode="json"),
-        "training_data_sha256": digest,
-        "training_engine": {
-            "engine": "dask",
-            "partitions": len(files),
-            "split_rule": "hash of patient_id and split.seed",
-            "preprocessor_rows": PREPROCESSOR_ROWS,
-            "eval_rows_cap": EVAL_ROWS,
-            "data_hash_rule": "sha256 over the per-partition frame hashes, in file order",
-        },
-        "threshold_target_sensitivity": config.threshold.target_sensitivity,
-        "threshold_rule": "flag = calibrated risk >= threshold of the patient's sex",
-        "metrics": metrics,
-        "baselines": baselines,
-        "package_versions": package_versions(),
+    engine = {
+        "engine": "dask",
+        "partitions": len(files),
+        "split_rule": "hash of patient_id and split.seed",
+        "preprocessor_rows": PREPROCESSOR_ROWS,
+        "eval_rows_cap": EVAL_ROWS,
+        "data_hash_rule": "sha256 over the per-partition frame hashes, in file order",
     }
-    model_dir = save_model_dir(estimator, calibration, thresholds, manifest, out_dir)
-    loaded = TriageModel.load(model_dir)
-    plots_dir = model_dir / "plots"
-    plots_dir.mkdir(exist_ok=True)
-    label_name = metrics["evaluation_label"]
-    plots = [
-        calibration_plot(test_risk, y_eval, test_sex, plots_dir / "calibration_by_sex.png", label_name),
-        threshold_plot(test_risk, y_eval, test_sex, thresholds, plots_dir / "threshold_tradeoff_by_sex.png"),
-    ]
+    manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine)
+    loaded, plots = save_with_plots(
+        estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
+    )
     index = np.arange(len(held))
     return TrainResult(loaded, metrics, baselines, plots, index[test], test_risk, test_flag, index[cal], cal_risk)

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from features import build_preprocessor, feature_columns
-from models._calibration import fit_calibration
+from models._calibration import Calibration, fit_calibration
 from models._config import TrainConfig
 from models._data import TrainingData, stratified_split
-from models._estimators import fit_estimator
+from models._estimators import FittedEstimator, fit_estimator
 from models._evaluation import evaluate, evaluate_baselines
 from models._persistence import save_model_dir
 from models._plots import calibration_plot, threshold_plot
@@ -56,6 +57,64 @@ class TrainResult:
     test_flag: np.ndarray
     calibration_index: np.ndarray
     calibration_risk: np.ndarray
+
+
+def build_manifest(
+    config: TrainConfig,
+    data_hash: str,
+    metrics: dict[str, Any],
+    baselines: dict[str, Any],
+    *,
+    training_engine: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest a trainer hands to :func:`save_model_dir`.
+
+    One builder for the local and the dask trainer, so both model directories carry the same keys and nothing
+    that reads ``manifest.json`` needs to know which engine trained the model. ``training_engine`` records how a
+    non-local engine split, sampled and hashed the data.
+    """
+    engine = {} if training_engine is None else {"training_engine": training_engine}
+    return {
+        "name": config.name,
+        "label": config.label,
+        "features": list(feature_columns(config.features)),
+        "feature_config": config.features.model_dump(),
+        "train_config": config.model_dump(mode="json"),
+        "training_data_sha256": data_hash,
+        **engine,
+        "threshold_target_sensitivity": config.threshold.target_sensitivity,
+        "threshold_rule": "flag = calibrated risk >= threshold of the patient's sex",
+        "metrics": metrics,
+        "baselines": baselines,
+        "package_versions": package_versions(),
+    }
+
+
+def save_with_plots(
+    estimator: FittedEstimator,
+    calibration: Calibration,
+    thresholds: dict[str, float],
+    manifest: dict[str, Any],
+    out_dir: str | os.PathLike[str],
+    test_risk: np.ndarray,
+    y_eval: np.ndarray,
+    test_sex: pd.Series,
+    label_name: str,
+) -> tuple[TriageModel, list[Path]]:
+    """Write the model directory, load it back and add the test-split plots to its ``plots/`` folder.
+
+    The model is loaded from disk rather than wrapped in memory so a run returns exactly what a later
+    ``load_model`` gives (hash checks included), whichever engine trained it.
+    """
+    model_dir = save_model_dir(estimator, calibration, thresholds, manifest, out_dir)
+    model = TriageModel.load(model_dir)
+    plots_dir = model_dir / "plots"
+    plots_dir.mkdir(exist_ok=True)
+    plots = [
+        calibration_plot(test_risk, y_eval, test_sex, plots_dir / "calibration_by_sex.png", label_name),
+        threshold_plot(test_risk, y_eval, test_sex, thresholds, plots_dir / "threshold_tradeoff_by_sex.png"),
+    ]
+    return model, plots
 
 
 def train(
@@ -110,26 +169,8 @@ def train(
     baselines = (
         evaluate_baselines(data.raw.iloc[split.test], y_eval, test_sex) if config.features.dataset == "cohort" else {}
     )
-    manifest = {
-        "name": config.name,
-        "label": config.label,
-        "features": list(feature_columns(config.features)),
-        "feature_config": config.features.model_dump(),
-        "train_config": config.model_dump(mode="json"),
-        "training_data_sha256": data.data_hash,
-        "threshold_target_sensitivity": config.threshold.target_sensitivity,
-        "threshold_rule": "flag = calibrated risk >= threshold of the patient's sex",
-        "metrics": metrics,
-        "baselines": baselines,
-        "package_versions": package_versions(),
-    }
-    model_dir = save_model_dir(estimator, calibration, thresholds, manifest, out_dir)
-    model = TriageModel.load(model_dir)
-    plots_dir = model_dir / "plots"
-    plots_dir.mkdir(exist_ok=True)
-    label_name = metrics["evaluation_label"]
-    plots = [
-        calibration_plot(test_risk, y_eval, test_sex, plots_dir / "calibration_by_sex.png", label_name),
-        threshold_plot(test_risk, y_eval, test_sex, thresholds, plots_dir / "threshold_tradeoff_by_sex.png"),
-    ]
+    manifest = build_manifest(config, data.data_hash, metrics, baselines)
+    model, plots = save_with_plots(
+        estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
+    )
     return TrainResult(model, metrics, baselines, plots, split.test, test_risk, test_flag, split.calibration, cal_risk)
