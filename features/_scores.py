@@ -88,6 +88,23 @@ def _float(values: ArrayLike, name: str, *, allow_missing: bool = False) -> np.n
     return array
 
 
+def _count_true(**columns: ArrayLike) -> np.ndarray:
+    """How many of the named yes/no columns are true per visit (int8), each checked by ``_bool`` under its name.
+
+    HEART History and Risk both score a count of present items; the keyword names are what an error reports.
+    """
+    arrays = (_bool(values, name) for name, values in columns.items())
+    count = next(arrays).astype(np.int8)
+    for array in arrays:
+        count = count + array
+    return count
+
+
+def _points(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """HEART's 0/1/2 points from two nested conditions: a point for meeting ``first``, another for ``second``."""
+    return (first.astype(np.int8) + second).astype(np.int8)
+
+
 def _categories(values: ArrayLike, allowed: Sequence[str], name: str) -> list[np.ndarray]:
     """One bool mask per allowed category; anything else (or missing) is an error."""
     masks = [_equals(values, label) for label in allowed]
@@ -142,12 +159,12 @@ def heart_history(
     [2, 1, 1]
     """
     pain = _bool(chest_pain, "chest_pain")
-    others = (
-        _bool(radiation, "radiation").astype(np.int8)
-        + _bool(back_or_jaw_pain, "back_or_jaw_pain")
-        + _bool(diaphoresis, "diaphoresis")
-        + _bool(nausea, "nausea")
-        + _bool(exertional, "exertional")
+    others = _count_true(
+        radiation=radiation,
+        back_or_jaw_pain=back_or_jaw_pain,
+        diaphoresis=diaphoresis,
+        nausea=nausea,
+        exertional=exertional,
     )
     return np.where(pain & (others >= 2), 2, pain | (others > 0)).astype(np.int8)
 
@@ -199,7 +216,7 @@ def heart_age(age: ArrayLike) -> np.ndarray:
     [0, 1, 1, 2]
     """
     years = _float(age, "age")
-    return ((years >= 45).astype(np.int8) + (years >= 65)).astype(np.int8)
+    return _points(years >= 45, years >= 65)
 
 
 def heart_risk(
@@ -234,15 +251,14 @@ def heart_risk(
     ...            [False] * 3, [False, False, True]).tolist()
     [2, 1, 2]
     """
-    count = (
-        _bool(diabetes, "diabetes").astype(np.int8)
-        + _bool(hypertension, "hypertension")
-        + _bool(hyperlipidemia, "hyperlipidemia")
-        + _bool(current_smoker, "current_smoker")
-        + _bool(family_history_cad, "family_history_cad")
+    count = _count_true(
+        diabetes=diabetes,
+        hypertension=hypertension,
+        hyperlipidemia=hyperlipidemia,
+        current_smoker=current_smoker,
+        family_history_cad=family_history_cad,
     )
-    points = (count >= 1).astype(np.int8) + (count >= 3)
-    return np.where(_bool(prior_cad, "prior_cad"), 2, points).astype(np.int8)
+    return np.where(_bool(prior_cad, "prior_cad"), 2, _points(count >= 1, count >= 3)).astype(np.int8)
 
 
 def troponin_upper_limit(sex: ArrayLike, policy: TroponinPolicy | str = TroponinPolicy.universal) -> np.ndarray:
@@ -297,7 +313,7 @@ def heart_troponin(
     """
     value = _float(troponin_0h_ng_l, "troponin_0h_ng_l")
     limit = troponin_upper_limit(sex, policy)
-    return ((value > limit).astype(np.int8) + (value > 3 * limit)).astype(np.int8)
+    return _points(value > limit, value > 3 * limit)
 
 
 def heart_score(

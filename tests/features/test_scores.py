@@ -144,6 +144,8 @@ def test_single_sample_rule_out_below_limit_of_detection():
         (lambda: heart_troponin([5.0], ["F"]), "sex: values outside"),
         (lambda: esc_0_1h([np.nan], [3.0]), "troponin_0h_ng_l: missing values"),
         (lambda: heart_history([None], [F], [F], [F], [F], [F]), "chest_pain: expected true/false"),
+        (lambda: heart_history([T], [F], [F], [F], [F], [None]), "exertional: expected true/false"),
+        (lambda: heart_risk([F], [F], [F], [F], [np.nan], [F]), "family_history_cad: expected true/false"),
         (lambda: heart_troponin([5.0], ["male"], policy="strict"), "'strict' is not a valid TroponinPolicy"),
     ],
 )
