@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from features import load_uci
 from models import load_train_config, prepare, train
@@ -13,6 +14,11 @@ from simulation import SCENARIO_DIR, load_scenario, simulate_frame
 from triage.cli import app
 
 runner = CliRunner()
+
+
+def _audit(model: Path, data: Path, out: Path, *options: str) -> Result:
+    """``triage audit --model --data --out`` then ``options``: each test differs only in the options it adds."""
+    return runner.invoke(app, ["audit", "--model", str(model), "--data", str(data), "--out", str(out), *options])
 
 
 @pytest.fixture(scope="module")
@@ -24,20 +30,7 @@ def audit_cohort(tmp_path_factory):
 
 def test_audit_writes_design_contract(logistic_result, audit_cohort, tmp_path):
     out = tmp_path / "report"
-    result = runner.invoke(
-        app,
-        [
-            "audit",
-            "--model",
-            str(logistic_result.model.path),
-            "--data",
-            str(audit_cohort),
-            "--out",
-            str(out),
-            "--n-boot",
-            "50",
-        ],
-    )
+    result = _audit(logistic_result.model.path, audit_cohort, out, "--n-boot", "50")
     assert result.exit_code == 0, result.output
     assert "Audit by sex" in result.output and "female" in result.output
     metrics = json.loads((out / "metrics.json").read_text())
@@ -53,22 +46,7 @@ def test_audit_writes_design_contract(logistic_result, audit_cohort, tmp_path):
 
 def test_audit_against_the_chart_label(logistic_result, audit_cohort, tmp_path):
     out = tmp_path / "report"
-    result = runner.invoke(
-        app,
-        [
-            "audit",
-            "--model",
-            str(logistic_result.model.path),
-            "--data",
-            str(audit_cohort),
-            "--out",
-            str(out),
-            "--n-boot",
-            "20",
-            "--label",
-            "diagnosed_mi",
-        ],
-    )
+    result = _audit(logistic_result.model.path, audit_cohort, out, "--n-boot", "20", "--label", "diagnosed_mi")
     assert result.exit_code == 0, result.output
     assert json.loads((out / "metrics.json").read_text())["label"] == "diagnosed_mi"
 
@@ -83,9 +61,7 @@ def test_audit_on_uci_by_site_and_sex(repo_root, tmp_path):
     train(prepare(uci, cfg), cfg, model_dir)
     data = tmp_path / "uci.parquet"
     uci.to_parquet(data)
-    result = runner.invoke(
-        app, ["audit", "--model", str(model_dir), "--data", str(data), "--out", str(tmp_path / "r"), "--n-boot", "50"]
-    )
+    result = _audit(model_dir, data, tmp_path / "r", "--n-boot", "50")
     assert result.exit_code == 0, result.output
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["label"] == "cad"
@@ -97,9 +73,7 @@ def test_audit_on_uci_by_site_and_sex(repo_root, tmp_path):
 def test_audit_without_label_is_a_clear_error(logistic_result, small_cohort, tmp_path):
     data = tmp_path / "nolabel.parquet"
     small_cohort.drop(columns=["mi"]).head(100).to_parquet(data)
-    result = runner.invoke(
-        app, ["audit", "--model", str(logistic_result.model.path), "--data", str(data), "--out", str(tmp_path / "r")]
-    )
+    result = _audit(logistic_result.model.path, data, tmp_path / "r")
     assert result.exit_code == 1
     assert "the label column 'mi' is missing" in result.output
     assert not (tmp_path / "r").exists()
