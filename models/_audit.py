@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ from triage.errors import TriageError
 COHORT_ATTRIBUTES = ("sex", "race", "age_band", "sex&age_band")
 UCI_ATTRIBUTES = ("site", "sex", "site&sex")
 DEFAULT_MISSED_MI_COST = 50.0  # false alarms one missed MI is worth: a value judgement, shown in the report
+NOT_RECORDED = "not recorded"  # the race group of rows (or whole tables) without a race
+LABEL_MISSING = "{source}: the label column {label!r} is missing; an audit needs the true outcome"
 
 
 @dataclass
@@ -33,6 +36,35 @@ class ModelAudit:
     mitigations: MitigationComparison | None
     label: str
     n: int
+
+
+class Scored(NamedTuple):
+    """One table scored for an audit: true label, validated features, calibrated risk and the model's flag."""
+
+    y: np.ndarray
+    features: pd.DataFrame
+    risk: np.ndarray
+    flag: np.ndarray
+
+
+def score_labelled(model: TriageModel, frame: pd.DataFrame, label: str, source: str) -> Scored:
+    """Score ``frame`` for an audit, refusing a table without the outcome before any scoring work.
+
+    Shared by the in-memory audit (one table) and the dask audit (one partition per task), so both engines
+    validate and flag rows the same way.
+    """
+    if label not in frame.columns:
+        raise TriageError(LABEL_MISSING.format(source=source, label=label))
+    y = parse_label(frame[label], label)
+    features = model.validate(frame, source=source)
+    risk = model.risk(features)
+    return Scored(y, features, risk, model.flag(features, risk))
+
+
+def race_groups(frame: pd.DataFrame) -> pd.Series:
+    """Race as audited: missing values, or a table without the column, form the group ``not recorded``."""
+    race = frame["race"] if "race" in frame.columns else pd.Series(NOT_RECORDED, index=frame.index)
+    return race.astype("string").fillna(NOT_RECORDED)
 
 
 def audit_model(
@@ -48,12 +80,7 @@ def audit_model(
 ) -> ModelAudit:
     """Score ``frame`` with ``model`` and audit its flags against ``label`` (default: ``mi`` if present)."""
     label = label or ("cad" if model.dataset == "uci" else ("mi" if "mi" in frame.columns else model.label))
-    if label not in frame.columns:
-        raise TriageError(f"{source}: the label column {label!r} is missing; an audit needs the true outcome")
-    y = parse_label(frame[label], label)
-    features = model.validate(frame, source=source)
-    risk = model.risk(features)
-    flag = model.flag(features, risk)
+    y, features, risk, flag = score_labelled(model, frame, label, source)
     if model.dataset == "uci":
         attributes = pd.DataFrame(
             {"site": frame["site"].astype("string").to_numpy(), "sex": features["sex"].to_numpy()}
@@ -61,8 +88,7 @@ def audit_model(
         by = UCI_ATTRIBUTES
     else:
         attributes = pd.DataFrame({"sex": features["sex"].to_numpy(), "age": features["age"].to_numpy()})
-        race = frame["race"] if "race" in frame.columns else pd.Series("not recorded", index=frame.index)
-        attributes["race"] = race.astype("string").fillna("not recorded").to_numpy()
+        attributes["race"] = race_groups(frame).to_numpy()
         by = COHORT_ATTRIBUTES
     result = audit_predictions(
         y,

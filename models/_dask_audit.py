@@ -25,8 +25,7 @@ import pandas as pd
 from fairness._groups import age_band
 from fairness._partitioned import audit_weighted
 from features import read_table
-from models._audit import COHORT_ATTRIBUTES, ModelAudit
-from models._data import parse_label
+from models._audit import COHORT_ATTRIBUTES, ModelAudit, race_groups, score_labelled
 from models._persistence import MANIFEST, sha256_file
 from models._predictor import TriageModel
 from simulation._dask_engine import cohort_files
@@ -65,18 +64,11 @@ def partition_cells(
     """Rows per distinct ``(sex, race, age_band, y, flag, risk)`` of one partition, scored by the model."""
     model = _worker_model(model_dir, manifest_sha256)
     frame = read_table(path)
-    source = Path(path).name
-    if label not in frame.columns:
-        raise TriageError(f"{source}: the label column {label!r} is missing; an audit needs the true outcome")
-    y = parse_label(frame[label], label)
-    features = model.validate(frame, source=source)
-    risk = model.risk(features)
-    flag = model.flag(features, risk)
-    race = frame["race"] if "race" in frame.columns else pd.Series("not recorded", index=frame.index)
+    y, features, risk, flag = score_labelled(model, frame, label, Path(path).name)
     cells = pd.DataFrame(
         {
             "sex": features["sex"].astype(str).to_numpy(),
-            "race": race.astype("string").fillna("not recorded").astype(str).to_numpy(),
+            "race": race_groups(frame).astype(str).to_numpy(),
             "age_band": np.asarray(age_band(features["age"].to_numpy())).astype(str),
             "y": y,
             "flag": np.asarray(flag, dtype=bool),
