@@ -62,6 +62,30 @@ def _check_threshold(value: Any) -> float:
     return number
 
 
+def _check_options(
+    threshold: float | Mapping[str, float] | None,
+    n_boot: int,
+    confidence: float,
+    band: tuple[float, float],
+    min_positives: int,
+) -> tuple[float | dict[str, float] | None, int, float, tuple[float, float], int]:
+    """The options both audits check, in one order, so both raise the same error for the same bad input.
+
+    Returns them normalised: a threshold as a float or a ``{group: float}`` dict, the rest as the checks return.
+    """
+    if isinstance(threshold, Mapping):
+        threshold = {str(key): _check_threshold(value) for key, value in threshold.items()}
+    elif threshold is not None:
+        threshold = _check_threshold(threshold)
+    return (
+        threshold,
+        check_n_boot(n_boot),
+        check_confidence(confidence),
+        check_band(band),
+        check_min_positives(min_positives),
+    )
+
+
 def flags_from_threshold(
     risk: np.ndarray,
     threshold: float | Mapping[str, float],
@@ -458,14 +482,9 @@ def audit_predictions(
         flag = flags_from_threshold(risk, threshold, attributes=attributes, threshold_attribute=threshold_attribute)
     else:
         flag = as_binary(flag, "flag", expected=n)
-    if threshold is not None and not isinstance(threshold, Mapping):
-        threshold = _check_threshold(threshold)
-    elif isinstance(threshold, Mapping):
-        threshold = {str(key): _check_threshold(value) for key, value in threshold.items()}
-    n_boot = check_n_boot(n_boot)
-    confidence = check_confidence(confidence)
-    band = check_band(band)
-    min_positives = check_min_positives(min_positives)
+    threshold, n_boot, confidence, band, min_positives = _check_options(
+        threshold, n_boot, confidence, band, min_positives
+    )
     if isinstance(score_bins, bool) or not isinstance(score_bins, int | np.integer) or score_bins < 2:
         raise TriageError(BAD_SCORE_BINS.format(value=score_bins))
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:

@@ -29,7 +29,7 @@ from ._audit import (
     DEFAULT_BAND,
     DEFAULT_SCORE_BINS,
     MIN_POSITIVES,
-    _check_threshold,
+    _check_options,
     _finish_audit,
     _ScoreBins,
     calibration_edges,
@@ -38,7 +38,6 @@ from ._bootstrap import CellTable, collapse
 from ._disparities import DISPARITY_METRICS
 from ._groups import DEFAULT_ATTRIBUTES, build_groups
 from ._results import AuditResult
-from ._validation import check_band, check_confidence, check_min_positives, check_n_boot
 
 BAD_WEIGHTS = "cell counts must be positive integers"
 
@@ -135,14 +134,9 @@ score_bins, disparity_metrics, curve_attribute
     if counts.ndim != 1 or len(counts) != len(y) or np.any(counts < 1) or counts.dtype.kind not in "iu":
         raise TriageError(BAD_WEIGHTS)
     counts = counts.astype(np.int64)
-    if isinstance(threshold, Mapping):
-        threshold = {str(key): _check_threshold(value) for key, value in threshold.items()}
-    elif threshold is not None:
-        threshold = _check_threshold(threshold)
-    n_boot = check_n_boot(n_boot)
-    confidence = check_confidence(confidence)
-    band = check_band(band)
-    min_positives = check_min_positives(min_positives)
+    threshold, n_boot, confidence, band, min_positives = _check_options(
+        threshold, n_boot, confidence, band, min_positives
+    )
 
     index = build_groups(attributes, by, len(y))
     edges = _weighted_edges(risk, counts, calibration_bins)
