@@ -9,6 +9,8 @@ Public surface::
     write_page(page, out_dir) / write_summary(out_dir) / read_summaries(out_dir) / summary_table(entries)
 
 Kinds: calibration, listening, interventions, label_bias, pain_treatment, uci_sites, model_vs_scores.
+Every kind takes ``engine: local | dask``: with ``dask`` each sweep point (scenario, grid cell, arm, seed, held-out
+site) is one Dask task and the results are identical to ``local`` (``experiments/_engine.py`` says why).
 Simulated results are simulated evidence, not clinical evidence; every page says so and states its assumptions.
 """
 

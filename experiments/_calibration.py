@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from experiments._common import Estimate, Progress, simulate_chunks, tracker
+from experiments._common import Estimate, Progress, simulate_chunks
 from experiments._config import CalibrationConfig, load_scenario_stack
-from simulation import TARGETS, CalibrationSummary
+from experiments._engine import SILENT, Point, Report, run_points
+from simulation import TARGETS, CalibrationSummary, ScenarioConfig
 from simulation.calibration import Target
 
 
@@ -54,14 +55,19 @@ class CalibrationResult:
         return out
 
 
+def scenario_calibration(cfg: ScenarioConfig, n: int, seed: int, report: Report = SILENT) -> ScenarioCalibration:
+    """One scenario's calibration table, accumulated chunk by chunk (one sweep point; memory stays bounded)."""
+    summary = CalibrationSummary()
+    for table in simulate_chunks(cfg, n, seed, report.advance):
+        summary.update(table)
+    return ScenarioCalibration(cfg.name, int(summary.counts["mi"]), summary.estimates())
+
+
 def run_calibration(config: CalibrationConfig, progress: Progress | None = None) -> CalibrationResult:
-    """Simulate each scenario with the same seed and accumulate the calibration table chunk by chunk."""
-    scenarios = []
-    for reference in config.scenarios:
-        cfg = load_scenario_stack([reference])
-        summary = CalibrationSummary()
-        advance = tracker(progress, f"simulating {cfg.name}", config.n)
-        for table in simulate_chunks(cfg, config.n, config.seed, advance):
-            summary.update(table)
-        scenarios.append(ScenarioCalibration(cfg.name, int(summary.counts["mi"]), summary.estimates()))
+    """Simulate each scenario with the same seed (one point per scenario) and collect their tables in order."""
+    points = [
+        Point(f"scenario{index}", scenario_calibration, (load_scenario_stack([ref]), config.n, config.seed), config.n)
+        for index, ref in enumerate(config.scenarios)
+    ]
+    scenarios = run_points(config, points, progress=progress, description=f"simulating {len(points)} scenarios")
     return CalibrationResult(config.n, config.seed, TARGETS, tuple(scenarios))

@@ -8,10 +8,12 @@ minutes of simulation rather than after.
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
 from models import load_train_config
 from models._config import TrainConfig
@@ -29,6 +31,15 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Seconds = Annotated[float, Field(gt=0.0, le=600.0)]
 Boot = Annotated[int, Field(ge=10, le=10_000)]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
+# A Dask scheduler address: tcp://host:8786, tls://..., or host:8786 (tcp is the default protocol).
+SCHEDULER_ADDRESS = re.compile(r"^((tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9a-fA-F:]+\]|[^\s:/\[\]]+)(:\d+)?(/\S*)?$")
+
+NEED_SCALE_EXTRA = (
+    "dask needs the optional 'scale' dependencies (dask, distributed): pip install -e '.[scale]' "
+    "(or pip install 'chest-pain-triage[scale]')"
+)
+SCHEDULER_NEEDS_DASK = "only used with engine: dask (add --set engine=dask)"
+BAD_SCHEDULER = "{value!r} is not a Dask scheduler address such as tcp://host:8786"
 
 
 def resolve_config_path(reference: str, folder: Path) -> Path:
@@ -105,13 +116,40 @@ class Variant(StrictModel):
 
 
 class ExperimentBase(StrictModel):
-    """Keys every experiment has."""
+    """Keys every experiment has.
+
+    ``engine`` says where the sweep points run: ``local`` one after another in this process, ``dask`` one Dask
+    task per point (``experiments/_engine.py``), on ``scheduler`` or, without it, on a LocalCluster started for
+    the run. The results are identical either way, so neither key appears on the results page.
+    """
 
     name: Name
     title: str
     seed: Seed
     output_dir: Path = DEFAULT_OUTPUT_DIR
     tracking: Tracking = Tracking()
+    engine: Literal["local", "dask"] = "local"
+    scheduler: str | None = None
+
+    @field_validator("engine")
+    @classmethod
+    def _dask_installed(cls, value: str) -> str:
+        # Checked when the config loads (without importing dask), not after minutes of work.
+        if value == "dask" and importlib.util.find_spec("distributed") is None:
+            raise ValueError(NEED_SCALE_EXTRA)
+        return value
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_needs_dask(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A scheduler with the local engine would be silently ignored: say so instead.
+        if value is None:
+            return value
+        if info.data.get("engine", "dask") != "dask":
+            raise ValueError(SCHEDULER_NEEDS_DASK)
+        if not SCHEDULER_ADDRESS.match(value):
+            raise ValueError(BAD_SCHEDULER.format(value=value))
+        return value
 
 
 class CalibrationConfig(ExperimentBase):

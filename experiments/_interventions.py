@@ -28,12 +28,13 @@ from experiments._common import (
     percentile,
     rng,
     simulate,
-    tracker,
     train_on,
     wilson,
 )
 from experiments._config import Arm, InterventionsConfig, load_scenario_stack
+from experiments._engine import SILENT, Point, Ref, Report, run_points
 from models import TriageModel
+from models._config import TrainConfig
 from simulation import ScenarioConfig
 
 PER = 1000  # visits: the unit of the cost columns
@@ -143,63 +144,120 @@ def _model_flag(model: TriageModel, frame: pd.DataFrame, threshold: float | None
     return model.flag(features, risk) if threshold is None else risk >= threshold
 
 
-def run_interventions(config: InterventionsConfig, progress: Progress | None = None) -> InterventionsResult:
-    """Train the checking model, then simulate every arm on the same seed and compare it with the first arm."""
-    base = load_scenario_stack([config.scenario])
-    train_frame = simulate(
-        base, config.n_train, config.train_seed, tracker(progress, "simulating training cohort", config.n_train)
+@dataclass(frozen=True)
+class Checker:
+    """The trained discharge-check model and its test AUROC (the training point's result)."""
+
+    model: TriageModel
+    auroc: float
+
+
+@dataclass(frozen=True)
+class ReferenceArm:
+    """The reference arm's result and, per patient, whether admitted and whether a missed MI (for pairing)."""
+
+    result: ArmResult
+    admitted: np.ndarray
+    missed: np.ndarray
+
+
+def train_checker(
+    base: ScenarioConfig, n_train: int, train_seed: int, train_cfg: TrainConfig, report: Report = SILENT
+) -> Checker:
+    """Simulate the training cohort (``train_seed``) and train the checking model (one point)."""
+    train_frame = simulate(base, n_train, train_seed, report.advance)
+    trained = train_on(train_frame, train_cfg, report.progress, f"training {train_cfg.name} for the discharge check")
+    return Checker(trained.model, float(trained.metrics["test"]["overall"]["auroc"]["value"]))
+
+
+def _simulate_arm(
+    cfg: ScenarioConfig, n: int, seed: int, arm: Arm, checker: Checker | None, report: Report
+) -> tuple[ArmResult, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """One arm's cohort and outcomes: (result without comparison, admitted, missed, mi, group masks)."""
+    frame = simulate(cfg, n, seed, report.advance)
+    discharged = frame["discharged"].to_numpy()
+    if checker is not None:
+        discharged = discharged & ~_model_flag(checker.model, frame, arm.model_threshold)
+    threshold_text = (
+        "its own 99%-sensitivity threshold" if arm.model_threshold is None else f"risk >= {arm.model_threshold:g}"
     )
+    admitted, missed = _outcomes(frame, discharged)
+    groups = cohort_groups(frame)
+    mi = frame["mi"].to_numpy()
+    result = ArmResult(
+        name=arm.name,
+        description=_describe(arm, threshold_text),
+        check=_check_kind(arm, cfg),
+        admitted=wilson(np.count_nonzero(admitted), len(frame)),
+        missed={g: wilson(np.count_nonzero(missed & rows), np.count_nonzero(mi & rows)) for g, rows in groups.items()},
+        n_mi={g: int(np.count_nonzero(mi & rows)) for g, rows in groups.items()},
+    )
+    return result, admitted, missed, mi, groups
+
+
+def reference_arm(
+    cfg: ScenarioConfig, n: int, seed: int, arm: Arm, checker: Checker | None, report: Report = SILENT
+) -> ReferenceArm:
+    """The first arm (one point); its per-patient outcomes are what every other arm is paired with."""
+    result, admitted, missed, _, _ = _simulate_arm(cfg, n, seed, arm, checker, report)
+    return ReferenceArm(result, admitted, missed)
+
+
+def compared_arm(
+    cfg: ScenarioConfig,
+    n: int,
+    seed: int,
+    arm: Arm,
+    index: int,
+    checker: Checker | None,
+    reference: ReferenceArm,
+    n_boot: int,
+    report: Report = SILENT,
+) -> ArmResult:
+    """Another arm (one point), with its paired change from the reference and the cost bootstrap.
+
+    The bootstrap stream is named after the arm's position (``interventions.INDEX``), so it does not depend on
+    which arms ran before it or where.
+    """
+    result, admitted, missed, mi, groups = _simulate_arm(cfg, n, seed, arm, checker, report)
+    change = {g: paired_difference(reference.missed[mi & rows], missed[mi & rows]) for g, rows in groups.items()}
+    added, prevented, ratio = _cost(
+        reference.admitted, reference.missed, admitted, missed, n_boot, rng(seed, f"interventions.{index}")
+    )
+    return replace(
+        result,
+        missed_change=change,
+        added_admissions_per_1000=added,
+        prevented_per_1000=prevented,
+        admissions_per_prevented=ratio,
+    )
+
+
+def run_interventions(config: InterventionsConfig, progress: Progress | None = None) -> InterventionsResult:
+    """Train the checking model, then simulate every arm on the same seed and compare it with the first arm.
+
+    Points: the training, the reference arm, then every other arm (each waits only for what it uses: the
+    reference arm's outcomes and, with ``model_check: trained``, the model).
+    """
+    base = load_scenario_stack([config.scenario])
     train_cfg = config.train.load([f"split.seed={config.train_seed}"])
-    trained = train_on(train_frame, train_cfg, progress, f"training {train_cfg.name} for the discharge check")
-    del train_frame
-    model = trained.model
-    advance = tracker(progress, f"simulating {len(config.arms)} arms", len(config.arms) * config.n)
-    arms: list[ArmResult] = []
-    reference: tuple[np.ndarray, np.ndarray] | None = None
+    points = [Point("train", train_checker, (base, config.n_train, config.train_seed, train_cfg), config.n_train)]
     for index, arm in enumerate(config.arms):
         cfg = load_scenario_stack([config.scenario, *arm.scenarios], arm.overrides)
-        frame = simulate(cfg, config.n, config.seed, advance)
-        discharged = frame["discharged"].to_numpy()
-        if arm.model_check == "trained":
-            discharged = discharged & ~_model_flag(model, frame, arm.model_threshold)
-        threshold_text = (
-            "its own 99%-sensitivity threshold" if arm.model_threshold is None else f"risk >= {arm.model_threshold:g}"
-        )
-        admitted, missed = _outcomes(frame, discharged)
-        groups = cohort_groups(frame)
-        mi = frame["mi"].to_numpy()
-        result = ArmResult(
-            name=arm.name,
-            description=_describe(arm, threshold_text),
-            check=_check_kind(arm, cfg),
-            admitted=wilson(np.count_nonzero(admitted), len(frame)),
-            missed={
-                g: wilson(np.count_nonzero(missed & rows), np.count_nonzero(mi & rows)) for g, rows in groups.items()
-            },
-            n_mi={g: int(np.count_nonzero(mi & rows)) for g, rows in groups.items()},
-        )
-        if reference is None:
-            reference = (admitted, missed)
+        checker = Ref("train") if arm.model_check == "trained" else None
+        if index == 0:
+            points.append(Point("arm0", reference_arm, (cfg, config.n, config.seed, arm, checker), config.n))
         else:
-            ref_admitted, ref_missed = reference
-            change = {g: paired_difference(ref_missed[mi & rows], missed[mi & rows]) for g, rows in groups.items()}
-            added, prevented, ratio = _cost(
-                ref_admitted, ref_missed, admitted, missed, config.n_boot, rng(config.seed, f"interventions.{index}")
-            )
-            result = replace(
-                result,
-                missed_change=change,
-                added_admissions_per_1000=added,
-                prevented_per_1000=prevented,
-                admissions_per_prevented=ratio,
-            )
-        arms.append(result)
+            args = (cfg, config.n, config.seed, arm, index, checker, Ref("arm0"), config.n_boot)
+            points.append(Point(f"arm{index}", compared_arm, args, config.n))
+    description = f"training cohort and {len(config.arms)} arms"
+    trained, reference, *others = run_points(config, points, progress=progress, description=description)
     return InterventionsResult(
         n=config.n,
         seed=config.seed,
         n_train=config.n_train,
         train_seed=config.train_seed,
-        model_thresholds=model.thresholds,
-        model_auroc=float(trained.metrics["test"]["overall"]["auroc"]["value"]),
-        arms=tuple(arms),
+        model_thresholds=trained.model.thresholds,
+        model_auroc=trained.auroc,
+        arms=(reference.result, *others),
     )

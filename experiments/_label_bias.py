@@ -22,10 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments._common import Estimate, Progress, simulate, t_interval, tracker, train_on, wilson
+from experiments._common import Estimate, Progress, simulate, t_interval, train_on, wilson
 from experiments._config import LabelBiasConfig, load_scenario_stack
+from experiments._engine import SILENT, Point, Report, run_points
 from fairness import audit_predictions
+from models._config import TrainConfig
 from models._thresholds import apply_thresholds, choose_thresholds
+from simulation import ScenarioConfig
 
 GROUPS = ("overall", "female", "male")
 TRUTH = "mi"
@@ -135,50 +138,82 @@ def _audit(
     return fnr, auroc, rule_out
 
 
-def run_label_bias(config: LabelBiasConfig, progress: Progress | None = None) -> LabelBiasResult:
-    """Train on each label for each seed and audit every rule on an independent cohort."""
-    scenario = load_scenario_stack([config.scenario])
-    rows = len(config.seeds) * (config.n_train + config.n_eval)
-    advance = tracker(progress, f"simulating {len(config.seeds)} seeds", rows)
+def seed_audits(
+    scenario: ScenarioConfig,
+    n_train: int,
+    n_eval: int,
+    seed: int,
+    eval_seed: int,
+    train_cfgs: dict[str, TrainConfig],
+    n_boot: int,
+    report: Report = SILENT,
+) -> list[RuleAudit]:
+    """One seed (one sweep point): train on each label, then audit every rule on the evaluation cohort.
+
+    ``train_cfgs`` maps each label to its resolved training config (split seed = ``seed``), read by the client.
+    """
+    train_frame = simulate(scenario, n_train, seed, report.advance)
+    eval_frame = simulate(scenario, n_eval, eval_seed, report.advance)
+    y = eval_frame["mi"].to_numpy()
+    chart = eval_frame["diagnosed_mi"].to_numpy()
+    sex_series = eval_frame["sex"]
+    sex = sex_series.to_numpy()
+    groups = {"overall": np.ones(len(y), bool), "female": sex == "female", "male": sex == "male"}
     audits = []
-    for seed in config.seeds:
-        train_frame = simulate(scenario, config.n_train, seed, advance)
-        eval_frame = simulate(scenario, config.n_eval, seed + config.eval_seed_offset, advance)
-        y = eval_frame["mi"].to_numpy()
-        chart = eval_frame["diagnosed_mi"].to_numpy()
-        sex_series = eval_frame["sex"]
-        sex = sex_series.to_numpy()
-        groups = {"overall": np.ones(len(y), bool), "female": sex == "female", "male": sex == "male"}
-        for label in (TRUTH, CHART):
-            cfg = config.train.load([f"label={label}", f"split.seed={seed}"])
-            trained = train_on(train_frame, cfg, progress, f"seed {seed}: training on {label}")
-            model = trained.model
-            features = model.validate(eval_frame, source="evaluation cohort")
-            risk = model.risk(features)
-            cal = trained.calibration_index
-            cal_sex = train_frame["sex"].iloc[cal].reset_index(drop=True)
-            for rule in (r for r in RULES if r.label == label):
-                if rule.per_sex_on is None:
-                    thresholds = model.thresholds
-                else:
-                    thresholds = choose_thresholds(
-                        trained.calibration_risk,
-                        train_frame[rule.per_sex_on].to_numpy()[cal],
-                        cal_sex,
-                        target=cfg.threshold.target_sensitivity,
-                        per_sex=True,
-                        confidence=cfg.threshold.confidence,
-                    )
-                flag = apply_thresholds(risk, sex_series, thresholds)
-                fnr, auroc, rule_out = _audit(seed, y, risk, flag, sex, config.n_boot)
-                fnr_vs_chart = {
-                    g: wilson(np.count_nonzero(chart & ~flag & rows), np.count_nonzero(chart & rows))
-                    for g, rows in groups.items()
-                }
-                audits.append(
-                    RuleAudit(
-                        seed, rule.key, {k: float(v) for k, v in thresholds.items()}, fnr, auroc, rule_out, fnr_vs_chart
-                    )
+    for label in (TRUTH, CHART):
+        cfg = train_cfgs[label]
+        trained = train_on(train_frame, cfg, report.progress, f"seed {seed}: training on {label}")
+        model = trained.model
+        features = model.validate(eval_frame, source="evaluation cohort")
+        risk = model.risk(features)
+        cal = trained.calibration_index
+        cal_sex = train_frame["sex"].iloc[cal].reset_index(drop=True)
+        for rule in (r for r in RULES if r.label == label):
+            if rule.per_sex_on is None:
+                thresholds = model.thresholds
+            else:
+                thresholds = choose_thresholds(
+                    trained.calibration_risk,
+                    train_frame[rule.per_sex_on].to_numpy()[cal],
+                    cal_sex,
+                    target=cfg.threshold.target_sensitivity,
+                    per_sex=True,
+                    confidence=cfg.threshold.confidence,
                 )
-        del train_frame, eval_frame
+            flag = apply_thresholds(risk, sex_series, thresholds)
+            fnr, auroc, rule_out = _audit(seed, y, risk, flag, sex, n_boot)
+            fnr_vs_chart = {
+                g: wilson(np.count_nonzero(chart & ~flag & rows), np.count_nonzero(chart & rows))
+                for g, rows in groups.items()
+            }
+            audits.append(
+                RuleAudit(
+                    seed, rule.key, {k: float(v) for k, v in thresholds.items()}, fnr, auroc, rule_out, fnr_vs_chart
+                )
+            )
+    return audits
+
+
+def run_label_bias(config: LabelBiasConfig, progress: Progress | None = None) -> LabelBiasResult:
+    """Train on each label for each seed and audit every rule on an independent cohort, one point per seed."""
+    scenario = load_scenario_stack([config.scenario])
+    points = [
+        Point(
+            f"seed{seed}",
+            seed_audits,
+            (
+                scenario,
+                config.n_train,
+                config.n_eval,
+                seed,
+                seed + config.eval_seed_offset,
+                {label: config.train.load([f"label={label}", f"split.seed={seed}"]) for label in (TRUTH, CHART)},
+                config.n_boot,
+            ),
+            config.n_train + config.n_eval,
+        )
+        for seed in config.seeds
+    ]
+    per_seed = run_points(config, points, progress=progress, description=f"simulating {len(points)} seeds")
+    audits = [audit for seed_result in per_seed for audit in seed_result]
     return LabelBiasResult(tuple(config.seeds), config.n_train, config.n_eval, tuple(audits))

@@ -22,11 +22,12 @@ from experiments._common import (
     count_or,
     newcombe_difference,
     simulate,
-    tracker,
     wilson,
 )
 from experiments._config import ListeningConfig, load_scenario_stack
+from experiments._engine import SILENT, Point, Report, run_points
 from features.columns import ATYPICAL_SYMPTOMS
+from simulation import ScenarioConfig
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,19 @@ class ListeningResult:
         return out
 
 
-def _gap(frame: pd.DataFrame) -> tuple[int, int, Estimate, Estimate, Estimate, Estimate, Estimate]:
+Gap = tuple[int, int, Estimate, Estimate, Estimate, Estimate, Estimate]
+
+
+def measure_gap(cfg: ScenarioConfig, n: int, seed: int, report: Report = SILENT) -> Gap:
+    """Simulate one cohort and return its gap (one sweep point): the whole frame never leaves the worker.
+
+    Returns ``(n_mi_young_women, n_mi_rest, missed_young_women, missed_rest, odds_ratio, difference,
+    atypical_capture_women)``.
+    """
+    return _gap(simulate(cfg, n, seed, report.advance))
+
+
+def _gap(frame: pd.DataFrame) -> Gap:
     female = (frame["sex"] == "female").to_numpy()
     young_women = female & (frame["age"] < 55).to_numpy()
     mi = frame["mi"].to_numpy()
@@ -157,27 +170,26 @@ def interruption_overrides(median: float, q1_ratio: float, q3_ratio: float) -> l
 
 
 def run_listening(config: ListeningConfig, progress: Progress | None = None) -> ListeningResult:
-    """Simulate every cell of the sweep (and the reference scenario) on the same seed."""
+    """Simulate the reference scenario and every cell of the sweep on the same seed, one point each."""
     base = load_scenario_stack([config.scenario])
     reference_cfg = load_scenario_stack([config.reference_scenario])
-    advance = tracker(progress, f"simulating {reference_cfg.name}", config.n)
-    reference_frame = simulate(reference_cfg, config.n, config.seed, advance)
-    _, _, ref_young, ref_rest, ref_or, _, _ = _gap(reference_frame)
-    del reference_frame
-    reference = GapReference(reference_cfg.name, ref_or, ref_young, ref_rest)
     grid = [(v, m, a) for v in config.variants for a in config.ask_atypical for m in config.median_seconds]
-    advance = tracker(progress, f"listening sweep ({len(grid)} cells)", len(grid) * config.n)
-    cells = []
-    for variant, median, ask in grid:
+    points = [Point("reference", measure_gap, (reference_cfg, config.n, config.seed), config.n)]
+    for index, (variant, median, ask) in enumerate(grid):
         overrides = [
             *variant.overrides,
             *interruption_overrides(median, config.q1_ratio, config.q3_ratio),
             f"elicitation.ask_atypical={ask!r}",
         ]
         cfg = load_scenario_stack([config.scenario], overrides)
-        frame = simulate(cfg, config.n, config.seed, advance)
-        n_young, n_rest, young, rest, odds, difference, capture = _gap(frame)
-        cells.append(ListeningCell(variant.name, median, ask, n_young, n_rest, young, rest, odds, difference, capture))
+        points.append(Point(f"cell{index}", measure_gap, (cfg, config.n, config.seed), config.n))
+    gaps = run_points(config, points, progress=progress, description=f"listening sweep ({len(grid)} cells + reference)")
+    _, _, ref_young, ref_rest, ref_or, _, _ = gaps[0]
+    reference = GapReference(reference_cfg.name, ref_or, ref_young, ref_rest)
+    cells = [
+        ListeningCell(variant.name, median, ask, *gap)
+        for (variant, median, ask), gap in zip(grid, gaps[1:], strict=True)
+    ]
     return ListeningResult(
         n=config.n,
         seed=config.seed,

@@ -25,7 +25,10 @@ import numpy as np
 
 from experiments._common import Estimate, Progress, percentile, rng, simulate, tracker, train_on, wilson
 from experiments._config import ModelVsScoresConfig, load_scenario_stack
+from experiments._engine import SILENT, Point, Report, run_points
 from fairness import sensitivity_threshold
+from models._config import TrainConfig
+from simulation import ScenarioConfig
 
 GROUPS = ("overall", "female", "male")
 MODEL_OWN = "model, its trained threshold"
@@ -133,17 +136,38 @@ def _estimate(metric: dict[str, float]) -> Estimate:
 
 
 def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None = None) -> ModelVsScoresResult:
-    """Simulate, train, then compare every rule on the test split, overall and by sex."""
+    """Simulate, train, then compare every rule on the test split, overall and by sex.
+
+    One cohort and one model make one point: ``engine: dask`` runs the whole study as a single task (on the
+    cluster's memory and cores, no faster). Splitting the bootstrap would need its resamples drawn in a
+    different order from one stream, which would change the numbers.
+    """
     scenario = load_scenario_stack([config.scenario])
-    frame = simulate(scenario, config.n, config.seed, tracker(progress, f"simulating {scenario.name}", config.n))
     cfg = config.train.load([f"split.seed={config.seed}"])
-    trained = train_on(frame, cfg, progress, f"training {cfg.name}")
+    args = (scenario, cfg, config.n, config.seed, config.target_sensitivity, config.n_boot)
+    point = Point("study", compare_rules, args, config.n)
+    (result,) = run_points(config, [point], progress=progress, description=f"simulating {scenario.name}")
+    return result
+
+
+def compare_rules(
+    scenario: ScenarioConfig,
+    cfg: TrainConfig,
+    n: int,
+    seed: int,
+    target_sensitivity: float,
+    n_boot: int,
+    report: Report = SILENT,
+) -> ModelVsScoresResult:
+    """The whole study on one cohort (the only point): simulate, train with ``cfg``, compare on the test split."""
+    frame = simulate(scenario, n, seed, report.advance)
+    trained = train_on(frame, cfg, report.progress, f"training {cfg.name}")
     test = frame.iloc[trained.test_index].reset_index(drop=True)
     y = test["mi"].to_numpy()
     sex = test["sex"].to_numpy()
     masks = {"overall": np.ones(len(y), bool), "female": sex == "female", "male": sex == "male"}
     scores = {"model": trained.test_risk, "oracle": test["oracle_mi_probability"].to_numpy()}
-    text = target_text(config.target_sensitivity)
+    text = target_text(target_sensitivity)
     rule_of = {"model": MODEL_AT.format(target=text), "oracle": ORACLE_AT.format(target=text)}
 
     own = trained.model.thresholds
@@ -152,13 +176,13 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
     auroc: dict[tuple[str, str], Estimate] = {}
     for group, rows in masks.items():
         metrics = trained.metrics["test"][group]
-        n, n_mi = int(rows.sum()), int(y[rows].sum())
+        n_group, n_mi = int(rows.sum()), int(y[rows].sum())
         points.append(
             OperatingPoint(
                 MODEL_OWN,
                 group,
                 own.get(group, own["female"] if len(set(own.values())) == 1 else None),
-                n,
+                n_group,
                 n_mi,
                 _estimate(metrics["sensitivity"]),
                 _estimate(metrics["rule_out_fraction"]),
@@ -173,7 +197,7 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
                     label,
                     group,
                     None,
-                    n,
+                    n_group,
                     n_mi,
                     _estimate(baseline["sensitivity"]),
                     _estimate(baseline["rule_out_fraction"]),
@@ -182,22 +206,22 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
         for score, risk in scores.items():
             curves.append(_curve(rule_of[score], group, risk[rows], y[rows]))
 
-    generator = rng(config.seed, "model_vs_scores.bootstrap")
-    advance = tracker(progress, "bootstrap of rule-out at target sensitivity", config.n_boot)
+    generator = rng(seed, "model_vs_scores.bootstrap")
+    advance = tracker(report.progress, "bootstrap of rule-out at target sensitivity", n_boot)
     replicates = {(score, group): [] for score in scores for group in masks}
-    for _ in range(config.n_boot):
+    for _ in range(n_boot):
         index = generator.integers(0, len(y), len(y))
         for group, rows in masks.items():
             chosen = index[rows[index]]
             for score, risk in scores.items():
-                replicates[(score, group)].append(_at_target(risk[chosen], y[chosen], config.target_sensitivity)[2])
+                replicates[(score, group)].append(_at_target(risk[chosen], y[chosen], target_sensitivity)[2])
         advance()
 
     ratio: dict[str, Estimate] = {}
     for group, rows in masks.items():
         point_rule_out = {}
         for score, risk in scores.items():
-            threshold, sensitivity, rule_out = _at_target(risk[rows], y[rows], config.target_sensitivity)
+            threshold, sensitivity, rule_out = _at_target(risk[rows], y[rows], target_sensitivity)
             point_rule_out[score] = rule_out
             k = int(round(sensitivity * y[rows].sum()))
             points.append(
@@ -221,10 +245,10 @@ def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None =
     order = [MODEL_OWN, rule_of["model"], rule_of["oracle"], *BASELINES.values()]
     points.sort(key=lambda p: (order.index(p.rule), GROUPS.index(p.group)))
     return ModelVsScoresResult(
-        n=config.n,
-        seed=config.seed,
+        n=n,
+        seed=seed,
         n_test=len(y),
-        target=config.target_sensitivity,
+        target=target_sensitivity,
         model_thresholds=trained.model.thresholds,
         points=tuple(points),
         ratio=ratio,

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments._common import Estimate, Progress, risk_ratio, simulate, tracker, wilson
+from experiments._common import Estimate, Progress, risk_ratio, simulate, wilson
 from experiments._config import PainConfig, load_scenario_stack
+from experiments._engine import SILENT, Point, Report, run_points
 from features.columns import RACES
+from simulation import ScenarioConfig
 
 PAIN_SCORES = tuple(range(11))
 
@@ -78,19 +80,31 @@ def _scenario(name: str, pain: np.ndarray, race: np.ndarray, treated: np.ndarray
     return PainScenario(name, rate, n, rates, ratios, by_pain)
 
 
+def pain_scenario(
+    cfg: ScenarioConfig, n: int, seed: int, name: str, threshold: int, report: Report = SILENT
+) -> PainScenario:
+    """Simulate one scenario and tabulate its analgesia rates (one sweep point)."""
+    frame = simulate(cfg, n, seed, report.advance)
+    return _scenario(
+        name,
+        frame["pain_score"].to_numpy(),
+        frame["race"].to_numpy(),
+        frame["analgesia_given"].to_numpy(),
+        threshold,
+    )
+
+
 def run_pain(config: PainConfig, progress: Progress | None = None) -> PainResult:
     """Simulate the scenario and its no-disparity comparison on the same seed (same patients, same pain)."""
-    scenarios = []
-    for name, overrides in (("published disparity", []), (config.comparison.name, config.comparison.overrides)):
-        cfg = load_scenario_stack([config.scenario], overrides)
-        frame = simulate(cfg, config.n, config.seed, tracker(progress, f"simulating {name}", config.n))
-        scenarios.append(
-            _scenario(
-                name,
-                frame["pain_score"].to_numpy(),
-                frame["race"].to_numpy(),
-                frame["analgesia_given"].to_numpy(),
-                config.pain_threshold,
-            )
+    variants = (("published disparity", []), (config.comparison.name, config.comparison.overrides))
+    points = [
+        Point(
+            f"scenario{index}",
+            pain_scenario,
+            (load_scenario_stack([config.scenario], overrides), config.n, config.seed, name, config.pain_threshold),
+            config.n,
         )
+        for index, (name, overrides) in enumerate(variants)
+    ]
+    scenarios = run_points(config, points, progress=progress, description=f"simulating {len(points)} scenarios")
     return PainResult(config.n, config.seed, config.pain_threshold, tuple(scenarios))

@@ -108,8 +108,12 @@ def bullets(items: Iterable[str]) -> str:
 
 
 def settings_table(config: Any) -> str:
-    """The config's own keys and values (without where the files go), so the page says how it was made."""
-    data = config.model_dump(mode="json", exclude={"output_dir", "tracking", "title"})
+    """The config's own keys and values, so the page says how it was made.
+
+    Where the files go and where the work ran (``engine``, ``scheduler``) are left out: they do not change a
+    number, and the page stays byte-identical across engines.
+    """
+    data = config.model_dump(mode="json", exclude={"output_dir", "tracking", "title", "engine", "scheduler"})
 
     def show(value: Any) -> str:
         return f"`{json.dumps(value, separators=(', ', ': '))}`"

@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from experiments._common import NAN_ESTIMATE, Estimate, Progress, hanley_mcneil, tracker, train_on, wilson
+from experiments._common import NAN_ESTIMATE, Estimate, Progress, hanley_mcneil, train_on, wilson
 from experiments._config import UciSitesConfig
+from experiments._engine import SILENT, Point, Report, run_points
 from features import default_uci_source, load_uci
+from models._config import TrainConfig
 
 SITES = ("cleveland", "hungarian", "switzerland", "va")
 GROUPS = ("overall", "female", "male")
@@ -94,31 +96,53 @@ def _group_rows(
     return rows
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """One model trained without one site and scored on it (one point): its rows, threshold and predictions."""
+
+    rows: list[SiteGroup]
+    thresholds: dict[str, float]
+    predictions: pd.DataFrame  # y, risk, flag, sex of the held-out site, for the pooled rows
+
+
+def held_out_site(table: pd.DataFrame, cfg: TrainConfig, held_out: str, report: Report = SILENT) -> HeldOut:
+    """Train ``cfg`` on the other three sites and score ``held_out`` with the model's own threshold."""
+    site = table["site"].astype("string").to_numpy()
+    train_frame = table[site != held_out].reset_index(drop=True)
+    test_frame = table[site == held_out].reset_index(drop=True)
+    model = train_on(train_frame, cfg, None, "").model
+    features = model.validate(test_frame, source=f"UCI {held_out}")
+    risk = model.risk(features)
+    flag = model.flag(features, risk)
+    y = test_frame["cad"].to_numpy(bool)
+    sex = features["sex"].astype("string").to_numpy()
+    predictions = pd.DataFrame({"y": y, "risk": risk, "flag": flag, "sex": sex})
+    return HeldOut(_group_rows(cfg.name, held_out, y, risk, flag, sex), model.thresholds, predictions)
+
+
 def run_uci_sites(config: UciSitesConfig, progress: Progress | None = None) -> UciSitesResult:
-    """Leave-one-site-out for every model config; the split seed is the experiment's seed."""
+    """Leave-one-site-out for every model config, one point per (model, held-out site); split seed = seed.
+
+    The table is read here, once, and handed to every point, so workers need no access to the UCI source.
+    """
     table = load_uci(config.source if config.source is not None else default_uci_source())
     site = table["site"].astype("string").to_numpy()
-    advance = tracker(progress, "leave-one-site-out trainings", len(config.models) * len(SITES))
+    cfgs = [spec.load([f"split.seed={config.seed}"]) for spec in config.models]
+    points = [
+        Point(f"model{m}-{held_out}", held_out_site, (table, cfg, held_out))
+        for m, cfg in enumerate(cfgs)
+        for held_out in SITES
+    ]
+    results = iter(run_points(config, points, progress=progress, description="leave-one-site-out trainings"))
     rows: list[SiteGroup] = []
     thresholds: dict[tuple[str, str], dict[str, float]] = {}
-    names = []
-    for spec in config.models:
-        cfg = spec.load([f"split.seed={config.seed}"])
-        names.append(cfg.name)
+    for cfg in cfgs:
         pooled: list[pd.DataFrame] = []
         for held_out in SITES:
-            train_frame = table[site != held_out].reset_index(drop=True)
-            test_frame = table[site == held_out].reset_index(drop=True)
-            model = train_on(train_frame, cfg, None, "").model
-            features = model.validate(test_frame, source=f"UCI {held_out}")
-            risk = model.risk(features)
-            flag = model.flag(features, risk)
-            y = test_frame["cad"].to_numpy(bool)
-            sex = features["sex"].astype("string").to_numpy()
-            rows.extend(_group_rows(cfg.name, held_out, y, risk, flag, sex))
-            thresholds[(cfg.name, held_out)] = model.thresholds
-            pooled.append(pd.DataFrame({"y": y, "risk": risk, "flag": flag, "sex": sex}))
-            advance()
+            outcome = next(results)
+            rows.extend(outcome.rows)
+            thresholds[(cfg.name, held_out)] = outcome.thresholds
+            pooled.append(outcome.predictions)
         everything = pd.concat(pooled, ignore_index=True)
         rows.extend(
             _group_rows(
@@ -131,4 +155,4 @@ def run_uci_sites(config: UciSitesConfig, progress: Progress | None = None) -> U
             )
         )
     women = {s: int(((site == s) & (table["sex"].astype("string").to_numpy() == "female")).sum()) for s in SITES}
-    return UciSitesResult(config.seed, len(table), tuple(names), thresholds, tuple(rows), women)
+    return UciSitesResult(config.seed, len(table), tuple(cfg.name for cfg in cfgs), thresholds, tuple(rows), women)

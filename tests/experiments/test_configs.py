@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,49 @@ def test_cli_prints_one_line_error_and_exits_1(tmp_path):
 def test_cli_refuses_a_missing_config(tmp_path):
     result = CliRunner().invoke(app, ["experiment", "run", str(tmp_path / "missing.yaml")])
     assert result.exit_code != 0
+
+
+def test_engine_defaults_to_local_and_set_chooses_dask():
+    assert load_experiment_config(CONFIG_DIR / "listening.yaml").engine == "local"
+    pytest.importorskip("distributed")
+    config = load_experiment_config(CONFIG_DIR / "listening.yaml", ["engine=dask", "scheduler=tcp://10.1.2.3:8786"])
+    assert (config.engine, config.scheduler) == ("dask", "tcp://10.1.2.3:8786")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["engine=spark"], r"^listening.yaml: engine: Input should be 'local' or 'dask'$"),
+        (["scheduler=tcp://10.1.2.3:8786"], r"^listening.yaml: scheduler: only used with engine: dask"),
+        (["engine=dask", "scheduler=not an address"], r"^listening.yaml: scheduler: 'not an address' is not a Dask"),
+    ],
+)
+def test_engine_mistakes_name_the_key(overrides, message):
+    if "engine=dask" in overrides:
+        pytest.importorskip("distributed")
+    with pytest.raises(TriageError, match=message):
+        load_experiment_config(CONFIG_DIR / "listening.yaml", overrides)
+
+
+def test_engine_dask_without_the_scale_extra_says_how_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
+    with pytest.raises(TriageError, match=r"listening.yaml: engine: .*pip install -e '\.\[scale\]'"):
+        load_experiment_config(CONFIG_DIR / "listening.yaml", ["engine=dask"])
+
+
+def test_cli_rejects_a_bad_engine_naming_the_key(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["experiment", "run", str(CONFIG_DIR / "pain_treatment.yaml"), "--set", "engine=spark", "--no-mlflow"],
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: pain_treatment.yaml: engine: Input should be 'local' or 'dask'")
+
+
+def test_results_page_does_not_say_where_it_ran():
+    # engine and scheduler change no number, so the page (and its bytes) must not depend on them.
+    from experiments._report import settings_table
+
+    text = settings_table(load_experiment_config(CONFIG_DIR / "pain_treatment.yaml"))
+    assert "| seed |" in text and "engine" not in text and "scheduler" not in text

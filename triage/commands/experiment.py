@@ -18,7 +18,11 @@ def run(
     ],
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override a config key, e.g. --set n=100000 or --set output_dir=/tmp/out."),
+        typer.Option(
+            "--set",
+            help="Override a config key, e.g. --set n=100000, --set output_dir=/tmp/out or --set engine=dask "
+            "(one Dask task per sweep point; --set scheduler=tcp://HOST:8786 for an existing cluster).",
+        ),
     ] = None,
     mlflow: Annotated[
         bool, typer.Option(help="Log the run (params, headline metrics, result files) to MLflow.")
