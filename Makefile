@@ -44,7 +44,8 @@ test-scale: install
 	command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql; }
 	$(BIN)/python -m pip install --quiet -e '.[scale]'
-	TRIAGE_TEST_SCALE=1 $(BIN)/python -m pytest tests/scale
+	@# tests/experiments/test_configs.py has two cases that need dask installed (skipped by `make test`).
+	TRIAGE_TEST_SCALE=1 $(BIN)/python -m pytest tests/scale tests/experiments/test_configs.py
 
 bench: install
 	$(BIN)/python benchmarks/bench_simulate.py
