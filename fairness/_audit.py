@@ -68,7 +68,9 @@ def _check_options(
     confidence: float,
     band: tuple[float, float],
     min_positives: int,
-) -> tuple[float | dict[str, float] | None, int, float, tuple[float, float], int]:
+    score_bins: int,
+    seed: int,
+) -> tuple[float | dict[str, float] | None, int, float, tuple[float, float], int, int, int]:
     """The options both audits check, in one order, so both raise the same error for the same bad input.
 
     Returns them normalised: a threshold as a float or a ``{group: float}`` dict, the rest as the checks return.
@@ -77,13 +79,18 @@ def _check_options(
         threshold = {str(key): _check_threshold(value) for key, value in threshold.items()}
     elif threshold is not None:
         threshold = _check_threshold(threshold)
-    return (
+    checked = (
         threshold,
         check_n_boot(n_boot),
         check_confidence(confidence),
         check_band(band),
         check_min_positives(min_positives),
     )
+    if isinstance(score_bins, bool) or not isinstance(score_bins, int | np.integer) or score_bins < 2:
+        raise TriageError(BAD_SCORE_BINS.format(value=score_bins))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise TriageError(BAD_SEED.format(value=seed))
+    return (*checked, int(score_bins), int(seed))
 
 
 def flags_from_threshold(
@@ -482,18 +489,14 @@ def audit_predictions(
         flag = flags_from_threshold(risk, threshold, attributes=attributes, threshold_attribute=threshold_attribute)
     else:
         flag = as_binary(flag, "flag", expected=n)
-    threshold, n_boot, confidence, band, min_positives = _check_options(
-        threshold, n_boot, confidence, band, min_positives
+    threshold, n_boot, confidence, band, min_positives, score_bins, seed = _check_options(
+        threshold, n_boot, confidence, band, min_positives, score_bins, seed
     )
-    if isinstance(score_bins, bool) or not isinstance(score_bins, int | np.integer) or score_bins < 2:
-        raise TriageError(BAD_SCORE_BINS.format(value=score_bins))
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise TriageError(BAD_SEED.format(value=seed))
 
     index = build_groups(attributes, by, n)
     edges = calibration_edges(risk, calibration_bins)
     cal_of_row = np.searchsorted(edges[1:-1], risk, side="right")
-    bins = _score_bins(risk, int(score_bins), edges[1:-1])
+    bins = _score_bins(risk, score_bins, edges[1:-1])
     n_atoms = index.membership.shape[1]
     n_cal = len(edges) - 1
     cells = collapse(
@@ -518,7 +521,7 @@ def audit_predictions(
         reference=reference,
         band=band,
         min_positives=min_positives,
-        score_bins=int(score_bins),
+        score_bins=score_bins,
         disparity_metrics=disparity_metrics,
         curve_attribute=curve_attribute,
     )

@@ -134,14 +134,14 @@ score_bins, disparity_metrics, curve_attribute
     if counts.ndim != 1 or len(counts) != len(y) or np.any(counts < 1) or counts.dtype.kind not in "iu":
         raise TriageError(BAD_WEIGHTS)
     counts = counts.astype(np.int64)
-    threshold, n_boot, confidence, band, min_positives = _check_options(
-        threshold, n_boot, confidence, band, min_positives
+    threshold, n_boot, confidence, band, min_positives, score_bins, seed = _check_options(
+        threshold, n_boot, confidence, band, min_positives, score_bins, seed
     )
 
     index = build_groups(attributes, by, len(y))
     edges = _weighted_edges(risk, counts, calibration_bins)
     cal_of_row = np.searchsorted(edges[1:-1], risk, side="right")
-    bins = _weighted_score_bins(risk, counts, int(score_bins), edges[1:-1])
+    bins = _weighted_score_bins(risk, counts, score_bins, edges[1:-1])
     n_atoms = index.membership.shape[1]
     n_cal = len(edges) - 1
     records = collapse(
@@ -168,7 +168,7 @@ score_bins, disparity_metrics, curve_attribute
         reference=reference,
         band=band,
         min_positives=min_positives,
-        score_bins=int(score_bins),
+        score_bins=score_bins,
         disparity_metrics=disparity_metrics,
         curve_attribute=curve_attribute,
     )

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from fairness import audit_predictions
+from fairness._partitioned import audit_weighted
 from triage.errors import TriageError
 
 Y = np.array([1, 0, 0, 1, 0, 0], dtype=bool)
@@ -74,3 +75,22 @@ def test_age_band_column_is_used_when_given():
 def test_labels_as_ints_floats_and_bools_agree():
     results = [_audit(y_true=values).to_dict() for values in (Y, Y.astype(int), Y.astype(float), list(Y))]
     assert all(result == results[0] for result in results)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"seed": -1}, r"^seed must be a non-negative integer, got -1$"),
+        ({"seed": True}, r"^seed must be a non-negative integer, got True$"),
+        ({"score_bins": 1}, r"^score_bins must be an integer >= 2, got 1$"),
+        ({"score_bins": 2.5}, r"^score_bins must be an integer >= 2, got 2.5$"),
+        ({"n_boot": 0}, r"n_boot must be a positive integer"),
+    ],
+)
+def test_both_audits_check_options_alike(overrides, message):
+    # The in-memory audit and the weighted (partitioned) one share one option check.
+    with pytest.raises(TriageError, match=message):
+        _audit(**overrides)
+    arguments = {"n_boot": 10, **overrides}
+    with pytest.raises(TriageError, match=message):
+        audit_weighted(Y, RISK, FLAG, np.ones(len(Y), dtype=np.int64), attributes=ATTRIBUTES, **arguments)
