@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -20,6 +21,19 @@ from rich.progress import (
 )
 
 from triage.errors import TriageError
+
+
+class Engine(enum.StrEnum):
+    """Where a command's work runs: in this process, or on a Dask cluster (partitioned data)."""
+
+    local = "local"
+    dask = "dask"
+
+
+# The same --scheduler for every command that takes --engine dask.
+SchedulerOption = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from features import read_table
-from triage.cli_support import one_line_errors, stdout
-from triage.commands.simulate import Engine
+from triage.cli_support import Engine, SchedulerOption, one_line_errors, stdout
 
 
 def _fmt(estimate: dict | None) -> str:
@@ -58,9 +57,7 @@ def audit(
     engine: Annotated[
         Engine, typer.Option(help="local: in memory; dask: partitioned data reduced to counts on a cluster.")
     ] = Engine.local,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
-    ] = None,
+    scheduler: SchedulerOption = None,
     risk_resolution: Annotated[
         float,
         typer.Option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import math
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from simulation import CalibrationSummary, load_scenario, write_cohort
 from simulation._generator import check_size
-from triage.cli_support import one_line_errors, progress_bar, stdout
+from triage.cli_support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
 from triage.errors import TriageError
 
 
@@ -30,13 +29,6 @@ def calibration_table(summary: CalibrationSummary, title: str) -> Table:
     return table
 
 
-class Engine(enum.StrEnum):
-    """Where the work runs: in this process, or on a Dask cluster (partitioned output)."""
-
-    local = "local"
-    dask = "dask"
-
-
 @one_line_errors
 def simulate(
     config: Annotated[Path, typer.Option(help="Scenario YAML, e.g. configs/simulation/default.yaml.")],
@@ -51,9 +43,7 @@ def simulate(
     engine: Annotated[
         Engine, typer.Option(help="local: one Parquet file; dask: a directory of Parquet partitions.")
     ] = Engine.local,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
-    ] = None,
+    scheduler: SchedulerOption = None,
     partition_blocks: Annotated[
         int, typer.Option(min=1, help="Dask engine: blocks of 65,536 rows per partition.")
     ] = 16,

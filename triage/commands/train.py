@@ -10,8 +10,7 @@ import typer
 from rich.table import Table
 
 from features import read_table
-from triage.cli_support import one_line_errors, progress_bar, stdout
-from triage.commands.simulate import Engine
+from triage.cli_support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
 from triage.errors import TriageError
 
 
@@ -55,9 +54,7 @@ def train(
     engine: Annotated[
         Engine, typer.Option(help="local: in memory; dask: xgboost.dask on a partitioned Parquet directory.")
     ] = Engine.local,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")
-    ] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
     from models import load_train_config, log_training_run, prepare
