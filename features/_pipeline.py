@@ -79,6 +79,7 @@ _LABELS = {
     "heart_rate": "heart rate at triage",
     "systolic_bp": "systolic blood pressure",
     "ecg": "ECG",
+    "symptom_onset_hours": "hours since the pain began",
     "troponin_0h_ng_l": "troponin 0 h",
     "troponin_1h_ng_l": "troponin 1 h",
     "chest_pain_type": "chest pain type",

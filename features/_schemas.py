@@ -104,6 +104,14 @@ _BASE_RULES: dict[str, Rule] = {
         "is beyond what a cuff reading reports; outside them the value is a typo or in kPa",
     ),
     "ecg": Rule("category", "ECG finding", categories=ECG_FINDINGS),
+    "symptom_onset_hours": Rule(
+        "float",
+        "hours from onset of the worst pain to the 0 h troponin sample",
+        "hours",
+        0,
+        720,
+        "cannot be negative; a month bounds an acute chest-pain presentation (most present within a day)",
+    ),
     "troponin_0h_ng_l": Rule(
         "float", "hs-cTnI at presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
     ),
@@ -118,6 +126,7 @@ _BASE_RULES: dict[str, Rule] = {
     "diagnosed_mi": Rule("bool", "charted MI diagnosis (true/false)"),
     "discharged": Rule("bool", "discharged from the ED (true/false)"),
     "missed_mi": Rule("bool", "missed MI (true/false)"),
+    "outcome_30d": Rule("bool", "death or MI within 30 days (true/false)"),
     "analgesia_given": Rule("bool", "analgesia given (true/false)"),
     "oracle_mi_probability": Rule("float", "oracle P(MI)", "", 0, 1, "a probability"),
 }

@@ -11,6 +11,7 @@ cut-offs (the assay the cohort's 99th percentiles come from).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -32,12 +33,32 @@ TROPONIN_URL_UNIVERSAL_NG_L = 26.0
 TROPONIN_URL_FEMALE_NG_L = 16.0
 TROPONIN_URL_MALE_NG_L = 34.0
 
-#: ESC 0/1 h algorithm, hs-cTnI ARCHITECT cut-offs in ng/L (see :func:`esc_0_1h`).
-ESC_VERY_LOW_NG_L = 2.0
-ESC_LOW_NG_L = 5.0
-ESC_NO_DELTA_NG_L = 2.0
-ESC_HIGH_NG_L = 64.0
-ESC_HIGH_DELTA_NG_L = 6.0
+class EscEdition(StrEnum):
+    """Which ESC guideline's 0/1 h cut-offs for ARCHITECT hs-cTnI."""
+
+    esc2020 = "2020"
+    esc2015 = "2015"
+
+
+@dataclass(frozen=True)
+class EscCutoffs:
+    """ESC 0/1 h cut-offs for one assay and edition, ng/L; ``very_low`` rules out only when onset > 3 h."""
+
+    very_low: float
+    low: float
+    no_change: float
+    high: float
+    change: float
+    very_low_min_onset_hours: float = 3.0
+
+
+#: One table per edition (Abbott ARCHITECT hs-cTnI), as DESIGN.md lists them.
+#: 2020: Collet et al., Eur Heart J 2021 (very low < 4, low < 5, no 1 h change < 2, high >= 64, change >= 6).
+#: 2015: Roffi et al., Eur Heart J 2016 (very low < 2, low < 5, no change < 2, high >= 52, change >= 6).
+ESC_CUTOFFS = {
+    EscEdition.esc2020: EscCutoffs(very_low=4.0, low=5.0, no_change=2.0, high=64.0, change=6.0),
+    EscEdition.esc2015: EscCutoffs(very_low=2.0, low=5.0, no_change=2.0, high=52.0, change=6.0),
+}
 ESC_CATEGORIES = ("rule-out", "observe", "rule-in")
 
 #: hs-cTnI ARCHITECT limit of detection, ng/L (rounded up from 1.9).
@@ -357,37 +378,61 @@ def heart_score(
     return pd.DataFrame(parts, index=frame.index)
 
 
-def esc_0_1h_codes(troponin_0h_ng_l: ArrayLike, troponin_1h_ng_l: ArrayLike) -> np.ndarray:
+def _onset(onset_hours: ArrayLike | None, n: int) -> np.ndarray:
+    """Hours since onset as floats; missing (None or NaN) stays NaN, which never counts as "more than 3 h"."""
+    if onset_hours is None:
+        return np.full(n, np.nan)
+    return _float(onset_hours, "symptom_onset_hours", allow_missing=True)
+
+
+def esc_0_1h_codes(
+    troponin_0h_ng_l: ArrayLike,
+    troponin_1h_ng_l: ArrayLike,
+    symptom_onset_hours: ArrayLike | None = None,
+    *,
+    edition: EscEdition | str = EscEdition.esc2020,
+) -> np.ndarray:
     """:func:`esc_0_1h` as int8 codes into ``ESC_CATEGORIES`` (0 rule-out, 1 observe, 2 rule-in)."""
+    cut = ESC_CUTOFFS[EscEdition(edition)]
     t0 = _float(troponin_0h_ng_l, "troponin_0h_ng_l")
     t1 = _float(troponin_1h_ng_l, "troponin_1h_ng_l", allow_missing=True)
+    onset = _onset(symptom_onset_hours, len(t0))
     delta = np.abs(t1 - t0)
-    rule_in = (t0 >= ESC_HIGH_NG_L) | (delta >= ESC_HIGH_DELTA_NG_L)
-    rule_out = (t0 < ESC_VERY_LOW_NG_L) | ((t0 < ESC_LOW_NG_L) & (delta < ESC_NO_DELTA_NG_L))
+    rule_in = (t0 >= cut.high) | (delta >= cut.change)
+    very_low = (t0 < cut.very_low) & (onset > cut.very_low_min_onset_hours)
+    rule_out = very_low | ((t0 < cut.low) & (delta < cut.no_change))
     return np.where(rule_in, 2, np.where(rule_out, 0, 1)).astype(np.int8)
 
 
-def esc_0_1h(troponin_0h_ng_l: ArrayLike, troponin_1h_ng_l: ArrayLike) -> np.ndarray:
+def esc_0_1h(
+    troponin_0h_ng_l: ArrayLike,
+    troponin_1h_ng_l: ArrayLike,
+    symptom_onset_hours: ArrayLike | None = None,
+    *,
+    edition: EscEdition | str = EscEdition.esc2020,
+) -> np.ndarray:
     """ESC 0/1 h algorithm for hs-cTnI (ARCHITECT): ``rule-out``, ``observe`` or ``rule-in`` per visit.
 
-    - rule-out: 0 h < 5 ng/L and |1 h - 0 h| < 2 ng/L, or 0 h < 2 ng/L ("very low");
+    ESC 2020 (default; cut-offs in :data:`ESC_CUTOFFS`):
+
+    - rule-out: 0 h < 4 ng/L ("very low") when chest pain began more than 3 h before the 0 h sample, or
+      0 h < 5 ng/L and |1 h - 0 h| < 2 ng/L;
     - rule-in: 0 h >= 64 ng/L, or |1 h - 0 h| >= 6 ng/L;
     - observe: everything else.
 
-    The change is absolute (a fall counts like a rise). Assumptions, because the cohort table lacks the data:
-    the "very low" arm requires chest pain onset more than 3 h before presentation, which is assumed for
-    every visit; and when both arms apply (0 h very low but a change of 6 ng/L or more), rule-in wins, the
-    safe reading of a measured rise. A missing 1 h value leaves only the 0 h arms (very low, high).
-
-    The guideline tables list assay-specific cut-offs; these are the ones this project fixes for ARCHITECT
-    hs-cTnI (very low < 2, low < 5, no 1 h change < 2, high >= 64, 1 h change >= 6 ng/L). The 2015 and
-    2020 editions differ for this assay in the very-low and high cut-offs: check the constants ``ESC_*``
-    against the edition you compare with.
+    The change is unsigned (a fall counts like a rise). When both arms apply (a very low 0 h but a change of
+    6 ng/L or more), rule-in wins, the safe reading of a measured rise. A missing 1 h value leaves only the 0 h
+    arms; a missing onset time never opens the very-low arm. ``edition="2015"`` uses ESC 2015's very low < 2 and
+    high >= 52 ng/L.
 
     Parameters
     ----------
     troponin_0h_ng_l, troponin_1h_ng_l : array-like of float
         hs-cTnI at presentation and 1 h later, ng/L.
+    symptom_onset_hours : array-like of float, optional
+        Hours from onset of the pain to the 0 h sample; without it the very-low arm is never used.
+    edition : {"2020", "2015"}, default="2020"
+        Which guideline's cut-offs.
 
     Returns
     -------
@@ -406,14 +451,19 @@ def esc_0_1h(troponin_0h_ng_l: ArrayLike, troponin_1h_ng_l: ArrayLike) -> np.nda
 
     Examples
     --------
-    >>> esc_0_1h([1.5, 4.0, 4.0, 30.0, 64.0], [1.5, 5.0, 6.0, 33.0, 64.0]).tolist()
-    ['rule-out', 'rule-out', 'observe', 'observe', 'rule-in']
+    >>> onset = [2.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+    >>> esc_0_1h([3.5, 3.5, 4.5, 4.5, 30.0, 64.0], [5.6, 5.6, 5.0, 6.5, 33.0, 64.0], onset).tolist()
+    ['observe', 'rule-out', 'rule-out', 'observe', 'observe', 'rule-in']
     """
-    return np.asarray(ESC_CATEGORIES)[esc_0_1h_codes(troponin_0h_ng_l, troponin_1h_ng_l)]
+    codes = esc_0_1h_codes(troponin_0h_ng_l, troponin_1h_ng_l, symptom_onset_hours, edition=edition)
+    return np.asarray(ESC_CATEGORIES)[codes]
 
 
 def single_sample_rule_out(
-    troponin_0h_ng_l: ArrayLike, *, limit_of_detection: float = LIMIT_OF_DETECTION_NG_L
+    troponin_0h_ng_l: ArrayLike,
+    symptom_onset_hours: ArrayLike | None = None,
+    *,
+    limit_of_detection: float = LIMIT_OF_DETECTION_NG_L,
 ) -> np.ndarray:
     """Rule out MI on one sample: hs-cTnI at presentation below the assay's limit of detection.
 
@@ -427,8 +477,9 @@ def single_sample_rule_out(
     Returns
     -------
     numpy.ndarray of bool
-        True where a single sample rules MI out. Like the ESC very-low arm, this presumes symptom onset more
-        than 3 h before the sample, which the cohort table does not record.
+        True where a single sample rules MI out. Like the ESC very-low arm, it needs symptom onset more than
+        3 h before the sample: with ``symptom_onset_hours`` given, earlier (or unknown) onsets are not ruled
+        out; without it, onset is presumed late (the rule as Body 2011 tested it).
 
     References
     ----------
@@ -445,20 +496,30 @@ def single_sample_rule_out(
     >>> single_sample_rule_out([0.0, 1.9, 2.0, 40.0]).tolist()
     [True, True, False, False]
     """
-    return _float(troponin_0h_ng_l, "troponin_0h_ng_l") < limit_of_detection
+    t0 = _float(troponin_0h_ng_l, "troponin_0h_ng_l")
+    below = t0 < limit_of_detection
+    if symptom_onset_hours is None:
+        return below
+    return below & (_onset(symptom_onset_hours, len(t0)) > ESC_CUTOFFS[EscEdition.esc2020].very_low_min_onset_hours)
 
 
 def clinical_scores(
-    frame: pd.DataFrame, *, troponin_policy: TroponinPolicy | str = TroponinPolicy.universal
+    frame: pd.DataFrame,
+    *,
+    troponin_policy: TroponinPolicy | str = TroponinPolicy.universal,
+    esc_edition: EscEdition | str = EscEdition.esc2020,
 ) -> pd.DataFrame:
     """Every baseline for every visit, in input order: what ``triage score`` writes.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        A validated visit table (``validate_visits(..., symptom_source="doc")``).
+        A validated visit table (``validate_visits(..., symptom_source="doc")``); ``symptom_onset_hours`` is
+        used by ESC's very-low arm and single-sample rule-out when present.
     troponin_policy : TroponinPolicy or str, default="universal"
         99th percentile used by HEART Troponin.
+    esc_edition : {"2020", "2015"}, default="2020"
+        ESC guideline edition for the 0/1 h cut-offs.
 
     Returns
     -------
@@ -467,12 +528,12 @@ def clinical_scores(
         ``single_sample_rule_out`` (bool).
     """
     heart = heart_score(frame, troponin_policy=troponin_policy, symptom_source="doc")
-    esc = pd.Categorical.from_codes(
-        esc_0_1h_codes(frame["troponin_0h_ng_l"], frame["troponin_1h_ng_l"]), categories=list(ESC_CATEGORIES)
-    )
+    onset = frame["symptom_onset_hours"] if "symptom_onset_hours" in frame else None
+    codes = esc_0_1h_codes(frame["troponin_0h_ng_l"], frame["troponin_1h_ng_l"], onset, edition=esc_edition)
+    esc = pd.Categorical.from_codes(codes, categories=list(ESC_CATEGORIES))
     scores = pd.concat([frame[["patient_id"]], heart], axis=1)
     scores["esc_0_1h"] = pd.Series(esc, index=frame.index).astype(pd.StringDtype(na_value=np.nan))
-    scores["single_sample_rule_out"] = single_sample_rule_out(frame["troponin_0h_ng_l"])
+    scores["single_sample_rule_out"] = single_sample_rule_out(frame["troponin_0h_ng_l"], onset)
     return scores
 
 

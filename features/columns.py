@@ -38,6 +38,9 @@ TRUE_SYMPTOM_COLUMNS = tuple(f"sx_{name}" for name in SYMPTOMS)
 DOCUMENTED_SYMPTOM_COLUMNS = tuple(f"doc_{name}" for name in SYMPTOMS)
 
 VITALS = ("heart_rate", "systolic_bp")
+#: Hours from onset of the worst pain to the 0 h sample, as the clinician records it (the ESC 0/1 h very-low arm
+#: applies only after 3 h; early presenters can have a low but rising hs-cTnI).
+ONSET_COLUMN = "symptom_onset_hours"
 TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l")
 
 # Columns produced by the encounter and the decision: never model inputs (they encode the outcome or the
@@ -49,6 +52,7 @@ OUTCOME_AND_PROCESS_COLUMNS = (
     "diagnosed_mi",
     "discharged",
     "missed_mi",
+    "outcome_30d",
     "analgesia_given",
     "oracle_mi_probability",
 )
@@ -69,6 +73,7 @@ COHORT_SCHEMA = pa.schema(
         ("heart_rate", _F64),
         ("systolic_bp", _F64),
         ("ecg", pa.string()),
+        ("symptom_onset_hours", _F64),
         ("troponin_0h_ng_l", _F64),
         ("troponin_1h_ng_l", _F64),
         ("interrupt_seconds", _F64),
@@ -77,6 +82,7 @@ COHORT_SCHEMA = pa.schema(
         ("diagnosed_mi", _BOOL),
         ("discharged", _BOOL),
         ("missed_mi", _BOOL),
+        ("outcome_30d", _BOOL),
         ("analgesia_given", _BOOL),
         ("oracle_mi_probability", _F64),
     ]
@@ -102,5 +108,6 @@ def model_visible_columns(symptom_source: str = "sx") -> tuple[str, ...]:
         "pain_score",
         *VITALS,
         "ecg",
+        ONSET_COLUMN,
         *TROPONIN_COLUMNS,
     )

@@ -42,14 +42,17 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     demo = steps.demographics(cfg, streams)
     factors = steps.risk_factors(cfg, demo, streams)
     prior_logit = steps.mi_prior_logit(cfg, demo, factors)
-    mi = steps.myocardial_infarction(prior_logit, streams)
-    findings = steps.presentation(model, demo, mi, streams)
+    event = steps.acute_coronary_event(prior_logit, streams)
+    onset_hours = steps.symptom_onset(model, demo, streams)
+    findings = steps.presentation(model, demo, event, onset_hours, streams)
+    mi = steps.adjudicated_mi(model, demo, event, findings)
     oracle = oracle_probability(prior_logit, model, demo, findings)
     interrupt_seconds = steps.interruption(cfg, n_rows, streams)
     documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
     clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
+    outcome_30d = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)
     analgesia_given = steps.analgesia(cfg, findings.pain_score, demo.race, streams)
 
     columns: dict[str, pa.Array | np.ndarray] = {
@@ -64,6 +67,7 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "heart_rate": findings.heart_rate,
         "systolic_bp": findings.systolic_bp,
         "ecg": _categorical(findings.ecg, ECG_FINDINGS),
+        "symptom_onset_hours": findings.onset_hours,
         "troponin_0h_ng_l": findings.troponin_0h,
         "troponin_1h_ng_l": findings.troponin_1h,
         "interrupt_seconds": interrupt_seconds,
@@ -72,6 +76,7 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "diagnosed_mi": decision.diagnosed_mi,
         "discharged": decision.discharged,
         "missed_mi": decision.missed_mi,
+        "outcome_30d": outcome_30d,
         "analgesia_given": analgesia_given,
         "oracle_mi_probability": oracle,
     }

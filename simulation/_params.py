@@ -130,18 +130,64 @@ class EcgRates(StrictModel):
         return self
 
 
+class Onset(StrictModel):
+    """Hours from onset of the worst pain to the 0 h sample: log-normal by sex and age, truncated."""
+
+    median_hours_women: PositiveFloat
+    median_hours_men: PositiveFloat
+    log_sd: PositiveFloat
+    per_decade_log: float = 0.0  # log-hours per decade from 55: older patients present later
+    min_hours: PositiveFloat = 0.25
+    max_hours: PositiveFloat = 72.0
+
+    @model_validator(mode="after")
+    def _range(self) -> Onset:
+        if not self.min_hours < self.max_hours:
+            raise ValueError("onset needs min_hours < max_hours")
+        return self
+
+
+class Kinetics(StrictModel):
+    """hs-cTnI after an acute coronary event: log level = log(plateau) + g(t), t = hours since onset.
+
+    With ``s = max(t - lag_hours, 0.01)`` hours of release, ``g(t) = hill * log(s) - log(half_rise_hours**hill +
+    s**hill) - decline_per_hour * s``: nothing measurable while ischaemia has not yet caused necrosis (the lag),
+    then low but rising, near the plateau after a few half-rise times, slowly falling late.
+    """
+
+    half_rise_hours: PositiveFloat
+    hill: PositiveFloat
+    lag_hours: Annotated[float, Field(ge=0.0)] = 0.0
+    decline_per_hour: Annotated[float, Field(ge=0.0)] = 0.0
+
+
 class TroponinComponent(StrictModel):
-    """One mixture component of (hs-cTnI 0 h, 1 h): log-normal excess over the floor, log-normal 1 h ratio."""
+    """One state of (hs-cTnI 0 h, 1 h): log-normal excess over the floor and log-normal 1 h ratio.
+
+    Acute coronary states follow ``kinetics`` from the onset of pain, and ``median_excess_*`` is then the plateau
+    the curve approaches; non-coronary states are stable in time unless they have ``kinetics`` too (acute
+    non-ischaemic injury rises and falls like an infarct).
+    """
 
     name: str
-    outcome: Literal["mi", "no_mi"]
+    outcome: Literal["acute_coronary", "non_coronary"]
     weight_logit_at_65: float
     weight_logit_per_decade: float = 0.0
     median_excess_women_ng_l: PositiveFloat
     median_excess_men_ng_l: PositiveFloat
     log_sd_0h: PositiveFloat
-    median_rise_ratio_1h: PositiveFloat
+    median_rise_ratio_1h: PositiveFloat = 1.0
     log_sd_rise_1h: PositiveFloat
+    # Spread of the later (adjudication-only) sample around the curve, log units.
+    log_sd_rise_adjudication: PositiveFloat = 0.3
+    kinetics: Kinetics | None = None
+    outcome_30d_risk: Probability  # P(death or MI within 30 days) in this state when it is not an MI
+
+    @model_validator(mode="after")
+    def _kinetics_for_acute_states(self) -> TroponinComponent:
+        if self.outcome == "acute_coronary" and self.kinetics is None:
+            raise ValueError(f"component {self.name}: acute_coronary states need kinetics")
+        return self
 
 
 class Troponin(StrictModel):
@@ -151,15 +197,26 @@ class Troponin(StrictModel):
     # The assay's upper reportable limit: a laboratory reports higher concentrations as this value, so the
     # simulator censors there (None: no censoring). The oracle's likelihood treats censored values exactly.
     reportable_max_ng_l: PositiveFloat | None = None
+    # Analytical SD of one measurement at low concentrations (ng/L): the 1 h log ratio's SD grows as the level
+    # falls, sqrt(log_sd_rise_1h^2 + 2 * (analytical_sd / excess)^2), so small absolute changes are common
+    # near the limit of detection, as on real assays.
+    analytical_sd_ng_l: Annotated[float, Field(ge=0.0)] = 0.0
+    # MI adjudication (4th Universal Definition): an acute coronary event is an MI when hs-cTnI exceeds the
+    # sex-specific 99th percentile at 0 h, 1 h or the later adjudication sample (never shown to anyone).
+    adjudication_sample_hours: PositiveFloat = 3.0
+    adjudication_limit_women_ng_l: PositiveFloat = 16.0
+    adjudication_limit_men_ng_l: PositiveFloat = 34.0
     components: list[TroponinComponent]
 
     @model_validator(mode="after")
     def _both_outcomes_present(self) -> Troponin:
         outcomes = {component.outcome for component in self.components}
-        if outcomes != {"mi", "no_mi"}:
-            raise ValueError("troponin.components needs at least one 'mi' and one 'no_mi' component")
+        if outcomes != {"acute_coronary", "non_coronary"}:
+            raise ValueError("troponin.components needs at least one 'acute_coronary' and one 'non_coronary' component")
         if self.reportable_max_ng_l is not None and self.reportable_max_ng_l <= self.floor_ng_l:
             raise ValueError("troponin.reportable_max_ng_l must be above troponin.floor_ng_l")
+        if len({c.name for c in self.components}) != len(self.components):
+            raise ValueError("troponin component names must be unique")
         return self
 
 
@@ -172,6 +229,7 @@ class Presentation(StrictModel):
     systolic_bp: NormalVital
     ecg_mi: EcgRates
     ecg_no_mi: EcgRates
+    onset: Onset
     troponin: Troponin
 
     @model_validator(mode="after")
@@ -234,11 +292,10 @@ class Clinician(StrictModel):
     ecg_ischemic: float
     troponin_above_limit: float
     troponin_per_log_ratio: float
-    troponin_delta: float
-    troponin_delta_threshold_ng_l: PositiveFloat
-    troponin_not_ruled_out: float
-    rule_out_0h_ng_l: PositiveFloat
-    rule_out_delta_ng_l: PositiveFloat
+    # The care pathway: the ESC 0/1 h result (edition below) shifts the gestalt; rule-out is the reference.
+    esc_edition: Literal["2020", "2015"] = "2020"
+    esc_observe: float
+    esc_rule_in: float
     troponin_policy: TroponinPolicy
     universal_limit_ng_l: PositiveFloat
     women_limit_ng_l: PositiveFloat
@@ -262,6 +319,13 @@ class Decision(StrictModel):
     admit_risk_threshold: OpenProbability
     mi_confirmed_when_admitted: Probability
     false_mi_diagnosis_when_troponin_high: Probability
+
+
+class Outcomes(StrictModel):
+    """30-day death or MI: by troponin state when not an MI, for treated MI, and missed MI x a risk ratio."""
+
+    mi_treated_30d_risk: Probability
+    missed_mi_risk_ratio: Annotated[float, Field(ge=1.0, le=10.0)]
 
 
 class Analgesia(StrictModel):
@@ -324,5 +388,6 @@ class ScenarioConfig(StrictModel):
     clinician: Clinician
     bias: Bias
     decision: Decision
+    outcomes: Outcomes
     analgesia: Analgesia
     interventions: Interventions = Interventions()

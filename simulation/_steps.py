@@ -2,17 +2,21 @@
 
 Order (each step sees only what the steps before it produced)::
 
-    demographics -> risk_factors -> myocardial_infarction
-      -> presentation (symptoms, pain, vitals, ECG, troponin 0 h / 1 h)        depends on MI, sex, age
+    demographics -> risk_factors -> acute_coronary_event (type 1 MI or unstable angina)
+      -> symptom_onset (hours from pain onset to the 0 h sample)              depends on sex, age
+      -> presentation (symptoms, pain, vitals, ECG, hs-cTnI 0 h / 1 h and a   depends on the event, sex, age,
+         hidden adjudication sample; troponin state)                           onset
+      -> adjudicated_mi (4th Universal Definition: acute event and a value above the sex-specific 99th)
       -> oracle (exact P(MI | model-visible columns))                          a function of the above
       -> interruption -> elicitation (which true symptoms reach the chart)     never sees MI
-      -> clinician_estimate (gestalt from charted symptoms, ECG, troponin)     never sees MI
+      -> clinician_estimate (gestalt + the ESC 0/1 h pathway)                   never sees MI
       -> disposition (admit / discharge, chart diagnosis, missed MI)
+      -> thirty_day_outcome (death or MI; missed MI worse than treated MI)
       -> analgesia (pain treatment, by pain score and race)
 
 Each step draws from its own named random stream, so adding a step or a draw to one step never changes the
 draws of another. Nothing after ``presentation`` reads ``mi`` except ``disposition``'s chart diagnosis of
-admitted patients; this is what keeps the oracle tractable (see ``simulation/_oracle.py``).
+admitted patients and the 30-day outcome; this is what keeps the oracle tractable (see ``simulation/_oracle.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
 from features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
+from features._scores import esc_0_1h_codes
 from simulation._distributions import PresentationModel, decades_from
 from simulation._params import ScenarioConfig, TroponinPolicy
 from simulation._streams import ChunkStreams
@@ -89,7 +94,7 @@ def risk_factors(cfg: ScenarioConfig, demo: Demographic, streams: ChunkStreams) 
 
 
 def mi_prior_logit(cfg: ScenarioConfig, demo: Demographic, factors: dict[str, np.ndarray]) -> np.ndarray:
-    """Log-odds of MI given demographics and risk factors (also the oracle's starting point)."""
+    """Log-odds of an acute coronary event given demographics and risk factors (the oracle's starting point)."""
     m = cfg.mi
     logit = m.intercept + m.per_decade * decades_from(demo.age, 55.0) + m.male * demo.male
     for name, coefficient in m.risk_factors.items():
@@ -97,9 +102,14 @@ def mi_prior_logit(cfg: ScenarioConfig, demo: Demographic, factors: dict[str, np
     return logit
 
 
-def myocardial_infarction(prior_logit: np.ndarray, streams: ChunkStreams) -> np.ndarray:
-    """Adjudicated acute type 1 MI at this visit."""
+def acute_coronary_event(prior_logit: np.ndarray, streams: ChunkStreams) -> np.ndarray:
+    """An acute coronary event (type 1 MI or unstable angina) behind this visit; adjudication decides which."""
     return streams.uniform("mi") < expit(prior_logit)
+
+
+def symptom_onset(model: PresentationModel, demo: Demographic, streams: ChunkStreams) -> np.ndarray:
+    """Hours from the onset of the worst pain to the 0 h sample (women and older patients present later)."""
+    return model.onset.sample(demo.age, demo.male, streams.uniform("onset"))
 
 
 @dataclass
@@ -111,12 +121,21 @@ class Findings:
     heart_rate: np.ndarray
     systolic_bp: np.ndarray
     ecg: np.ndarray  # codes in ECG_FINDINGS order
+    onset_hours: np.ndarray
     troponin_0h: np.ndarray
     troponin_1h: np.ndarray
+    troponin_state: np.ndarray  # component index (hidden)
+    troponin_adjudication: np.ndarray  # the later sample used only to adjudicate MI (hidden)
 
 
-def presentation(model: PresentationModel, demo: Demographic, mi: np.ndarray, streams: ChunkStreams) -> Findings:
-    """Symptoms by sex (VIRGO; van Oosterhout 2020), pain, vitals, ECG and the troponin mixture."""
+def presentation(
+    model: PresentationModel, demo: Demographic, mi: np.ndarray, onset_hours: np.ndarray, streams: ChunkStreams
+) -> Findings:
+    """Symptoms by sex (VIRGO; van Oosterhout 2020), pain, vitals, ECG and hs-cTnI kinetics given onset.
+
+    ``mi`` here is the acute coronary event: symptoms, ECG and troponin kinetics follow the event whether or not
+    adjudication later calls it an MI.
+    """
     mi_i = mi.astype(np.intp)
     sex_i = demo.male.astype(np.intp)
     symptoms = streams.uniform("symptoms", len(SYMPTOMS)) < model.symptoms.prob[mi_i, sex_i]
@@ -126,10 +145,28 @@ def presentation(model: PresentationModel, demo: Demographic, mi: np.ndarray, st
     systolic_bp = model.systolic_bp.sample(mi_i, vitals[:, 1])
     cumulative = np.cumsum(model.ecg_prob[mi_i], axis=1)
     ecg = np.minimum((streams.uniform("ecg")[:, None] >= cumulative).sum(axis=1), 2)
-    t0, t1, _ = model.troponin.sample(
-        demo.age, demo.male, mi, streams.uniform("troponin_state"), streams.normal("troponin_level", 2)
+    trop = model.troponin.sample(
+        demo.age,
+        demo.male,
+        onset_hours,
+        mi,
+        streams.uniform("troponin_state"),
+        streams.normal("troponin_level", 3),
     )
-    return Findings(symptoms, pain_score, heart_rate, systolic_bp, ecg, t0, t1)
+    return Findings(
+        symptoms, pain_score, heart_rate, systolic_bp, ecg, onset_hours, trop.t0, trop.t1, trop.component,
+        trop.t_adjudication,
+    )
+
+
+def adjudicated_mi(model: PresentationModel, demo: Demographic, event: np.ndarray, findings: Findings) -> np.ndarray:
+    """4th Universal Definition of MI: an acute event with hs-cTnI above the sex-specific 99th percentile.
+
+    The serial samples are 0 h, 1 h and a later one (3 h by default) that only the adjudicators see. The rise
+    and/or fall is the acute state's kinetics; an event whose troponin never exceeds the limit is unstable angina.
+    """
+    peak = np.maximum(np.maximum(findings.troponin_0h, findings.troponin_1h), findings.troponin_adjudication)
+    return event & (peak > model.troponin.adjudication_limit_for(demo.male))
 
 
 def interruption(cfg: ScenarioConfig, n: int, streams: ChunkStreams) -> np.ndarray:
@@ -193,7 +230,10 @@ def clinician_estimate(
     findings: Findings,
     streams: ChunkStreams,
 ) -> np.ndarray:
-    """The clinician's own P(MI): a gestalt from the chart, the ECG and troponin, with the bias knobs.
+    """The clinician's own P(MI): a gestalt from the chart and the ECG, the ESC 0/1 h pathway, and the bias knobs.
+
+    The pathway enters as a shift by ESC result (rule-out is the reference; observe and rule-in raise the
+    estimate), plus a term for a peak above the 99th percentile the clinician applies (universal or by sex).
 
     Bias enters in three named ways: atypical symptoms count less in women; young women are judged low risk
     (Pope 2000); non-white patients' symptoms count less and they are judged lower risk (credibility; Pope 2000
@@ -214,9 +254,7 @@ def clinician_estimate(
     limit = troponin_limit(cfg, demo.male)
     peak = np.maximum(findings.troponin_0h, findings.troponin_1h)
     log_ratio = np.log(peak / limit)
-    change = np.abs(findings.troponin_1h - findings.troponin_0h)
-    delta = change >= c.troponin_delta_threshold_ng_l
-    not_ruled_out = (findings.troponin_0h >= c.rule_out_0h_ng_l) | (change >= c.rule_out_delta_ng_l)
+    esc = esc_0_1h_codes(findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=c.esc_edition)
     young_woman = female & (demo.age < b.young_age_limit_years)
     logit = (
         c.intercept
@@ -229,8 +267,8 @@ def clinician_estimate(
         + c.ecg_ischemic * (findings.ecg == 2)
         + c.troponin_above_limit * (log_ratio > 0)
         + c.troponin_per_log_ratio * np.maximum(log_ratio, 0.0)
-        + c.troponin_delta * delta
-        + c.troponin_not_ruled_out * not_ruled_out
+        + c.esc_observe * (esc == 1)
+        + c.esc_rule_in * (esc == 2)
         - scale * b.young_women_low_risk * young_woman
         - scale * b.nonwhite_low_risk * nonwhite
         + c.noise_sd * streams.normal("clinician_noise")
@@ -267,6 +305,21 @@ def disposition(
     diagnosed = admitted & (confirmed | false_positive)
     discharged = ~admitted
     return Disposition(discharged=discharged, diagnosed_mi=diagnosed, missed_mi=mi & discharged & ~diagnosed)
+
+
+def thirty_day_outcome(
+    cfg: ScenarioConfig,
+    model: PresentationModel,
+    mi: np.ndarray,
+    troponin_state: np.ndarray,
+    missed_mi: np.ndarray,
+    streams: ChunkStreams,
+) -> np.ndarray:
+    """Death or MI within 30 days: by troponin state, treated MI, and missed MI x a risk ratio (Pope 2000)."""
+    o = cfg.outcomes
+    risk = np.where(mi, o.mi_treated_30d_risk, model.troponin.outcome_30d_risk[troponin_state])
+    risk = np.where(missed_mi, np.minimum(risk * o.missed_mi_risk_ratio, 1.0), risk)
+    return streams.uniform("outcome_30d") < risk
 
 
 def analgesia(cfg: ScenarioConfig, pain_score: np.ndarray, race: np.ndarray, streams: ChunkStreams) -> np.ndarray:

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features._scores import TroponinPolicy, esc_0_1h_codes, heart_score
+from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
 from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, wilson
 
 _LOGIT_EDGES = np.linspace(-30.0, 30.0, 30_001)  # 0.002 logit units: binning error on the AUROC is negligible
@@ -99,6 +101,127 @@ TARGETS = (
         0.985,
         "CoDE-ACS 2023: 0.953; MI3 2019: 0.963",
     ),
+    # hs-cTnI physiology, checked through the ESC 2020 0/1 h algorithm (Architect cut-offs, DESIGN.md).
+    Target(
+        "esc_rule_out_sensitivity",
+        "ESC 2020 0/1 h: sensitivity of rule-out for MI",
+        "98.5-99.6%",
+        0.985,
+        0.996,
+        "Chiang, Ann Intern Med 2022 (99.1%); Lin, iScience 2024 (99.5%)",
+    ),
+    Target(
+        "esc_rule_out_sensitivity_women",
+        "ESC 0/1 h rule-out sensitivity, women",
+        "98.5-99.6%",
+        0.985,
+        0.996,
+        "same (each sex)",
+    ),
+    Target(
+        "esc_rule_out_sensitivity_men",
+        "ESC 0/1 h rule-out sensitivity, men",
+        "98.5-99.6%",
+        0.985,
+        0.996,
+        "same (each sex)",
+    ),
+    Target(
+        "esc_rule_out_npv",
+        "ESC 0/1 h: NPV of rule-out",
+        ">= 99.6%",
+        0.996,
+        1.0,
+        "Chiang 2022 (99.8%); Lin 2024 (99.7%)",
+    ),
+    Target(
+        "esc_rule_out_share",
+        "ESC 0/1 h: share ruled out",
+        "40-65%",
+        0.40,
+        0.65,
+        "ESC 0/1 h validation cohorts (about 50-60%)",
+    ),
+    Target(
+        "esc_rule_in_ppv",
+        "ESC 0/1 h: PPV of rule-in",
+        "60-85%",
+        0.60,
+        0.85,
+        "ESC 2020 guideline (about 70-75%)",
+    ),
+    Target(
+        "nonmi_change_6",
+        "non-MI with a 1 h change >= 6 ng/L",
+        "<= 3%",
+        0.0,
+        0.03,
+        "analytical + biological variation of hs-cTnI is small",
+    ),
+    Target(
+        "t0_below_5_sensitivity",
+        "0 h hs-cTnI < 5 ng/L as rule-out: sensitivity",
+        "96-99.5%",
+        0.96,
+        0.995,
+        "Chapman, JAMA 2017; Eur Heart J 2023;44:2846",
+    ),
+    Target(
+        "mi_above_99th_0_1h",
+        "MI with 0 h or 1 h above the sex-specific 99th",
+        ">= 90%",
+        0.90,
+        1.0,
+        "4th Universal Definition (a value above the 99th is required); about 86% at 0 h",
+    ),
+    Target(
+        "heart_low_share",
+        "HEART 0-3 (low risk): share",
+        "30-50%",
+        0.30,
+        0.50,
+        "Backus 2013 (36%)",
+    ),
+    Target(
+        "heart_low_sensitivity",
+        "HEART 0-3: sensitivity for MI",
+        "94-98%",
+        0.94,
+        0.98,
+        "Fernando 2019 (95%); van den Berg 2018 (96.7%)",
+    ),
+    Target(
+        "nonmi_admitted",
+        "non-MI admitted or observed",
+        "25-50%",
+        0.25,
+        0.50,
+        "US ED practice (about 57% of chest-pain visits discharged)",
+    ),
+    Target(
+        "nonmi_admitted_sex_gap",
+        "non-MI admitted: men minus women (points)",
+        "reported; no_bias <= 5",
+        -math.inf,
+        math.inf,
+        "bias knobs (the no_bias scenario must close it to <= 5 points)",
+    ),
+    Target(
+        "harm_per_1000_discharges",
+        "30-day death or MI per 1,000 discharges",
+        "reported",
+        -math.inf,
+        math.inf,
+        "outcome_30d among discharged visits",
+    ),
+    Target(
+        "missed_vs_treated_outcome_rr",
+        "30-day death or MI, missed vs treated MI (risk ratio)",
+        "about 1.9",
+        1.4,
+        2.6,
+        "Pope 2000 (risk-adjusted mortality ratio 1.9)",
+    ),
 )
 
 
@@ -145,6 +268,21 @@ def median_from_histogram(counts: np.ndarray, edges: np.ndarray) -> Estimate:
 
     half_width = Z95 * math.sqrt(n) / 2
     return Estimate(quantile_at(n / 2), quantile_at(n / 2 - half_width), quantile_at(n / 2 + half_width))
+
+
+def _scaled(e: Estimate, factor: float) -> Estimate:
+    return Estimate(e.value * factor, e.ci_low * factor, e.ci_high * factor)
+
+
+def _difference_points(a: float, n1: float, b: float, n0: float) -> Estimate:
+    """Difference of two proportions in percentage points, Newcombe's hybrid Wilson interval (1998)."""
+    if min(n1, n0) == 0:
+        return NAN_ESTIMATE
+    p1, p0 = wilson(a, n1), wilson(b, n0)
+    d = p1.value - p0.value
+    low = d - math.sqrt((p1.value - p1.ci_low) ** 2 + (p0.ci_high - p0.value) ** 2)
+    high = d + math.sqrt((p1.ci_high - p1.value) ** 2 + (p0.value - p0.ci_low) ** 2)
+    return Estimate(100 * d, 100 * low, 100 * high)
 
 
 def _bool(table: pa.Table, name: str) -> np.ndarray:
@@ -200,10 +338,49 @@ class CalibrationSummary:
         bins = np.searchsorted(_LOGIT_EDGES, np.log(oracle) - np.log1p(-oracle))
         for label in (0, 1):
             self.oracle_hist[label] += np.bincount(bins[mi == bool(label)], minlength=self.oracle_hist.shape[1])
+        self._update_pathway(table, mi, female)
         seconds = np.clip(table.column("interrupt_seconds").to_numpy(), 0, _SECONDS_EDGES[-1] - 1e-9)
         self.seconds_hist += np.bincount(
             np.searchsorted(_SECONDS_EDGES, seconds, side="right") - 1, minlength=len(self.seconds_hist)
         )
+
+    def _update_pathway(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> None:
+        """Counts behind the troponin, score, pathway and outcome rows."""
+        t0 = table.column("troponin_0h_ng_l").to_numpy()
+        t1 = table.column("troponin_1h_ng_l").to_numpy()
+        onset = table.column("symptom_onset_hours").to_numpy()
+        esc = esc_0_1h_codes(t0, t1, onset)
+        rule_out, rule_in = esc == 0, esc == 2
+        for name, group in (("all", np.ones_like(mi)), ("women", female), ("men", ~female)):
+            self._add(f"mi_{name}", mi & group)
+            self._add(f"mi_esc_not_ruled_out_{name}", mi & group & ~rule_out)
+        self._add("esc_rule_out", rule_out)
+        self._add("esc_rule_out_no_mi", rule_out & ~mi)
+        self._add("esc_rule_in", rule_in)
+        self._add("esc_rule_in_mi", rule_in & mi)
+        self._add("no_mi", ~mi)
+        self._add("no_mi_change_6", ~mi & (np.abs(t1 - t0) >= 6.0))
+        self._add("mi_t0_5", mi & (t0 >= 5.0))
+        limit = np.where(female, 16.0, 34.0)  # sex-specific 99th percentiles (High-STEACS; assay label)
+        self._add("mi_above_99th", mi & (np.maximum(t0, t1) > limit))
+        columns = ["age", "sex", "ecg", "troponin_0h_ng_l", *RISK_FACTORS, *DOCUMENTED_SYMPTOM_COLUMNS]
+        heart = heart_score(
+            table.select(columns).to_pandas(), troponin_policy=TroponinPolicy.universal, symptom_source="doc"
+        )
+        low = heart["heart_score"].to_numpy() <= 3
+        self._add("heart_low", low)
+        self._add("mi_heart_not_low", mi & ~low)
+        discharged = _bool(table, "discharged")
+        for name, group in (("women", female), ("men", ~female)):
+            self._add(f"no_mi_{name}", ~mi & group)
+            self._add(f"no_mi_admitted_{name}", ~mi & group & ~discharged)
+        outcome = _bool(table, "outcome_30d")
+        missed = _bool(table, "missed_mi")
+        self._add("discharged", discharged)
+        self._add("discharged_outcome", discharged & outcome)
+        self._add("missed_outcome", missed & outcome)
+        self._add("treated_mi", mi & ~missed)
+        self._add("treated_mi_outcome", mi & ~missed & outcome)
 
     def _or(self, key: str) -> Estimate:
         c = self.counts
@@ -225,6 +402,25 @@ class CalibrationSummary:
             ),
             "median_interruption": median_from_histogram(self.seconds_hist, _SECONDS_EDGES),
             "oracle_auroc": auroc_from_histograms(self.oracle_hist[1], self.oracle_hist[0]),
+            "esc_rule_out_sensitivity": wilson(c["mi_esc_not_ruled_out_all"], c["mi_all"]),
+            "esc_rule_out_sensitivity_women": wilson(c["mi_esc_not_ruled_out_women"], c["mi_women"]),
+            "esc_rule_out_sensitivity_men": wilson(c["mi_esc_not_ruled_out_men"], c["mi_men"]),
+            "esc_rule_out_npv": wilson(c["esc_rule_out_no_mi"], c["esc_rule_out"]),
+            "esc_rule_out_share": wilson(c["esc_rule_out"], c["n"]),
+            "esc_rule_in_ppv": wilson(c["esc_rule_in_mi"], c["esc_rule_in"]),
+            "nonmi_change_6": wilson(c["no_mi_change_6"], c["no_mi"]),
+            "t0_below_5_sensitivity": wilson(c["mi_t0_5"], c["mi"]),
+            "mi_above_99th_0_1h": wilson(c["mi_above_99th"], c["mi"]),
+            "heart_low_share": wilson(c["heart_low"], c["n"]),
+            "heart_low_sensitivity": wilson(c["mi_heart_not_low"], c["mi"]),
+            "nonmi_admitted": wilson(c["no_mi_admitted_women"] + c["no_mi_admitted_men"], c["no_mi"]),
+            "nonmi_admitted_sex_gap": _difference_points(
+                c["no_mi_admitted_men"], c["no_mi_men"], c["no_mi_admitted_women"], c["no_mi_women"]
+            ),
+            "harm_per_1000_discharges": _scaled(wilson(c["discharged_outcome"], c["discharged"]), 1000.0),
+            "missed_vs_treated_outcome_rr": risk_ratio(
+                c["missed_outcome"], c["missed"], c["treated_mi_outcome"], c["treated_mi"]
+            ),
         }
 
     def rows(self) -> list[dict[str, object]]:
@@ -244,6 +440,7 @@ class CalibrationSummary:
                     "ci_low": e.ci_low,
                     "ci_high": e.ci_high,
                     "within_range": bool(target.low <= e.value <= target.high),
+                    "reported_only": not (math.isfinite(target.low) or math.isfinite(target.high)),
                 }
             )
         return rows

@@ -24,6 +24,9 @@ def calibration_table(summary: CalibrationSummary, title: str) -> Table:
         value, low, high = row["value"], row["ci_low"], row["ci_high"]
         shown = "n/a" if math.isnan(value) else f"{value:.4g} ({low:.4g}-{high:.4g})"
         lo, hi = row["range"]
+        if row.get("reported_only"):
+            table.add_row(row["quantity"], row["target"], shown, "-", row["source"])
+            continue
         mark = "[green]yes[/]" if row["within_range"] else "[red]no[/]"
         table.add_row(row["quantity"], f"{row['target']} [{lo:g}-{hi:g}]", shown, mark, row["source"])
     return table
