@@ -16,7 +16,12 @@ from features.columns import ECG_FINDINGS, SYMPTOMS
 from simulation._params import NormalVital, Onset, Presentation, Troponin
 
 FEMALE, MALE = 0, 1
-_MIN_RELEASE_HOURS = 0.01  # kinetics before release starts: the curve's value at 36 s of release
+_LAG_SMOOTHING_HOURS = 0.1  # the lag's corner is rounded over ~6 minutes
+# The recorded onset is the patient's recollection; the kinetics follow the true onset, the recorded one times
+# a recall error exp(e). e takes RECALL_POINTS values, the Gauss-Hermite points of N(0, recall_log_sd^2) with
+# their weights: the discrete distribution is the model itself (not an approximation), so each kinetic state
+# splits into RECALL_POINTS states and the oracle stays an exact finite sum.
+RECALL_POINTS = 5
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
@@ -163,6 +168,7 @@ class TroponinMixture:
     hill: np.ndarray  # (K,)
     decline: np.ndarray  # (K,)
     lag: np.ndarray  # (K,)
+    onset_scale: np.ndarray  # (K,) true onset / recorded onset in this state (recall error)
     adjudication_hours: float
     adjudication_limit: np.ndarray  # (2,) by sex, ng/L
     analytical_sd: float  # ng/L
@@ -170,8 +176,21 @@ class TroponinMixture:
     names: tuple[str, ...]
 
     @classmethod
-    def from_params(cls, troponin: Troponin) -> TroponinMixture:
-        comps = troponin.components
+    def from_params(cls, troponin: Troponin, recall_log_sd: float = 0.0) -> TroponinMixture:
+        comps, names, recall_log_weight, onset_scale = [], [], [], []
+        nodes, node_weights = np.polynomial.hermite.hermgauss(RECALL_POINTS)
+        for c in troponin.components:
+            if c.kinetics is None or recall_log_sd == 0:
+                comps.append(c)
+                names.append(c.name)
+                recall_log_weight.append(0.0)
+                onset_scale.append(1.0)
+                continue
+            for j, (x, w) in enumerate(zip(nodes, node_weights, strict=True)):
+                comps.append(c)
+                names.append(f"{c.name}@recall{j + 1}")
+                recall_log_weight.append(np.log(w / np.sqrt(np.pi)))
+                onset_scale.append(np.exp(np.sqrt(2.0) * recall_log_sd * x))
         mu0 = np.array([[np.log(c.median_excess_women_ng_l), np.log(c.median_excess_men_ng_l)] for c in comps])
         upper = troponin.reportable_max_ng_l
 
@@ -182,7 +201,7 @@ class TroponinMixture:
             floor=troponin.floor_ng_l,
             upper=np.inf if upper is None else float(upper),
             is_acute=np.array([c.outcome == "acute_coronary" for c in comps]),
-            weight_a=np.array([c.weight_logit_at_65 for c in comps]),
+            weight_a=np.array([c.weight_logit_at_65 for c in comps]) + np.array(recall_log_weight),
             weight_b=np.array([c.weight_logit_per_decade for c in comps]),
             mu0=mu0,
             s0=np.array([c.log_sd_0h for c in comps]),
@@ -190,6 +209,7 @@ class TroponinMixture:
             sd=np.array([c.log_sd_rise_1h for c in comps]),
             s_adj=np.array([c.log_sd_rise_adjudication for c in comps]),
             half_rise=kinetic("half_rise_hours", np.nan),
+            onset_scale=np.array(onset_scale),
             hill=kinetic("hill", 0.0),
             decline=kinetic("decline_per_hour", 0.0),
             lag=kinetic("lag_hours", 0.0),
@@ -197,12 +217,14 @@ class TroponinMixture:
             adjudication_limit=np.array([troponin.adjudication_limit_women_ng_l, troponin.adjudication_limit_men_ng_l]),
             analytical_sd=troponin.analytical_sd_ng_l,
             outcome_30d_risk=np.array([c.outcome_30d_risk for c in comps]),
-            names=tuple(c.name for c in comps),
+            names=tuple(names),
         )
 
-    def curve(self, hours: np.ndarray) -> np.ndarray:
+    def curve(self, recorded_onset: np.ndarray, later_hours: float = 0.0) -> np.ndarray:
         """Kinetic log level ``g_k(t)`` relative to the plateau, shape (n, K); 0 for stable states."""
-        t = np.maximum(np.asarray(hours, dtype=float)[:, None] - self.lag, _MIN_RELEASE_HOURS)
+        true_hours = np.asarray(recorded_onset, dtype=float)[:, None] * self.onset_scale + later_hours
+        excess = (true_hours - self.lag) / _LAG_SMOOTHING_HOURS
+        t = _LAG_SMOOTHING_HOURS * np.logaddexp(0.0, excess)
         with np.errstate(invalid="ignore"):
             g = (
                 self.hill * np.log(t)
@@ -215,8 +237,8 @@ class TroponinMixture:
         """Row-by-component means of z0, of the 1 h log ratio and of the adjudication log ratio, each (n, K)."""
         g0 = self.curve(onset)
         mu0 = self.mu0[:, male.astype(np.intp)].T + g0
-        mud = self.curve(onset + 1.0) - g0 + self.log_ratio[None, :]
-        mua = self.curve(onset + self.adjudication_hours) - g0 + self.log_ratio[None, :]
+        mud = self.curve(onset, 1.0) - g0 + self.log_ratio[None, :]
+        mua = self.curve(onset, self.adjudication_hours) - g0 + self.log_ratio[None, :]
         return mu0, mud, mua
 
     def change_sd(self, z0: np.ndarray) -> np.ndarray:
@@ -268,8 +290,8 @@ class TroponinMixture:
         """Log of p(t0, t1, adjudicated MI | acute), p(t0, t1, no MI | acute) and p(t0, t1 | not acute).
 
         An acute state is adjudicated MI when the peak over 0 h, 1 h and the hidden later sample exceeds the
-        sex-specific 99th percentile. Given (t0, t1) and the state, that is certain when t0 or t1 already
-        exceeds it, and otherwise ``P(za > c_lim | z0) = Phi((z0 + mua - c_lim) / sa)``.
+        sex-specific 99th percentile. Given (t0, t1) and the state, that is certain when t0 or t1 already exceeds
+        it, and otherwise ``P(za > c_lim | z0) = Phi((z0 + mua - c_lim) / sa)``.
         """
         mu0, mud, mua = self._means(onset, male)
         log_dens = self.component_log_likelihood(t0, t1, mu0, mud)
@@ -363,5 +385,5 @@ class PresentationModel:
             systolic_bp=TruncatedNormal.from_params(p.systolic_bp),
             ecg_prob=ecg,
             onset=OnsetModel.from_params(p.onset),
-            troponin=TroponinMixture.from_params(p.troponin),
+            troponin=TroponinMixture.from_params(p.troponin, p.onset.recall_log_sd),
         )

@@ -139,6 +139,9 @@ class Onset(StrictModel):
     per_decade_log: float = 0.0  # log-hours per decade from 55: older patients present later
     min_hours: PositiveFloat = 0.25
     max_hours: PositiveFloat = 72.0
+    # The recorded onset is the patient's recollection: troponin kinetics follow the recorded time x exp(e),
+    # e discrete at RECALL_POINTS Gauss-Hermite points of N(0, recall_log_sd^2). 0: the record is exact.
+    recall_log_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
 
     @model_validator(mode="after")
     def _range(self) -> Onset:
@@ -150,9 +153,10 @@ class Onset(StrictModel):
 class Kinetics(StrictModel):
     """hs-cTnI after an acute coronary event: log level = log(plateau) + g(t), t = hours since onset.
 
-    With ``s = max(t - lag_hours, 0.01)`` hours of release, ``g(t) = hill * log(s) - log(half_rise_hours**hill +
-    s**hill) - decline_per_hour * s``: nothing measurable while ischaemia has not yet caused necrosis (the lag),
-    then low but rising, near the plateau after a few half-rise times, slowly falling late.
+    With ``s = 0.1 * log(1 + exp((t - lag_hours) / 0.1))`` hours of release (a smooth ``max(t - lag, 0)``),
+    ``g(t) = hill * log(s) - log(half_rise_hours**hill + s**hill) - decline_per_hour * s``: nothing measurable
+    while ischaemia has not yet caused necrosis (the lag), then low but rising, near the plateau after a few
+    half-rise times, slowly falling late.
     """
 
     half_rise_hours: PositiveFloat
