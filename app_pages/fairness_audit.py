@@ -95,7 +95,10 @@ with st.form("audit_setup", enter_to_submit=False):
     score_name = score_col.text_input("Score column (0-1; for a table's own columns)", key="audit_score").strip()
     flag_name = flag_col.text_input("Flag column (yes/no: not safe to discharge)", key="audit_flag").strip()
     threshold_value = threshold_col.number_input(
-        "Threshold (score only: flag score >= threshold)", min_value=0.0, max_value=1.0, value=0.05,
+        "Threshold (score only: flag score >= threshold)",
+        min_value=0.0,
+        max_value=1.0,
+        value=0.05,
         key="audit_threshold",
     )
     source = st.radio("Data", ["a file on this machine", "an upload"], horizontal=True, key="audit_source")

@@ -24,9 +24,9 @@ from triage.seeding import named_stream
 
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
 from ._disparities import (
+    BAD_MIN_EVENTS,
     DISPARITY_METRICS,
     MIN_EVENTS,
-    BAD_MIN_EVENTS,
     choose_references,
     compute_disparities,
     compute_equalized_odds,

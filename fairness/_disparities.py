@@ -226,18 +226,13 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         )
 
 
-def _unreliable_reason(
-    metric: str, failing: Sequence[tuple[str, float, float]], min_events: int
-) -> str:
+def _unreliable_reason(metric: str, failing: Sequence[tuple[str, float, float]], min_events: int) -> str:
     """Why a comparison was withheld, naming each group that fails the expected-count rule."""
     events, denominator = EVENT_WORDS[metric]
     if metric not in CONFUSION_METRICS:
         parts = [f"{name} has {int(e):,} MI and {int(t - e):,} without" for name, e, t in failing]
         return f"withheld, too few events: {'; '.join(parts)} (AUROC needs at least {min_events} of each)"
-    parts = [
-        f"{name}: {exp:.1f} expected {events} among {int(round(n)):,} {denominator}"
-        for name, exp, n in failing
-    ]
+    parts = [f"{name}: {exp:.1f} expected {events} among {int(round(n)):,} {denominator}" for name, exp, n in failing]
     return (
         f"withheld, too few events: {'; '.join(parts)} at the whole cohort's rate "
         f"(each group needs at least {min_events} expected events and {min_events} non-events)"
@@ -463,4 +458,3 @@ def compute_equalized_odds(
                     )
                 )
     return maxima, tuple(pairs)
-

@@ -39,9 +39,9 @@ from ._audit import (
 )
 from ._bootstrap import CellTable, collapse
 from ._disparities import DISPARITY_METRICS, MIN_EVENTS
+from ._groups import DEFAULT_ATTRIBUTES, build_groups
 from ._intervals import DEFAULT_INTERVAL_METHOD
 from ._multiplicity import DEFAULT_MULTIPLICITY
-from ._groups import DEFAULT_ATTRIBUTES, build_groups
 from ._results import AuditResult
 
 BAD_WEIGHTS = "cell counts must be positive integers"

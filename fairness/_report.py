@@ -220,9 +220,7 @@ def _findings(result: AuditResult) -> str:
                 f"difference {_rate(entry.difference, entry.metric != 'auroc')}. Rule: {entry.flag_rule}"
             )
             items.append(f"<li>{html.escape(text)}</li>")
-        parts.append(
-            f"<p>Flagged ({html.escape(_rule_text(result))}), missed MI first:</p><ul>{''.join(items)}</ul>"
-        )
+        parts.append(f"<p>Flagged ({html.escape(_rule_text(result))}), missed MI first:</p><ul>{''.join(items)}</ul>")
     missed = [entry for entry in withheld if entry.metric == "fnr"]
     if withheld:
         items = [

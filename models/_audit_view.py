@@ -44,9 +44,7 @@ def report_files(audit: ModelAudit, *, model_name: str | None = None) -> dict[st
 
     with tempfile.TemporaryDirectory(prefix="triage-audit-") as folder:
         if model_name is None:
-            out = write_report(
-                audit.result, Path(folder) / "report", title=f"Fairness audit of {audit.result.source}"
-            )
+            out = write_report(audit.result, Path(folder) / "report", title=f"Fairness audit of {audit.result.source}")
         else:
             out = write_model_audit(audit, Path(folder) / "report", model_name=model_name)
         return {path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.is_file()}

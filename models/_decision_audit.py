@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 
 import features
-from features import _messages as msg
 from fairness import audit_predictions
-from fairness._groups import AGE_BAND
+from features import _messages as msg
 from models._audit import COHORT_ATTRIBUTES, LABEL_MISSING, ModelAudit, race_groups
 from models._data import parse_label
 from triage.errors import TriageError
@@ -93,7 +92,9 @@ def score_column(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     bad = numbers.isna().to_numpy()
     if bad.any():
         row = int(np.argmax(bad))
-        raise _fail(source, msg.NOT_A_NUMBER.format(row=row + 1, column=column, value=values.iloc[row], meaning=meaning))
+        raise _fail(
+            source, msg.NOT_A_NUMBER.format(row=row + 1, column=column, value=values.iloc[row], meaning=meaning)
+        )
     score = numbers.to_numpy(dtype=np.float64)
     outside = (score < 0) | (score > 1)
     if outside.any():

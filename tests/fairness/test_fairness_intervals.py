@@ -48,7 +48,9 @@ def test_jeffreys_is_the_beta_posterior_interval_with_the_boundary_fix():
 def test_zero_events_never_give_a_zero_width_interval(method):
     low, high = proportion_interval(np.zeros(4), np.array([1.0, 10, 40, 5000]), 0.05, method)
     assert np.all(low == 0) and np.all(high > 0)
-    ratio, r_low, r_high = ratio_interval(np.zeros(3), np.array([40.0, 200, 900]), np.full(3, 10.0), np.full(3, 900.0), 0.05)
+    ratio, r_low, r_high = ratio_interval(
+        np.zeros(3), np.array([40.0, 200, 900]), np.full(3, 10.0), np.full(3, 900.0), 0.05
+    )
     assert np.all(ratio == 0) and np.all(r_low == 0) and np.all(r_high > 0)
     # An empty denominator is undefined, not [0, 0].
     low, high = proportion_interval(np.array([0.0]), np.array([0.0]), 0.05, method)

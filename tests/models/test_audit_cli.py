@@ -104,8 +104,18 @@ def small_cohort(tmp_path_factory):
 def test_audit_predictions_of_any_model(small_cohort, tmp_path, name):
     out = tmp_path / "report"
     result = _any(
-        "--predictions", str(small_cohort / name), "--label", "mi", "--score", "vendor_risk", "--flag", "vendor_flag",
-        "--out", str(out), "--n-boot", "20",
+        "--predictions",
+        str(small_cohort / name),
+        "--label",
+        "mi",
+        "--score",
+        "vendor_risk",
+        "--flag",
+        "vendor_flag",
+        "--out",
+        str(out),
+        "--n-boot",
+        "20",
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
@@ -125,7 +135,9 @@ def test_audit_predictions_score_only_needs_a_threshold(small_cohort, tmp_path):
 @pytest.mark.parametrize("decision", ["clinician", "heart", "esc"])
 def test_audit_decisions_on_the_cohort(small_cohort, tmp_path, decision):
     out = tmp_path / decision
-    result = _any("--data", str(small_cohort / "cohort.parquet"), "--decision", decision, "--out", str(out), "--n-boot", "10")
+    result = _any(
+        "--data", str(small_cohort / "cohort.parquet"), "--decision", decision, "--out", str(out), "--n-boot", "10"
+    )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     frame = pd.read_parquet(small_cohort / "cohort.parquet")
@@ -139,10 +151,16 @@ def test_audit_decisions_on_the_cohort(small_cohort, tmp_path, decision):
     ("edit", "options", "message"),
     [
         (lambda t: t.drop(columns="vendor_flag"), ["--flag", "vendor_flag"], "column vendor_flag is missing"),
-        (lambda t: t.assign(vendor_flag=["maybe"] + ["true"] * (len(t) - 1)), ["--flag", "vendor_flag"],
-         "row 1, column vendor_flag: 'maybe' is not true or false"),
-        (lambda t: t.assign(vendor_risk=[0.1, 1.5] + [0.1] * (len(t) - 2)), ["--score", "vendor_risk", "--threshold", "0.5"],
-         "row 2, column vendor_risk: 1.5 is outside [0, 1]"),
+        (
+            lambda t: t.assign(vendor_flag=["maybe"] + ["true"] * (len(t) - 1)),
+            ["--flag", "vendor_flag"],
+            "row 1, column vendor_flag: 'maybe' is not true or false",
+        ),
+        (
+            lambda t: t.assign(vendor_risk=[0.1, 1.5] + [0.1] * (len(t) - 2)),
+            ["--score", "vendor_risk", "--threshold", "0.5"],
+            "row 2, column vendor_risk: 1.5 is outside [0, 1]",
+        ),
         (lambda t: t.drop(columns="mi"), ["--flag", "vendor_flag"], "the label column 'mi' is missing"),
     ],
 )

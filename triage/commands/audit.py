@@ -74,9 +74,8 @@ def _print_findings(document: dict) -> None:
         elif d.get("withheld"):
             stdout.print(escape(f"not compared: {where}: {d['withheld']}"))
     rule = document.get("multiplicity", {})
-    stdout.print(
-        escape(f"flags: {rule.get('title', '')} at {rule.get('level', 0.05):g} over {rule.get('n_comparisons')} comparisons")
-    )
+    level, family = rule.get("level", 0.05), rule.get("n_comparisons")
+    stdout.print(escape(f"flags: {rule.get('title', '')} at {level:g} over {family} comparisons"))
 
 
 @one_line_errors
@@ -96,7 +95,9 @@ def audit(
         typer.Option(help="Audit a decision on the cohort: clinician (flag = not discharged), heart, esc."),
     ] = None,
     score: Annotated[str | None, typer.Option(help="--predictions: column with a risk score in [0, 1].")] = None,
-    flag: Annotated[str | None, typer.Option(help="--predictions: yes/no column (true = not safe to discharge).")] = None,
+    flag: Annotated[
+        str | None, typer.Option(help="--predictions: yes/no column (true = not safe to discharge).")
+    ] = None,
     threshold: Annotated[
         float | None, typer.Option(min=0, max=1, help="--predictions with --score only: flag score >= threshold.")
     ] = None,
@@ -125,7 +126,9 @@ def audit(
     ] = 1e-3,
 ) -> None:
     """Audit missed MI (FNR), false alarms and calibration by sex, race, age band and their intersections."""
-    given = [name for name, value in (("--model", model), ("--predictions", predictions), ("--decision", decision)) if value]
+    given = [
+        name for name, value in (("--model", model), ("--predictions", predictions), ("--decision", decision)) if value
+    ]
     if len(given) != 1:
         raise TriageError(ONE_SOURCE.format(given=", ".join(given) or "none"))
     options = {"n_boot": n_boot, "seed": seed, "interval_method": interval_method, "multiplicity": multiplicity}
