@@ -256,8 +256,10 @@ def detectable_ratio(
 
     Examples
     --------
+    With 40 MI in a group and an FNR of 2% in a reference group of 2,000 MI, only a 5x gap is detectable:
+
     >>> round(float(detectable_ratio(np.array(0.02), np.array(40.0), np.array(2000.0), 0.05, 1.25)), 1)
-    nan
+    5.0
     """
     p0, n1, n0 = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (ref_rate, trials, ref_trials)))
     z_alpha, z_power = _z(np.asarray(alpha, dtype=float)), ndtri(power)

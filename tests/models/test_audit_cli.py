@@ -88,7 +88,7 @@ def _any(*options: str) -> Result:
 
 
 @pytest.fixture(scope="module")
-def small_cohort(tmp_path_factory):
+def decision_tables(tmp_path_factory):
     folder = tmp_path_factory.mktemp("decisions")
     frame = simulate_frame(load_scenario(SCENARIO_DIR / "default.yaml"), 6_000, 5)
     frame.to_parquet(folder / "cohort.parquet")
@@ -101,11 +101,11 @@ def small_cohort(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", ["vendor.csv", "vendor.parquet"])
-def test_audit_predictions_of_any_model(small_cohort, tmp_path, name):
+def test_audit_predictions_of_any_model(decision_tables, tmp_path, name):
     out = tmp_path / "report"
     result = _any(
         "--predictions",
-        str(small_cohort / name),
+        str(decision_tables / name),
         "--label",
         "mi",
         "--score",
@@ -124,8 +124,15 @@ def test_audit_predictions_of_any_model(small_cohort, tmp_path, name):
     assert "flags: Benjamini-Hochberg" in result.output
 
 
-def test_audit_predictions_score_only_needs_a_threshold(small_cohort, tmp_path):
-    base = ["--predictions", str(small_cohort / "vendor.csv"), "--score", "vendor_risk", "--out", str(tmp_path / "r")]
+def test_audit_predictions_score_only_needs_a_threshold(decision_tables, tmp_path):
+    base = [
+        "--predictions",
+        str(decision_tables / "vendor.csv"),
+        "--score",
+        "vendor_risk",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     result = _any(*base)
     assert result.exit_code == 1 and "needs --threshold" in result.output
     result = _any(*base, "--threshold", "0.05", "--n-boot", "10")
@@ -133,14 +140,14 @@ def test_audit_predictions_score_only_needs_a_threshold(small_cohort, tmp_path):
 
 
 @pytest.mark.parametrize("decision", ["clinician", "heart", "esc"])
-def test_audit_decisions_on_the_cohort(small_cohort, tmp_path, decision):
+def test_audit_decisions_on_the_cohort(decision_tables, tmp_path, decision):
     out = tmp_path / decision
     result = _any(
-        "--data", str(small_cohort / "cohort.parquet"), "--decision", decision, "--out", str(out), "--n-boot", "10"
+        "--data", str(decision_tables / "cohort.parquet"), "--decision", decision, "--out", str(out), "--n-boot", "10"
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
-    frame = pd.read_parquet(small_cohort / "cohort.parquet")
+    frame = pd.read_parquet(decision_tables / "cohort.parquet")
     overall = metrics["groups"][0]["fnr"]
     if decision == "clinician":  # flag = not discharged: FNR = share of MI sent home
         assert overall["events"] == int((frame["mi"] & frame["discharged"]).sum())
@@ -164,9 +171,9 @@ def test_audit_decisions_on_the_cohort(small_cohort, tmp_path, decision):
         (lambda t: t.drop(columns="mi"), ["--flag", "vendor_flag"], "the label column 'mi' is missing"),
     ],
 )
-def test_audit_predictions_clear_errors(small_cohort, tmp_path, edit, options, message):
+def test_audit_predictions_clear_errors(decision_tables, tmp_path, edit, options, message):
     path = tmp_path / "bad.csv"
-    edit(pd.read_csv(small_cohort / "vendor.csv")).to_csv(path, index=False)
+    edit(pd.read_csv(decision_tables / "vendor.csv")).to_csv(path, index=False)
     result = _any("--predictions", str(path), *options, "--out", str(tmp_path / "r"))
     assert result.exit_code == 1
     assert message in " ".join(result.output.split())
@@ -174,7 +181,7 @@ def test_audit_predictions_clear_errors(small_cohort, tmp_path, edit, options, m
     assert not (tmp_path / "r").exists()
 
 
-def test_audit_needs_exactly_one_source(small_cohort, tmp_path):
+def test_audit_needs_exactly_one_source(decision_tables, tmp_path):
     result = _any("--out", str(tmp_path / "r"))
     assert result.exit_code == 1 and "exactly one of --model, --predictions or --decision" in result.output
     result = _any("--decision", "clinician", "--out", str(tmp_path / "r"))
