@@ -14,6 +14,10 @@ What is timed
 * ``prediction pass``: one numpy logistic-score pass over the audit's rows (``sigmoid(X @ w)`` with 20 float64
   features): a stand-in for one model prediction pass, not a real model.
 
+* ``--baseline PATH``: the same audit timed with the code of another checkout (e.g. ``/work/main`` before the
+  count-based intervals of issue 15), in a child process on the same data and machine, alternating runs; the
+  new/old ratio is printed (goal: at most 1.5x). ``--skip-metricframe`` times only the audit.
+
 Comparisons are printed as ratios, since machines are noisy. Per-row scaling assumes MetricFrame's time grows
 linearly with rows; the script also fits ``a + b * rows`` from a second, smaller subsample and prints the
 ratio against that extrapolation.
@@ -24,7 +28,12 @@ Run: ``.venv/bin/python benchmarks/bench_audit.py`` (``--help`` for options).
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,6 +85,54 @@ def metricframe_run(y: np.ndarray, risk: np.ndarray, flag: np.ndarray, frame: pd
             )
 
 
+def time_audit(rows: int, n_boot: int, repeats: int, seed: int) -> float:
+    """Best-of time of the full audit of ``rows`` synthetic rows (whichever ``fairness`` is imported)."""
+    y, risk, flag, attributes = synthetic(rows, seed)
+    return best_of(
+        repeats,
+        lambda: audit_predictions(y, risk, flag, attributes=attributes, threshold=0.05, n_boot=n_boot, seed=1),
+    )
+
+
+_CHILD = """
+import json, sys
+sys.meta_path = [f for f in sys.meta_path if "__editable__" not in type(f).__module__]  # not this worktree
+sys.path.insert(0, {checkout!r})
+sys.path.append({bench!r})
+import fairness
+assert fairness.__file__.startswith({checkout!r}), fairness.__file__
+import bench_audit
+print(json.dumps(bench_audit.time_audit({rows}, {n_boot}, {repeats}, {seed})))
+"""
+
+
+def time_baseline(checkout: str, rows: int, n_boot: int, repeats: int, seed: int) -> float:
+    """:func:`time_audit` with the ``fairness`` package of another checkout, in a child process."""
+    code = _CHILD.format(
+        checkout=str(Path(checkout).resolve()),
+        bench=str(Path(__file__).resolve().parent),
+        rows=rows,
+        n_boot=n_boot,
+        repeats=repeats,
+        seed=seed,
+    )
+    with tempfile.TemporaryDirectory() as cwd:  # so '' on sys.path is not this worktree
+        done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def compare_with_baseline(checkout: str, rows: int, n_boot: int, rounds: int, seed: int) -> None:
+    """Old and new audit on the same data, alternating, best of ``rounds`` each; prints the ratio."""
+    new, old = [], []
+    for _ in range(rounds):
+        old.append(time_baseline(checkout, rows, n_boot, 1, seed))
+        new.append(time_audit(rows, n_boot, 1, seed))
+    print(
+        f"audit of {rows:,} rows, {n_boot:,} resamples: this checkout {min(new):.2f} s, {checkout} {min(old):.2f} s "
+        f"(best of {rounds}, alternating) -> new / old = {min(new) / min(old):.2f}x (goal: <= 1.5x)"
+    )
+
+
 def main() -> None:
     """Run the benchmark and print times and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -86,7 +143,13 @@ def main() -> None:
     parser.add_argument("--mf-boot", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline", help="another checkout whose audit to time on the same data (e.g. /work/main)")
+    parser.add_argument("--skip-metricframe", action="store_true", help="time only the audit (and the baseline)")
     args = parser.parse_args()
+    if args.baseline:
+        compare_with_baseline(args.baseline, args.rows, args.n_boot, args.repeats, args.seed)
+        if args.skip_metricframe:
+            return
 
     y, risk, flag, attributes = synthetic(args.rows, args.seed)
     print(f"data: {args.rows:,} rows, {int(y.sum()):,} positives; 2-core machine expected, times are best of runs")

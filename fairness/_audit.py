@@ -4,7 +4,9 @@ Order of work in :func:`audit_predictions`:
 validate inputs -> atoms of the sensitive attributes -> calibration and score bins -> collapse rows to cells
 (atom, label, flag, calibration bin, score bin) -> one sparse matrix that sums cells into every group's
 confusion counts, score histogram and calibration table -> metrics at the observed counts (point estimates)
-and at each multinomial resample of the counts (replicates) -> percentile intervals -> disparities.
+and at each multinomial resample of the counts (replicates) -> intervals: from counts for proportions (Wilson
+by default), percentile bootstrap for AUROC, ECE and the curves -> disparities, with a multiplicity rule over
+the whole audit and a reason for every comparison withheld.
 """
 
 from __future__ import annotations
@@ -21,9 +23,27 @@ from triage.errors import TriageError
 from triage.seeding import named_stream
 
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
-from ._disparities import DISPARITY_METRICS, choose_references, compute_disparities, compute_equalized_odds
+from ._disparities import (
+    BAD_MIN_EVENTS,
+    DISPARITY_METRICS,
+    MIN_EVENTS,
+    choose_references,
+    compute_disparities,
+    compute_equalized_odds,
+    expected_reliable,
+    proportion_counts,
+)
 from ._groups import DEFAULT_ATTRIBUTES, OVERALL, GroupIndex, as_frame, build_groups, group_labels
-from ._metrics import GROUP_METRICS, auroc_from_histogram, calibration_metrics, confusion_metrics
+from ._intervals import DEFAULT_INTERVAL_METHOD, IntervalMethod, check_interval_method, proportion_interval
+from ._metrics import (
+    CONFUSION_METRICS,
+    GROUP_METRICS,
+    SCORE_METRICS,
+    auroc_from_histogram,
+    calibration_metrics,
+    confusion_metrics,
+)
+from ._multiplicity import DEFAULT_MULTIPLICITY, Multiplicity, check_multiplicity
 from ._results import AuditResult, CalibrationBin, Estimate, GroupResult, TradeoffCurves
 from ._validation import (
     as_binary,
@@ -34,9 +54,9 @@ from ._validation import (
     check_n_boot,
 )
 
-# A group needs this many true MIs before its FNR interval is trusted. The brief's rule of thumb: with fewer
-# than 30 events a percentile bootstrap of a proportion under-covers, and one missed MI moves FNR by > 3
-# points.
+# A group with fewer true MIs than this is marked "small" in tables and plots (one missed MI moves its FNR by
+# more than 3 points). Disparity flags are gated by the per-metric expected-event rule instead
+# (``fairness/_disparities.py``, MIN_EVENTS), which counts events, not positives.
 MIN_POSITIVES = 30
 DEFAULT_BAND = (0.8, 1.25)  # the "four-fifths rule" band, symmetric on the log scale
 DEFAULT_SCORE_BINS = 512
@@ -91,6 +111,15 @@ def _check_options(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise TriageError(BAD_SEED.format(value=seed))
     return (*checked, int(score_bins), int(seed))
+
+
+def _check_v2_options(
+    interval_method: str, multiplicity: str, min_events: int
+) -> tuple[IntervalMethod, Multiplicity, int]:
+    """The interval, multiplicity and reliability options, checked the same way by both audits."""
+    if isinstance(min_events, bool) or not isinstance(min_events, int | np.integer) or min_events < 0:
+        raise TriageError(BAD_MIN_EVENTS.format(value=min_events))
+    return check_interval_method(interval_method), check_multiplicity(multiplicity), int(min_events)
 
 
 def flags_from_threshold(
@@ -199,6 +228,7 @@ class _Aggregator:
         cal_counts = totals[:, o[2] : o[3]].reshape(b, g, self.n_cal, 2)
         cal_predicted = totals[:, o[3] :].reshape(b, g, self.n_cal)
         metrics = confusion_metrics(confusion)
+        metrics["confusion"] = confusion
         metrics["auroc"] = auroc_from_histogram(histogram)
         metrics["ece"], metrics["observed"] = calibration_metrics(cal_counts, cal_predicted)
         metrics["n"] = confusion.sum(axis=(-2, -1))
@@ -270,6 +300,10 @@ def _finish_audit(
     score_bins: int,
     disparity_metrics: Sequence[str],
     curve_attribute: str,
+    interval_method: IntervalMethod = DEFAULT_INTERVAL_METHOD,
+    multiplicity: Multiplicity = DEFAULT_MULTIPLICITY,
+    min_events: int = MIN_EVENTS,
+    source: str = "",
 ) -> AuditResult:
     """Everything after the cells: point estimates, bootstrap, intervals, disparities, curves and the result.
 
@@ -306,12 +340,13 @@ def _finish_audit(
     picks = _curve_picks(len(bins.lower))
     curve_sens, curve_rule = _curves(observed["histogram"], curve_positions, picks)
 
-    collected: dict[str, list[np.ndarray]] = {name: [] for name in (*GROUP_METRICS, "observed", "sens", "rule")}
+    # Only what has no closed form is bootstrapped; proportions get intervals from their counts below.
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in (*SCORE_METRICS, "sens", "rule")}
     rng = named_stream(seed, BOOTSTRAP_STREAM)
     for resample in multinomial_resamples(cells.counts, n_boot, rng):
         resampled = aggregate(resample)
         resampled["auroc"] = resampled["auroc"] + auroc_shift
-        for name in (*GROUP_METRICS, "observed"):
+        for name in SCORE_METRICS:
             collected[name].append(resampled[name])
         sens, rule = _curves(resampled["histogram"], curve_positions, picks)
         collected["sens"].append(sens)
@@ -321,7 +356,17 @@ def _finish_audit(
     sizes = point["n"].astype(np.int64)
     positives = observed["cal_counts"][0, :, :, 1].sum(axis=-1).round().astype(np.int64)
     reliable = positives >= min_positives
-    intervals = {name: percentile_interval(replicates[name], confidence) for name in (*GROUP_METRICS, "observed")}
+    confusion = observed["confusion"][0]
+    alpha = 1.0 - confidence
+    intervals = {name: percentile_interval(replicates[name], confidence) for name in SCORE_METRICS}
+    counts = proportion_counts(confusion)
+    metric_reliable = {}
+    for name in CONFUSION_METRICS:
+        events, trials = counts[name]
+        intervals[name] = proportion_interval(events, trials, alpha, interval_method)
+        metric_reliable[name] = expected_reliable(events, trials, 0, min_events)[1]
+    cal_all = observed["cal_counts"][0]
+    intervals["observed"] = proportion_interval(cal_all[..., 1], cal_all.sum(axis=-1), alpha, interval_method)
 
     groups = []
     for g, (attribute, group) in enumerate(index.groups):
@@ -356,21 +401,28 @@ def _finish_audit(
                 reliable=bool(reliable[g]),
                 metrics=metrics,
                 calibration=calibration,
+                counts={name: (float(counts[name][0][g]), float(counts[name][1][g])) for name in CONFUSION_METRICS},
+                metric_reliable={name: bool(metric_reliable[name][g]) for name in CONFUSION_METRICS},
+                interval_method=interval_method.value,
             )
         )
 
     references = choose_references(index, sizes, reference)
-    disparities = compute_disparities(
+    label_counts = {"n_positive": positives.astype(np.float64), "n_negative": (sizes - positives).astype(np.float64)}
+    disparities, n_comparisons = compute_disparities(
         index,
-        point,
+        confusion,
         replicates,
+        {**point, **label_counts},
         references=references,
-        reliable=reliable,
         metrics=list(disparity_metrics),
         band=band,
         confidence=confidence,
+        method=interval_method,
+        rule=multiplicity,
+        min_events=min_events,
     )
-    equalized_odds = compute_equalized_odds(index, point, replicates, confidence)
+    equalized_odds, equalized_pairs = compute_equalized_odds(index, confusion, confidence, interval_method)
     sens_low, sens_high = percentile_interval(replicates["sens"], confidence)
     rule_low, rule_high = percentile_interval(replicates["rule"], confidence)
     curves = TradeoffCurves(
@@ -397,6 +449,12 @@ def _finish_audit(
         calibration_edges=tuple(float(edge) for edge in edges),
         score_bins=score_bins,
         curves=curves,
+        interval_method=interval_method.value,
+        multiplicity=multiplicity.value,
+        min_events=min_events,
+        n_comparisons=n_comparisons,
+        equalized_odds_pairs=equalized_pairs,
+        source=source,
     )
 
 
@@ -420,6 +478,10 @@ def audit_predictions(
     score_bins: int = DEFAULT_SCORE_BINS,
     disparity_metrics: Sequence[str] = DISPARITY_METRICS,
     curve_attribute: str = "sex",
+    interval_method: str = DEFAULT_INTERVAL_METHOD,
+    multiplicity: str = DEFAULT_MULTIPLICITY,
+    min_events: int = MIN_EVENTS,
+    source: str = "",
 ) -> AuditResult:
     """Audit a model's predictions by group: error rates, discrimination, calibration and disparities.
 
@@ -446,17 +508,18 @@ def audit_predictions(
     threshold_attribute : str, default="sex"
         Column of ``attributes`` that a per-group ``threshold`` mapping is keyed by.
     n_boot : int, default=1000
-        Bootstrap resamples.
+        Bootstrap resamples (AUROC, ECE, AUROC disparities, threshold curves).
     confidence : float, default=0.95
-        Coverage of the equal-tailed percentile intervals.
+        Coverage of every interval; ``1 - confidence`` is also the multiplicity rule's level.
     seed : int, default=0
         Seed of the bootstrap stream; same inputs and seed give identical results.
     reference : mapping of str to str, optional
         Reference group per attribute, e.g. ``{"sex": "male", "race": "white"}``; default: the largest group.
     band : (float, float), default=(0.8, 1.25)
-        A disparity is flagged when the whole ratio interval lies outside this band.
+        Parity band for ratios. A disparity is flagged when the multiplicity rule rejects "ratio within the
+        band" (its interval at the adjusted level lies wholly outside the band).
     min_positives : int, default=30
-        Groups with fewer true positives are reported with ``reliable = False``.
+        Groups with fewer true positives are marked small (``reliable = False``) in tables and plots.
     calibration_bins : int or sequence of float, default=10
         Number of equal-count calibration bins over the whole cohort, or explicit edges in [0, 1].
     score_bins : int, default=512
@@ -466,6 +529,17 @@ def audit_predictions(
         Metrics compared against the reference group.
     curve_attribute : str, default="sex"
         Attribute whose groups get sensitivity / rule-out curves (``overall`` if not audited).
+    interval_method : {"wilson", "clopper-pearson", "jeffreys"}, default="wilson"
+        Interval for every proportion (FNR, FPR, PPV, NPV, selection rate, calibration bins), from counts;
+        differences use Newcombe's construction and ratios MOVER-R from the same limits.
+    multiplicity : {"bh", "holm", "none"}, default="bh"
+        Benjamini-Hochberg (false discovery rate) or Holm (family-wise error) over every tested comparison of
+        the audit.
+    min_events : int, default=10
+        Reliability rule: a comparison is tested only if both groups expect at least this many events and
+        non-events of the metric at the cohort's rate; otherwise it is withheld with the reason.
+    source : str, default=""
+        What was audited (e.g. a model name or ``clinician discharges``), stated in ``metrics.json``.
 
     Returns
     -------
@@ -474,7 +548,8 @@ def audit_predictions(
 
     Notes
     -----
-    Point estimates are exact. Intervals come from a multinomial bootstrap over cells
+    Point estimates are exact. Proportion intervals come from counts (module ``fairness._intervals``). The
+    bootstrap intervals come from a multinomial bootstrap over cells
     (``fairness/_bootstrap.py`` explains why that equals row resampling). When scores are binned, the binned
     AUROC of every resample is shifted by the difference between the exact and the binned AUROC of the
     observed data, so the interval sits around the exact estimate; the discretisation error is nearly constant
@@ -492,6 +567,7 @@ def audit_predictions(
     threshold, n_boot, confidence, band, min_positives, score_bins, seed = _check_options(
         threshold, n_boot, confidence, band, min_positives, score_bins, seed
     )
+    method, rule, min_events = _check_v2_options(interval_method, multiplicity, min_events)
 
     index = build_groups(attributes, by, n)
     edges = calibration_edges(risk, calibration_bins)
@@ -524,4 +600,8 @@ def audit_predictions(
         score_bins=score_bins,
         disparity_metrics=disparity_metrics,
         curve_attribute=curve_attribute,
+        interval_method=method,
+        multiplicity=rule,
+        min_events=min_events,
+        source=source,
     )

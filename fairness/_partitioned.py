@@ -8,7 +8,9 @@ function of that multiset, so this module recomputes it from the counts:
   risks and their cumulative counts, which is the quantile of the expanded rows, bit for bit;
 * cells (atom, label, flag, calibration bin, score bin): the same integer codes, so the same cells in the same
   order, with counts summed from the weights;
-* the bootstrap: the same multinomial over those cells, drawn from the same named stream and seed.
+* the bootstrap (AUROC, ECE, curves): the same multinomial over those cells, same named stream and seed;
+* proportion intervals, disparities and flags: from the same confusion counts (Wilson, Newcombe, MOVER-R),
+  which the weighted cells reproduce exactly.
 
 Hence the point estimates equal the in-memory audit's (confusion metrics and AUROC exactly; the mean predicted
 risk of a calibration bin up to floating-point summation order) and the intervals come from the same resampling
@@ -30,13 +32,16 @@ from ._audit import (
     DEFAULT_SCORE_BINS,
     MIN_POSITIVES,
     _check_options,
+    _check_v2_options,
     _finish_audit,
     _ScoreBins,
     calibration_edges,
 )
 from ._bootstrap import CellTable, collapse
-from ._disparities import DISPARITY_METRICS
+from ._disparities import DISPARITY_METRICS, MIN_EVENTS
 from ._groups import DEFAULT_ATTRIBUTES, build_groups
+from ._intervals import DEFAULT_INTERVAL_METHOD
+from ._multiplicity import DEFAULT_MULTIPLICITY
 from ._results import AuditResult
 
 BAD_WEIGHTS = "cell counts must be positive integers"
@@ -106,6 +111,10 @@ def audit_weighted(
     score_bins: int = DEFAULT_SCORE_BINS,
     disparity_metrics: Sequence[str] = DISPARITY_METRICS,
     curve_attribute: str = "sex",
+    interval_method: str = DEFAULT_INTERVAL_METHOD,
+    multiplicity: str = DEFAULT_MULTIPLICITY,
+    min_events: int = MIN_EVENTS,
+    source: str = "",
 ) -> AuditResult:
     """:func:`fairness.audit_predictions` on rows given as distinct records with a count each.
 
@@ -118,7 +127,7 @@ def audit_weighted(
     attributes : pandas.DataFrame
         Sensitive attributes of each record (``sex``, ``race``, ``age_band`` ...).
     by, label_name, threshold, n_boot, confidence, seed, reference, band, min_positives, calibration_bins, \
-score_bins, disparity_metrics, curve_attribute
+score_bins, disparity_metrics, curve_attribute, interval_method, multiplicity, min_events, source
         As in :func:`fairness.audit_predictions`.
 
     Returns
@@ -137,6 +146,7 @@ score_bins, disparity_metrics, curve_attribute
     threshold, n_boot, confidence, band, min_positives, score_bins, seed = _check_options(
         threshold, n_boot, confidence, band, min_positives, score_bins, seed
     )
+    method, rule, min_events = _check_v2_options(interval_method, multiplicity, min_events)
 
     index = build_groups(attributes, by, len(y))
     edges = _weighted_edges(risk, counts, calibration_bins)
@@ -171,4 +181,8 @@ score_bins, disparity_metrics, curve_attribute
         score_bins=score_bins,
         disparity_metrics=disparity_metrics,
         curve_attribute=curve_attribute,
+        interval_method=method,
+        multiplicity=rule,
+        min_events=min_events,
+        source=source,
     )

@@ -25,6 +25,7 @@ from triage.errors import TriageError
 from ._groups import OVERALL
 from ._metrics import GROUP_METRICS, METRIC_TITLES
 from ._mitigation import OPTION_METRICS, MitigationComparison
+from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._results import AuditResult, Estimate
 
@@ -109,7 +110,7 @@ def _threshold_text(threshold: Any) -> str:
 
 
 def _groups_section(result: AuditResult) -> str:
-    header = ["attribute", "group", "n", "positives", *(METRIC_TITLES[m] for m in GROUP_METRICS), "reliable"]
+    header = ["attribute", "group", "n", "positives", *(METRIC_TITLES[m] for m in GROUP_METRICS), "size"]
     rows, classes = [], []
     for entry in result.groups:
         rows.append(
@@ -119,11 +120,23 @@ def _groups_section(result: AuditResult) -> str:
                 f"{entry.n:,}",
                 f"{entry.n_positive:,}",
                 *(_rate(entry.metrics[m], percent=m not in ("auroc", "ece")) for m in GROUP_METRICS),
-                "yes" if entry.reliable else f"no (< {result.min_positives} positives)",
+                "yes" if entry.reliable else f"small (< {result.min_positives} positives)",
             ]
         )
         classes.append("" if entry.reliable else "unreliable")
     return _table(header, rows, classes)
+
+
+def _detectable(value: float) -> str:
+    return f"{value:.2f}x" if math.isfinite(value) else "none (too few events)"
+
+
+def _decision(entry: Any) -> str:
+    if entry.flagged:
+        return f"FLAGGED: {entry.flag_rule}"
+    if entry.withheld:
+        return entry.withheld
+    return f"not flagged (adjusted p = {entry.p_adjusted:.2g})" if math.isfinite(entry.p_adjusted) else ""
 
 
 def _disparities_section(result: AuditResult) -> str:
@@ -133,9 +146,10 @@ def _disparities_section(result: AuditResult) -> str:
         "metric",
         "group (n, pos)",
         "reference (n, pos)",
-        "ratio [CI]",
+        f"ratio [{result.confidence:.0%} CI, unadjusted]",
         "difference [CI]",
-        "flagged",
+        "smallest ratio detectable (80% power)",
+        "decision",
     ]
     rows, classes = [], []
     for entry in result.disparities:
@@ -148,37 +162,96 @@ def _disparities_section(result: AuditResult) -> str:
                 f"{entry.reference} ({reference.n:,}, {reference.n_positive:,})",
                 _rate(entry.ratio, percent=False),
                 _rate(entry.difference, percent=entry.metric not in ("auroc",)),
-                ("FLAGGED" if entry.flagged else "") + ("" if entry.reliable else " (unreliable)"),
+                _detectable(entry.detectable_ratio) if entry.metric != "auroc" else "n/a",
+                _decision(entry),
             ]
         )
-        classes.append("flagged" if entry.flagged else ("unreliable" if not entry.reliable else ""))
+        classes.append("flagged" if entry.flagged else ("unreliable" if entry.withheld else ""))
     return _table(header, rows, classes)
 
 
-def _findings(result: AuditResult) -> str:
+def _equalized_odds_section(result: AuditResult) -> str:
+    maxima = _table(
+        ["attribute", "equalized-odds difference (fairlearn's maximum, point value)"],
+        [[attribute, _rate(estimate, percent=False)] for attribute, estimate in result.equalized_odds.items()],
+    )
+    pairs = _table(
+        ["attribute", "group", "minus group", "TPR difference [CI]", "FPR difference [CI]"],
+        [
+            [
+                pair.attribute,
+                pair.group,
+                pair.other,
+                _rate(pair.tpr_difference),
+                _rate(pair.fpr_difference),
+            ]
+            for pair in result.equalized_odds_pairs
+        ],
+    )
+    return maxima + pairs
+
+
+def _rule_text(result: AuditResult) -> str:
     low, high = result.band
+    return (
+        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} over the "
+        f"{result.n_comparisons} tested comparisons of this audit; a comparison is significant when its ratio "
+        f"interval lies wholly outside [{low:g}, {high:g}] at the adjusted level"
+    )
+
+
+def _findings(result: AuditResult) -> str:
     flagged = [entry for entry in result.flagged if entry.metric == "fnr"] + [
         entry for entry in result.flagged if entry.metric != "fnr"
     ]
+    withheld = [entry for entry in result.disparities if entry.withheld]
+    parts = []
     if not flagged:
-        return (
-            f"<p>No disparity is flagged: no ratio's {result.confidence:.0%} interval lies wholly outside "
-            f"[{low:g}, {high:g}]. Wide intervals can hide real gaps; read the tables.</p>"
+        parts.append(
+            f"<p>No disparity is flagged ({html.escape(_rule_text(result))}). Wide intervals can hide real "
+            "gaps: the column 'smallest ratio detectable' says how large a gap each comparison could find.</p>"
         )
-    items = []
-    for entry in flagged:
-        text = (
-            f"{METRIC_TITLES[entry.metric]}: {entry.attribute} = {entry.group} vs {entry.reference}: ratio "
-            f"{_rate(entry.ratio, percent=False)}, "
-            f"difference {_rate(entry.difference, entry.metric != 'auroc')}"
+    else:
+        items = []
+        for entry in flagged:
+            text = (
+                f"{METRIC_TITLES[entry.metric]}: {entry.attribute} = {entry.group} vs {entry.reference}: ratio "
+                f"{_rate(entry.ratio, percent=False)}, "
+                f"difference {_rate(entry.difference, entry.metric != 'auroc')}. Rule: {entry.flag_rule}"
+            )
+            items.append(f"<li>{html.escape(text)}</li>")
+        parts.append(f"<p>Flagged ({html.escape(_rule_text(result))}), missed MI first:</p><ul>{''.join(items)}</ul>")
+    missed = [entry for entry in withheld if entry.metric == "fnr"]
+    if withheld:
+        items = [
+            f"<li>{html.escape(f'{entry.attribute} = {entry.group} vs {entry.reference}: {entry.withheld}')}</li>"
+            for entry in missed
+        ]
+        parts.append(
+            f"<p>{len(withheld)} comparisons were withheld (not tested, never flagged), {len(missed)} of them "
+            f"on missed MI:</p><ul>{''.join(items)}</ul>"
         )
-        if not entry.reliable:
-            text += " (small group: unreliable)"
-        items.append(f"<li>{html.escape(text)}</li>")
-    return (
-        f"<p>Flagged (ratio's {result.confidence:.0%} interval wholly outside [{low:g}, {high:g}]), missed "
-        f"MI first:</p><ul>{''.join(items)}</ul>"
-    )
+    powered = [
+        entry
+        for entry in result.disparities
+        if entry.metric == "fnr" and not entry.withheld and math.isfinite(entry.detectable_ratio)
+    ]
+    if powered:
+        items = [
+            html.escape(
+                f"{entry.attribute} = {entry.group} vs {entry.reference}: with "
+                f"{int(_positives(result, entry.attribute, entry.group)):,} MI in this group, only a "
+                f"{entry.detectable_ratio:.1f}x gap in missed MI would be detected (80% power)"
+            )
+            for entry in powered
+        ]
+        parts.append("<p>What the audit could detect:</p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    return "".join(parts)
+
+
+def _positives(result: AuditResult, attribute: str, group: str) -> float:
+    """True positives of one group (the FNR denominator)."""
+    return result.group(attribute, group).n_positive
 
 
 def _mitigation_section(comparison: MitigationComparison) -> str:
@@ -246,23 +319,33 @@ def render_html(
     summary = _table(
         ["item", "value"],
         [
+            ["audited", result.source or "predictions"],
             ["label", result.label],
             ["rows", f"{result.n:,}"],
             ["true positives", f"{result.n_positive:,}"],
             ["operating threshold (flag if risk >= threshold)", _threshold_text(result.threshold)],
             [
-                "bootstrap",
+                "proportion intervals (FNR, FPR, PPV, NPV, selection rate)",
+                f"{result.interval_method} from counts, {result.confidence:.0%}; differences: Newcombe "
+                "construction; ratios: MOVER-R (Donner & Zou 2012)",
+            ],
+            [
+                "bootstrap (AUROC, ECE, curves)",
                 f"{result.n_boot:,} resamples, {result.confidence:.0%} percentile intervals, seed {result.seed}",
             ],
             ["reference groups", references or "none"],
-            ["disparity band", f"[{low:g}, {high:g}] (flag when the ratio's interval lies wholly outside)"],
-            ["small groups", f"fewer than {result.min_positives} true positives: shown, marked unreliable"],
+            ["disparity band", f"[{low:g}, {high:g}]"],
+            ["flag rule", _rule_text(result)],
+            [
+                "reliability rule",
+                f"a comparison is tested only if both groups expect at least {result.min_events} events and "
+                f"{result.min_events} non-events of the metric at the whole cohort's rate; otherwise it is "
+                "withheld and the reason shown",
+            ],
+            ["small groups", f"fewer than {result.min_positives} true positives: shown, marked small"],
         ],
     )
-    equalized = _table(
-        ["attribute", "equalized-odds difference [CI]"],
-        [[attribute, _rate(estimate, percent=False)] for attribute, estimate in result.equalized_odds.items()],
-    )
+    equalized = _equalized_odds_section(result)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -282,9 +365,11 @@ def render_html(
         _groups_section(result),
         "<h2>Disparities against the reference group</h2>",
         _disparities_section(result),
-        "<h2>Equalized-odds difference</h2>",
-        "<p>Largest between-group gap in true- or false-positive rate (fairlearn's definition). Being a "
-        "maximum, its bootstrap is biased upwards when groups are small.</p>",
+        "<h2>Equalized odds</h2>",
+        "<p>Fairlearn's equalized-odds difference (the largest between-group gap in true- or false-positive "
+        "rate) is shown as a point value: a maximum over groups is biased upwards and its bootstrap interval "
+        "never covers a true 0. Below it, every pair of groups with Newcombe intervals for the TPR and FPR "
+        "differences.</p>",
         equalized,
         "<h2>Calibration</h2>",
     ]
@@ -303,11 +388,18 @@ def render_html(
         ]
     parts += [
         "<h2>Methods</h2>",
-        "<p>Point estimates are computed on all rows. Intervals are equal-tailed percentile bootstrap "
+        "<p>Point estimates are computed on all rows. Proportions (FNR, FPR, PPV, NPV, selection rate and "
+        "the observed rate of each calibration bin) get score or exact intervals from their counts, which "
+        "keep their coverage for rare events (a group without a missed MI gets [0, upper limit], never "
+        "[0, 0]); differences use Newcombe's hybrid score construction and ratios the MOVER-R interval of "
+        "Donner & Zou (2012). AUROC, ECE and the threshold curves use equal-tailed percentile bootstrap "
         "intervals: each resample draws as many rows as the data hold, with replacement, implemented as a "
-        "multinomial draw over cells of (sensitive-attribute combination, label, flag, score bin), which "
-        "has the same distribution as resampling rows. Ratios and differences are computed within each "
-        "resample. A rate with a zero denominator is undefined (n/a). Calibration uses equal-count bins "
+        "multinomial draw over cells of (sensitive-attribute combination, label, flag, score bin). Each "
+        "comparison's p-value is the smallest level at which its ratio interval lies wholly outside the "
+        "band; flags apply the multiplicity rule to these p-values across the whole audit, so the intervals "
+        "shown are unadjusted while the flags are protected. The smallest detectable ratio is a normal "
+        "approximation on the log ratio at the level a lone real gap must reach (level / number of "
+        "comparisons). A rate with a zero denominator is undefined (n/a). Calibration uses equal-count bins "
         "over the whole cohort; ECE is the size-weighted mean absolute gap between observed and predicted "
         "risk. Metric definitions follow fairlearn MetricFrame and scikit-learn and are tested against "
         "them.</p>",

@@ -12,7 +12,9 @@ import pandas as pd
 
 from triage.errors import TriageError
 
-from ._metrics import GROUP_METRICS
+from ._intervals import difference_method_name, ratio_method_name
+from ._metrics import CONFUSION_METRICS, GROUP_METRICS
+from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 
 UNKNOWN_GROUP = "no group {group!r} of attribute {attribute!r} in this audit"
 
@@ -27,7 +29,7 @@ def json_number(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A point estimate with its bootstrap percentile interval; ``nan`` means undefined."""
+    """A point estimate with its interval (from counts or the bootstrap, see the audit); ``nan`` is undefined."""
 
     value: float
     ci_low: float
@@ -67,7 +69,11 @@ class CalibrationBin:
 
 @dataclass(frozen=True)
 class GroupResult:
-    """Every metric of one group, with its size; ``reliable`` is false below ``min_positives`` true MIs."""
+    """Every metric of one group, with its size; ``reliable`` is false below ``min_positives`` true MIs.
+
+    ``counts`` holds ``(events, denominator)`` of each proportion and ``metric_reliable`` whether the group
+    passes the expected-count rule for that metric (the rule that gates disparity flags).
+    """
 
     attribute: str
     group: str
@@ -76,6 +82,9 @@ class GroupResult:
     reliable: bool
     metrics: Mapping[str, Estimate]
     calibration: tuple[CalibrationBin, ...] = ()
+    counts: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    metric_reliable: Mapping[str, bool] = field(default_factory=dict)
+    interval_method: str = "wilson"
 
     def __getitem__(self, metric: str) -> Estimate:
         return self.metrics[metric]
@@ -88,7 +97,19 @@ class GroupResult:
             "n": self.n,
             "n_positive": self.n_positive,
         }
-        data.update({name: estimate.to_dict() for name, estimate in self.metrics.items()})
+        for name, estimate in self.metrics.items():
+            entry: dict[str, Any] = estimate.to_dict()
+            if name in self.counts:
+                events, denominator = self.counts[name]
+                entry.update(
+                    method=self.interval_method,
+                    events=int(round(events)),
+                    denominator=int(round(denominator)),
+                    reliable=bool(self.metric_reliable.get(name, False)),
+                )
+            elif name in ("auroc", "ece"):
+                entry["method"] = "percentile bootstrap"
+            data[name] = entry
         data["reliable"] = self.reliable
         data["calibration"] = [bin_.to_dict() for bin_ in self.calibration]
         return data
@@ -98,8 +119,11 @@ class GroupResult:
 class Disparity:
     """A group's metric against the reference group's, with intervals from the same resamples.
 
-    ``flagged`` is true when the whole interval of the ratio lies outside the band: the data rule out parity
-    within the band, not just fail to confirm it.
+    ``flagged`` is true when the audit's multiplicity rule rejects parity within the band for this comparison
+    (its p-value inverts "the ratio interval lies wholly outside the band"); ``flag_rule`` says which rule.
+    ``withheld`` gives the reason a comparison was not tested (too few events, undefined ratio); the unadjusted
+    intervals are kept either way. ``detectable_ratio`` is the smallest ratio this comparison would flag with
+    80% power at its sizes (``nan``: none, or not computed for this metric).
     """
 
     attribute: str
@@ -110,6 +134,12 @@ class Disparity:
     difference: Estimate
     flagged: bool
     reliable: bool
+    p_value: float = float("nan")
+    p_adjusted: float = float("nan")
+    withheld: str | None = None
+    flag_rule: str | None = None
+    detectable_ratio: float = float("nan")
+    interval: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``metrics.json``'s ``disparities``; ``ci_low``/``ci_high`` bound the ratio."""
@@ -126,6 +156,33 @@ class Disparity:
             "difference_ci_low": json_number(self.difference.ci_low),
             "difference_ci_high": json_number(self.difference.ci_high),
             "reliable": self.reliable,
+            "interval": self.interval,
+            "p_value": json_number(self.p_value),
+            "p_adjusted": json_number(self.p_adjusted),
+            "flag_rule": self.flag_rule,
+            "withheld": self.withheld,
+            "detectable_ratio": json_number(self.detectable_ratio),
+        }
+
+
+@dataclass(frozen=True)
+class EqualizedOddsPair:
+    """TPR and FPR differences between two groups of one attribute (``group`` minus ``other``)."""
+
+    attribute: str
+    group: str
+    other: str
+    tpr_difference: Estimate
+    fpr_difference: Estimate
+
+    def to_dict(self) -> dict[str, Any]:
+        """One entry of ``metrics.json``'s ``equalized_odds``."""
+        return {
+            "attribute": self.attribute,
+            "group": self.group,
+            "other": self.other,
+            "tpr_difference": self.tpr_difference.to_dict(),
+            "fpr_difference": self.fpr_difference.to_dict(),
         }
 
 
@@ -164,6 +221,12 @@ class AuditResult:
     calibration_edges: tuple[float, ...]
     score_bins: int
     curves: TradeoffCurves | None = field(default=None, compare=False)
+    interval_method: str = "wilson"
+    multiplicity: str = "bh"
+    min_events: int = 10
+    n_comparisons: int = 0
+    equalized_odds_pairs: tuple[EqualizedOddsPair, ...] = ()
+    source: str = ""
 
     def group(self, attribute: str, group: str) -> GroupResult:
         """The result for one group, e.g. ``result.group("sex&age_band", "female&<55")``."""
@@ -186,7 +249,7 @@ class AuditResult:
 
     @property
     def flagged(self) -> tuple[Disparity, ...]:
-        """Disparities whose ratio interval lies wholly outside the band."""
+        """Disparities flagged under the audit's multiplicity rule."""
         return tuple(entry for entry in self.disparities if entry.flagged)
 
     def to_dict(self) -> dict[str, Any]:
@@ -209,12 +272,56 @@ class AuditResult:
             "band": list(self.band),
             "min_positives": self.min_positives,
             "references": dict(self.references),
+            "source": self.source,
+            "intervals": {
+                "proportion": self.interval_method,
+                "proportion_metrics": list(CONFUSION_METRICS),
+                "difference": difference_method_name(self.interval_method),
+                "ratio": ratio_method_name(self.interval_method),
+                "bootstrap_metrics": ["auroc", "ece", "auroc ratio and difference", "threshold curves"],
+                "calibration_observed": self.interval_method,
+            },
+            "reliability": {
+                "rule": (
+                    f"a group takes part in a comparison of a metric only if, at the whole cohort's rate of that "
+                    f"metric, its denominator holds at least {self.min_events} expected events and "
+                    f"{self.min_events} expected non-events (AUROC: {self.min_events} observed positives and "
+                    "negatives); otherwise the comparison is withheld and its reason given"
+                ),
+                "min_events": self.min_events,
+            },
+            "multiplicity": {
+                "method": self.multiplicity,
+                "title": MULTIPLICITY_TITLES[Multiplicity(self.multiplicity)],
+                "level": round(1.0 - self.confidence, 12),
+                "family": (
+                    "every tested disparity comparison of this audit (all attributes, metrics and groups whose "
+                    "comparison was not withheld)"
+                ),
+                "n_comparisons": self.n_comparisons,
+                "p_value": (
+                    "smallest level at which the comparison's ratio interval lies wholly outside the band "
+                    "(interval inversion; AUROC: bootstrap share)"
+                ),
+            },
+            "power": {
+                "target": 0.8,
+                "rule": (
+                    "detectable_ratio: smallest ratio of the group's rate to the reference's that would be "
+                    "flagged with 80% power at these group sizes and the reference's observed rate, normal "
+                    "approximation on the log ratio, two-sided level (1 - confidence) / n_comparisons (what a "
+                    "lone real gap must reach under Holm or Benjamini-Hochberg); proportions only"
+                ),
+            },
             "equalized_odds_difference": [
-                {"attribute": attribute, **estimate.to_dict()} for attribute, estimate in self.equalized_odds.items()
+                {"attribute": attribute, **estimate.to_dict(), "note": "fairlearn's maximum; point value only"}
+                for attribute, estimate in self.equalized_odds.items()
             ],
+            "equalized_odds": [pair.to_dict() for pair in self.equalized_odds_pairs],
             "calibration_edges": [json_number(edge) for edge in self.calibration_edges],
             "bootstrap": {
                 "method": "percentile; multinomial resampling of (atom, label, flag, score-bin) cells",
+                "used_for": "auroc, ece, auroc disparities, threshold curves",
                 "score_bins": self.score_bins,
             },
         }

@@ -77,6 +77,8 @@ def audit_model(
     missed_mi_cost: float = DEFAULT_MISSED_MI_COST,
     mitigations: bool = True,
     source: str = "input",
+    interval_method: str = "wilson",
+    multiplicity: str = "bh",
 ) -> ModelAudit:
     """Score ``frame`` with ``model`` and audit its flags against ``label`` (default: ``mi`` if present)."""
     label = label or ("cad" if model.dataset == "uci" else ("mi" if "mi" in frame.columns else model.label))
@@ -100,6 +102,9 @@ def audit_model(
         threshold=model.thresholds,
         n_boot=n_boot,
         seed=seed,
+        interval_method=interval_method,
+        multiplicity=multiplicity,
+        source=f"{source}: model '{model.manifest.get('name', 'model')}'",
     )
     comparison = None
     if mitigations:

@@ -35,10 +35,18 @@ def default_audit_data(root: str | Path = ".") -> Path | None:
     return path if path.is_file() else None
 
 
-def report_files(audit: ModelAudit, *, model_name: str) -> dict[str, bytes]:
-    """Every file of the audit report (``metrics.json``, ``report.html``, PNG plots) by name."""
+def report_files(audit: ModelAudit, *, model_name: str | None = None) -> dict[str, bytes]:
+    """Every file of the audit report (``metrics.json``, ``report.html``, PNG plots) by name.
+
+    ``model_name=None`` writes the report of a decision or predictions audit (titled by its source).
+    """
+    from fairness import write_report
+
     with tempfile.TemporaryDirectory(prefix="triage-audit-") as folder:
-        out = write_model_audit(audit, Path(folder) / "report", model_name=model_name)
+        if model_name is None:
+            out = write_report(audit.result, Path(folder) / "report", title=f"Fairness audit of {audit.result.source}")
+        else:
+            out = write_model_audit(audit, Path(folder) / "report", model_name=model_name)
         return {path.name: path.read_bytes() for path in sorted(out.iterdir()) if path.is_file()}
 
 
@@ -64,9 +72,59 @@ def group_table(result: AuditResult, metrics: Mapping[str, str] = TABLE_METRICS)
         }
         for name, title in metrics.items():
             row[title] = _interval(entry.metrics[name], percent=name != "auroc")
-        row["warning"] = "" if entry.reliable else f"fewer than {result.min_positives} true MI: unreliable"
+        row["warning"] = "" if entry.reliable else f"fewer than {result.min_positives} true MI: small group"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def disparity_table(result: AuditResult, metric: str = "fnr") -> pd.DataFrame:
+    """One row per comparison of ``metric``: ratio with its unadjusted CI, detectable ratio and the decision."""
+    rows = []
+    for entry in result.disparities:
+        if entry.metric != metric:
+            continue
+        ratio = entry.ratio
+        detectable = entry.detectable_ratio
+        rows.append(
+            {
+                "attribute": entry.attribute,
+                "group": entry.group,
+                "reference": entry.reference,
+                f"ratio ({result.confidence:.0%} CI, unadjusted)": _interval(ratio, percent=False)
+                if math.isfinite(ratio.value)
+                else "n/a",
+                "smallest ratio detectable (80% power)": f"{detectable:.1f}x" if math.isfinite(detectable) else "none",
+                "decision": "FLAGGED" if entry.flagged else ("withheld" if entry.withheld else "not flagged"),
+                "why": entry.flag_rule or entry.withheld or f"adjusted p = {entry.p_adjusted:.2g}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def detection_lines(result: AuditResult, metric: str = "fnr") -> list[str]:
+    """'With 40 MI in female&<55, only a 4.0x gap in missed MI would be detected' for each tested comparison."""
+    lines = []
+    for entry in result.disparities:
+        if entry.metric != metric or entry.withheld or not math.isfinite(entry.detectable_ratio):
+            continue
+        positives = result.group(entry.attribute, entry.group).n_positive
+        lines.append(
+            f"With {positives:,} MI in {entry.attribute} = {entry.group}, only a {entry.detectable_ratio:.1f}x gap "
+            f"in missed MI against {entry.reference} would be detected (80% power)"
+        )
+    return lines
+
+
+def rule_text(result: AuditResult) -> str:
+    """The flag rule in one sentence."""
+    from fairness._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+
+    low, high = result.band
+    return (
+        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} over "
+        f"{result.n_comparisons} comparisons; a flag needs the ratio's interval wholly outside [{low:g}, {high:g}] "
+        f"at the adjusted level. Rates: {result.interval_method} intervals from counts."
+    )
 
 
 def small_groups(result: AuditResult) -> list[str]:
@@ -79,7 +137,7 @@ def small_groups(result: AuditResult) -> list[str]:
 
 
 def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[tuple[str, bool]]:
-    """Disparities whose whole ratio interval lies outside the band, in words, each with ``worse``.
+    """Disparities flagged under the audit's multiplicity rule, in words (with the rule), each with ``worse``.
 
     ``worse`` is true when the group's rate is above the reference group's (for FNR: more missed MI).
     """
@@ -94,8 +152,20 @@ def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[tuple[
                 f"{entry.attribute} = {entry.group} vs {entry.reference}: {metric.upper()} ratio {ratio.value:.2f} "
                 f"({result.confidence:.0%} CI {ratio.ci_low:.2f}-{ratio.ci_high:.2f}), "
                 + ("higher than" if worse else "lower than")
-                + " the reference group",
+                + f" the reference group. Rule: {entry.flag_rule}",
                 worse,
             )
         )
     return lines
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$:"
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` with every Markdown (and Streamlit colour/emoji/LaTeX) control character backslash-escaped.
+
+    File names, group names and values from an uploaded table reach the page's messages; escaped, a name
+    such as ``[x](javascript:...)`` or ``**bold**`` is shown as typed instead of being rendered.
+    """
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in str(text))

@@ -129,6 +129,8 @@ def audit_partitioned(
     n_boot: int = 1000,
     seed: int = 0,
     risk_resolution: float | None = DEFAULT_RISK_RESOLUTION,
+    interval_method: str = "wilson",
+    multiplicity: str = "bh",
 ) -> ModelAudit:
     """The audit of :func:`models._audit.audit_model` (without mitigations) on a partitioned table."""
     label = label or "mi"
@@ -144,5 +146,8 @@ def audit_partitioned(
         threshold=model.thresholds,
         n_boot=n_boot,
         seed=seed,
+        interval_method=interval_method,
+        multiplicity=multiplicity,
+        source=f"{Path(data).name}: model '{model.manifest.get('name', 'model')}'",
     )
     return ModelAudit(result, None, label, result.n)

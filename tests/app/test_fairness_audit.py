@@ -62,3 +62,37 @@ def test_an_unlabelled_table_is_a_message(app_cohort, tmp_path):
     at = _run_audit(run_page("fairness_audit.py"), path)
     assert not at.exception
     assert "the label column" in at.error[0].value
+
+
+def test_the_clinicians_discharges_are_audited_without_a_model(audit_table):
+    at = run_page("fairness_audit.py")
+    at.radio(key="audit_subject").set_value("the clinicians' discharges (flag = not discharged)")
+    at = _run_audit(at, audit_table)
+    assert not at.exception, at.exception
+    assert any("clinicians' discharges" in t.value for t in at.text)
+    flags = at.dataframe[1].value  # FNR comparisons: decision and why for each
+    assert {"decision", "why", "smallest ratio detectable (80% power)"} <= set(flags.columns)
+    assert (flags["why"] != "").all()
+    assert any("Benjamini" in c.value and "Hochberg" in c.value for c in at.caption)
+
+
+def test_strings_from_the_file_are_escaped(app_cohort, tmp_path):
+    # A race value and a file name with Markdown in them: shown as typed, never rendered as a link.
+    table = app_cohort.head(3000).assign(
+        vendor_flag=lambda t: ~t["discharged"],
+        race=lambda t: t["race"].where(t["race"] != "asian", "[click](https://example.org)"),
+    )
+    path = tmp_path / "**bold**.csv"
+    table.to_csv(path, index=False)
+    at = run_page("fairness_audit.py")
+    at.radio(key="audit_subject").set_value("a table's own score / flag columns (any model)")
+    at.text_input(key="audit_flag").set_value("vendor_flag")
+    at = _run_audit(at, path)
+    assert not at.exception, at.exception
+    rendered = " ".join(str(getattr(e, "value", "")) for e in (*at.warning, *at.info, *at.caption, *at.error))
+    assert "](https://example.org)" not in rendered.replace("\\]\\(", "")
+    assert "[click](https://example.org)" not in rendered
+    # A bad flag column: the file name in the error is escaped.
+    at.text_input(key="audit_flag").set_value("no_such_column")
+    at = at.button(key="run_audit").click().run()
+    assert "\\*\\*bold\\*\\*" in at.error[0].value

@@ -22,11 +22,21 @@ def _check_shape(document: dict) -> None:
         assert GROUP_KEYS <= set(group)
         assert isinstance(group["n"], int) and isinstance(group["n_positive"], int)
         for metric in ("fnr", "fpr", "ppv", "npv", "selection_rate", "auroc", "ece"):
-            assert set(group[metric]) == ESTIMATE_KEYS
-            assert all(value is None or isinstance(value, float) for value in group[metric].values())
+            assert ESTIMATE_KEYS <= set(group[metric])
+            assert all(group[metric][key] is None or isinstance(group[metric][key], float) for key in ESTIMATE_KEYS)
+        for metric in ("fnr", "fpr", "ppv", "npv", "selection_rate"):
+            assert group[metric]["method"] == document["intervals"]["proportion"]
+            assert isinstance(group[metric]["events"], int) and isinstance(group[metric]["reliable"], bool)
     for disparity in document["disparities"]:
         assert DISPARITY_KEYS <= set(disparity)
         assert isinstance(disparity["flagged"], bool)
+        # Every flag names its rule; every comparison left out says why.
+        assert (disparity["flag_rule"] is not None) is disparity["flagged"]
+        if not disparity["reliable"]:
+            assert disparity["withheld"] and not disparity["flagged"]
+    assert document["intervals"]["proportion"] == "wilson"
+    assert document["multiplicity"]["method"] == "bh" and document["multiplicity"]["n_comparisons"] >= 0
+    assert "rule" in document["reliability"] and "rule" in document["power"]
     # Strict JSON: undefined numbers are null, never NaN or Infinity.
     json.loads(json.dumps(document, allow_nan=False))
 
@@ -83,6 +93,9 @@ def test_undefined_values_are_null():
     document = audit_predictions(
         y, risk, attributes={"sex": ["female", "male"] * 50}, by=("sex",), threshold=0.9, n_boot=20
     ).to_dict()
-    assert document["groups"][0]["ppv"] == {"value": None, "ci_low": None, "ci_high": None}
+    ppv = document["groups"][0]["ppv"]
+    assert {key: ppv[key] for key in ("value", "ci_low", "ci_high")} == {"value": None, "ci_low": None, "ci_high": None}
+    assert (ppv["events"], ppv["denominator"]) == (0, 0)
     ppv_disparity = next(d for d in document["disparities"] if d["metric"] == "ppv")
     assert ppv_disparity["ratio"] is None and ppv_disparity["flagged"] is False
+    assert ppv_disparity["withheld"].startswith("withheld")

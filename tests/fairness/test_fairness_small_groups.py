@@ -1,4 +1,4 @@
-"""Groups with fewer than 30 true positives are shown, with their size, and marked unreliable."""
+"""Small groups are shown with their size and marked; comparisons they cannot support are withheld, with why."""
 
 from __future__ import annotations
 
@@ -20,9 +20,24 @@ def test_small_groups_are_kept_and_marked(predictions):
     assert asian.n > 0 and 0 < asian.n_positive < 30
     assert asian.to_dict()["reliable"] is False
     assert asian.to_dict()["fnr"]["value"] is not None
-    # A disparity is only as reliable as its less reliable group.
-    assert not result.disparity("race", "asian", "fnr").reliable
-    assert result.disparity("race", "black", "fnr").reliable is by_group[("race", "black")].reliable
+    # A disparity is tested only when both groups pass the expected-event rule for that metric; otherwise it
+    # is withheld (never flagged) and says why.
+    for entry in result.disparities:
+        if entry.metric == "auroc":
+            continue
+        group, reference = by_group[(entry.attribute, entry.group)], by_group[(entry.attribute, entry.reference)]
+        both = group.metric_reliable[entry.metric] and reference.metric_reliable[entry.metric]
+        assert entry.reliable is both
+        if not both:
+            assert not entry.flagged
+            assert entry.withheld is not None and "too few events" in entry.withheld
+    asian_fnr = result.disparity("race", "asian", "fnr")
+    assert not asian_fnr.reliable and "asian" in asian_fnr.withheld
+    # The expected-count rule: at the cohort's FNR, the group's MIs must hold >= 10 expected misses.
+    overall_fnr = result.group("overall", "all")["fnr"].value
+    black = by_group[("race", "black")]
+    events, denominator = black.counts["fnr"]
+    assert black.metric_reliable["fnr"] is (denominator * overall_fnr >= 10 and denominator * (1 - overall_fnr) >= 10)
     # Tables carry size and positives next to the metric.
     table = result.groups_frame()
     assert list(table.columns[:5]) == ["attribute", "group", "n", "n_positive", "reliable"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
@@ -77,3 +78,111 @@ def test_audit_without_label_is_a_clear_error(logistic_result, small_cohort, tmp
     assert result.exit_code == 1
     assert "the label column 'mi' is missing" in result.output
     assert not (tmp_path / "r").exists()
+
+
+# --- any decision: --predictions and --decision (issue 15) -------------------------------------------------
+
+
+def _any(*options: str) -> Result:
+    return runner.invoke(app, ["audit", *options])
+
+
+@pytest.fixture(scope="module")
+def decision_tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decisions")
+    frame = simulate_frame(load_scenario(SCENARIO_DIR / "default.yaml"), 6_000, 5)
+    frame.to_parquet(folder / "cohort.parquet")
+    table = frame[["patient_id", "sex", "age", "race", "mi"]].assign(
+        vendor_risk=frame["clinician_risk"], vendor_flag=~frame["discharged"]
+    )
+    table.to_csv(folder / "vendor.csv", index=False)
+    table.to_parquet(folder / "vendor.parquet")
+    return folder
+
+
+@pytest.mark.parametrize("name", ["vendor.csv", "vendor.parquet"])
+def test_audit_predictions_of_any_model(decision_tables, tmp_path, name):
+    out = tmp_path / "report"
+    result = _any(
+        "--predictions",
+        str(decision_tables / name),
+        "--label",
+        "mi",
+        "--score",
+        "vendor_risk",
+        "--flag",
+        "vendor_flag",
+        "--out",
+        str(out),
+        "--n-boot",
+        "20",
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == 6_000 and metrics["intervals"]["proportion"] == "wilson"
+    assert "vendor_flag" in metrics["source"]
+    assert "flags: Benjamini-Hochberg" in result.output
+
+
+def test_audit_predictions_score_only_needs_a_threshold(decision_tables, tmp_path):
+    base = [
+        "--predictions",
+        str(decision_tables / "vendor.csv"),
+        "--score",
+        "vendor_risk",
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    result = _any(*base)
+    assert result.exit_code == 1 and "needs --threshold" in result.output
+    result = _any(*base, "--threshold", "0.05", "--n-boot", "10")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("decision", ["clinician", "heart", "esc"])
+def test_audit_decisions_on_the_cohort(decision_tables, tmp_path, decision):
+    out = tmp_path / decision
+    result = _any(
+        "--data", str(decision_tables / "cohort.parquet"), "--decision", decision, "--out", str(out), "--n-boot", "10"
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    frame = pd.read_parquet(decision_tables / "cohort.parquet")
+    overall = metrics["groups"][0]["fnr"]
+    if decision == "clinician":  # flag = not discharged: FNR = share of MI sent home
+        assert overall["events"] == int((frame["mi"] & frame["discharged"]).sum())
+    assert overall["denominator"] == int(frame["mi"].sum())
+
+
+@pytest.mark.parametrize(
+    ("edit", "options", "message"),
+    [
+        (lambda t: t.drop(columns="vendor_flag"), ["--flag", "vendor_flag"], "column vendor_flag is missing"),
+        (
+            lambda t: t.assign(vendor_flag=["maybe"] + ["true"] * (len(t) - 1)),
+            ["--flag", "vendor_flag"],
+            "row 1, column vendor_flag: 'maybe' is not true or false",
+        ),
+        (
+            lambda t: t.assign(vendor_risk=[0.1, 1.5] + [0.1] * (len(t) - 2)),
+            ["--score", "vendor_risk", "--threshold", "0.5"],
+            "row 2, column vendor_risk: 1.5 is outside [0, 1]",
+        ),
+        (lambda t: t.drop(columns="mi"), ["--flag", "vendor_flag"], "the label column 'mi' is missing"),
+    ],
+)
+def test_audit_predictions_clear_errors(decision_tables, tmp_path, edit, options, message):
+    path = tmp_path / "bad.csv"
+    edit(pd.read_csv(decision_tables / "vendor.csv")).to_csv(path, index=False)
+    result = _any("--predictions", str(path), *options, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1
+    assert message in " ".join(result.output.split())
+    assert "bad.csv" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_audit_needs_exactly_one_source(decision_tables, tmp_path):
+    result = _any("--out", str(tmp_path / "r"))
+    assert result.exit_code == 1 and "exactly one of --model, --predictions or --decision" in result.output
+    result = _any("--decision", "clinician", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 1 and "--decision needs --data" in result.output
