@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +22,7 @@ import pyarrow.parquet as pq
 from features import _messages as msg
 from features._validation import validate_visits
 from triage.errors import TriageError
-from triage.io import atomic_output, neutralise_formulas
+from triage.io import atomic_output, check_writable_output, neutralise_formulas
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: Cell texts read as missing in a CSV file (an empty cell is the usual one).
@@ -105,13 +106,22 @@ def read_visits(path: str | os.PathLike[str], *, symptom_source: str = "sx") -> 
     return validate_visits(read_table(path), symptom_source=symptom_source, source=Path(path).name)
 
 
-def check_output_path(path: str | os.PathLike[str]) -> Path:
-    """Refuse an output name whose type we cannot write, before any work is done."""
+def check_output_path(
+    path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (), probe: bool = False
+) -> Path:
+    """Refuse an output we cannot or must not write, before any work is done.
+
+    Always: a type other than .csv/.parquet, or a folder. With ``inputs``: the same file as an input (after
+    following links; the input would be lost). With ``probe=True`` (the command line): a missing or unwritable
+    folder (see :func:`triage.io.check_writable_output`).
+    """
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise TriageError(msg.UNSUPPORTED_OUTPUT.format(path=path, suffix=path.suffix))
     if path.is_dir():
         raise TriageError(msg.NOT_A_FILE.format(path=path))
+    if probe or inputs:
+        check_writable_output(path, inputs)
     return path
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -116,3 +118,29 @@ def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch)
     assert "audit/report/metrics.json" in logged and "audit/report/report.html" in logged
     # The directory path finds the same run through the record written at training time.
     assert (work / "model" / "mlflow_run.json").exists()
+
+
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+def test_predict_refuses_to_write_over_its_input(trained, small_cohort, tmp_path, link):
+    work, _ = trained
+    data = tmp_path / "batch.csv"
+    small_cohort.head(30).to_csv(data, index=False)
+    before = data.read_bytes()
+    out = data if link == "same" else tmp_path / "out.csv"
+    if link == "symlink":
+        out.symlink_to(data)
+    elif link == "hardlink":
+        os.link(data, out)
+    result = runner.invoke(app, ["predict", "--model", str(work / "model"), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "is the input file" in result.output
+    assert data.read_bytes() == before
+
+
+def test_predict_refuses_a_missing_output_folder_before_loading_the_model(small_cohort, tmp_path):
+    data = tmp_path / "batch.csv"
+    small_cohort.head(5).to_csv(data, index=False)
+    out = tmp_path / "missing" / "out.csv"
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path / "no-model"), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 1
+    assert f"folder {out.parent} does not exist" in result.output

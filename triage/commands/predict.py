@@ -24,7 +24,7 @@ def predict(
     from models import load_model
     from models._batch import predict_file
 
-    check_output_path(out)
+    check_output_path(out, inputs=[data], probe=True)
     loaded = load_model(model)
     result = predict_file(loaded, read_table(data), source=data.name, with_reasons=reasons)
     write_table(result, out)
