@@ -9,14 +9,18 @@ against the row it came from.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from features import _messages as msg
@@ -27,7 +31,12 @@ from triage.io import atomic_output, check_writable_output, neutralise_formulas
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: Cell texts read as missing in a CSV file (an empty cell is the usual one).
 CSV_MISSING = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+_MISSING_SET = pa.array(CSV_MISSING, pa.string())
 _PARQUET_MAGIC = b"PAR1"
+#: Rows per chunk when a table is streamed: ~50,000 visits is a few tens of MB as text, whatever the file's size.
+CHUNK_ROWS = 50_000
+_HEAD_BYTES = 1 << 20
+_CSV_BLOCK_BYTES = 4 << 20
 
 
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -48,6 +57,16 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     TriageError
         File missing, a folder, empty, without rows, of another type, not UTF-8, or not parseable.
     """
+    chunks = list(iter_table(path))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+
+
+def iter_table(path: str | os.PathLike[str], chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """:func:`read_table` in chunks of at most ``chunk_rows`` rows, in file order, in bounded memory.
+
+    CSV is read with pyarrow's streaming reader, parquet one batch at a time; the same file-level checks and
+    messages as :func:`read_table` (a problem found late in the file is raised when that part is read).
+    """
     path = Path(path)
     if not path.exists():
         raise TriageError(msg.FILE_NOT_FOUND.format(path=path))
@@ -56,49 +75,146 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise TriageError(msg.WRONG_FILE_TYPE.format(path=path, suffix=path.suffix))
-    data = path.read_bytes()
-    if not data.strip():
+    with path.open("rb") as file:
+        head = file.read(_HEAD_BYTES)
+    if not head.strip() and path.stat().st_size <= len(head):
         raise TriageError(msg.EMPTY_FILE.format(path=path))
-    frame = _read_csv(path, data) if suffix == ".csv" else _read_parquet(path, data)
-    if frame.empty and len(frame.columns) > 0:
+    chunks = _iter_csv(path, head, chunk_rows) if suffix == ".csv" else _iter_parquet(path, chunk_rows)
+    rows = 0
+    for chunk in chunks:
+        rows += len(chunk)
+        yield chunk
+    if rows == 0:
         raise TriageError(msg.NO_ROWS.format(path=path))
-    return frame
 
 
-def _read_csv(path: Path, data: bytes) -> pd.DataFrame:
+def _csv_header(path: Path, head: bytes) -> list[str]:
+    """Column names from the header line; refuses duplicates and a file split by another delimiter."""
+    text = codecs.getincrementaldecoder("utf-8-sig")("strict")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise TriageError(msg.NOT_UTF8.format(path=path, line=line)) from None
-    header = next(csv.reader(io.StringIO(text)), [])
+        decoded = text.decode(head, final=len(head) < _HEAD_BYTES)
+    except UnicodeDecodeError:
+        raise TriageError(msg.NOT_UTF8.format(path=path, line=_first_bad_utf8_line(path))) from None
+    first_line = decoded.split("\n", 1)[0]
+    counts = {char: first_line.count(char) for char in msg.DELIMITER_NAMES}
+    char = max(counts, key=counts.__getitem__)
+    if counts[char] > first_line.count(","):
+        raise TriageError(msg.OTHER_DELIMITER.format(path=path, name=msg.DELIMITER_NAMES[char], char=char))
+    header = next(csv.reader(io.StringIO(decoded)), [])
     names = [name.strip() for name in header]
     for name in names:
         if name and names.count(name) > 1:
-            raise TriageError(msg.DUPLICATE_COLUMN.format(path=path, column=name))
+            raise TriageError(msg.DUPLICATE_COLUMN.format(path=path, column=msg.echo(name)))
+    # An empty name (a header ending in a comma) gets a placeholder: it is an extra column, ignored like others.
+    return [name or f"unnamed: {position + 1}" for position, name in enumerate(names)]
+
+
+def _iter_csv(path: Path, head: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    names = _csv_header(path, head)
+    ragged: list[Any] = []
+
+    def on_invalid_row(row: Any) -> str:
+        ragged.append(row)
+        return "error"
+
+    # One thread: pyarrow then knows the row number of a row that does not split (None with threads).
+    reader_options = pacsv.ReadOptions(
+        column_names=names, skip_rows=1, block_size=_CSV_BLOCK_BYTES, use_threads=False
+    )
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row)
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_values=list(CSV_MISSING),
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
-        reason = " ".join(str(error).split())
+        reader = pacsv.open_csv(path, reader_options, parse_options, convert_options)
+        for table in _rebatch(reader, chunk_rows):
+            yield _csv_frame(table)
+    except pa.ArrowInvalid as error:
+        if ragged:
+            raise TriageError(msg.CSV_UNREADABLE.format(path=path, reason=_ragged_reason(ragged[0]))) from None
+        if "UTF8" in str(error) or "UTF-8" in str(error):
+            raise TriageError(msg.NOT_UTF8.format(path=path, line=_first_bad_utf8_line(path))) from None
+        reason = msg.echo(" ".join(str(error).split()), limit=160)
         raise TriageError(msg.CSV_UNREADABLE.format(path=path, reason=reason)) from None
-    frame.columns = [str(name).strip() for name in frame.columns]
+
+
+def _ragged_reason(row: Any) -> str:
+    """Which data row does not split into the header's columns, and the likeliest cause."""
+    text = row.text or ""
+    got, expected = row.actual_columns, row.expected_columns
+    if got == expected + 1 and text.rstrip().endswith(","):
+        hint = msg.HINT_TRAILING_COMMA
+    elif any(text.count(char) > text.count(",") for char in msg.DELIMITER_NAMES):
+        char = max(msg.DELIMITER_NAMES, key=text.count)
+        hint = msg.HINT_DELIMITER.format(name=msg.DELIMITER_NAMES[char], char=char)
+    else:
+        hint = msg.HINT_RAGGED
+    row_number = "?" if row.number is None else row.number - 1  # pyarrow counts the header as row 1
+    return msg.RAGGED_ROW.format(row=row_number, got=got, s="" if got == 1 else "s", expected=expected) + hint
+
+
+def _csv_frame(table: pa.Table) -> pd.DataFrame:
+    """Text cells as the user typed them, less leading blanks; the usual spellings of "missing" become NaN."""
+    columns = []
+    for column in table.columns:
+        text = pc.utf8_ltrim_whitespace(column)
+        columns.append(pc.if_else(pc.is_in(text, value_set=_MISSING_SET), pa.scalar(None, pa.string()), text))
+    frame = pa.table(columns, names=table.column_names).to_pandas()
+    frame.columns = table.column_names
     return frame
 
 
-def _read_parquet(path: Path, data: bytes) -> pd.DataFrame:
-    if not (data.startswith(_PARQUET_MAGIC) and data.endswith(_PARQUET_MAGIC)):
+def _rebatch(reader: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
+    """Record batches of any size regrouped into tables of ``rows`` rows (the last may be shorter)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in reader:
+        while batch.num_rows:
+            take = batch.slice(0, rows - count)
+            pending.append(take)
+            count += take.num_rows
+            batch = batch.slice(take.num_rows)
+            if count == rows:
+                yield pa.Table.from_batches(pending)
+                pending, count = [], 0
+    if pending or count == 0:
+        yield pa.Table.from_batches(pending, schema=getattr(reader, "schema", None))
+
+
+def _first_bad_utf8_line(path: Path) -> int:
+    """1-based line of the first byte that is not UTF-8, found by decoding the file a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
+    line = 1
+    with path.open("rb") as file:
+        while block := file.read(_HEAD_BYTES):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                return line + block[: error.start].count(b"\n")
+            line += block.count(b"\n")
+    return line
+
+
+def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with path.open("rb") as file:
+        start = file.read(4)
+        file.seek(max(path.stat().st_size - 4, 0))
+        end = file.read(4)
+    if not (start == _PARQUET_MAGIC and end == _PARQUET_MAGIC):
         raise TriageError(msg.NOT_PARQUET.format(path=path, reason="no parquet signature"))
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        parquet = pq.ParquetFile(path)
+        batches = parquet.iter_batches(batch_size=chunk_rows)
+        schema = parquet.schema_arrow
+        produced = False
+        for batch in batches:
+            produced = True
+            yield pa.Table.from_batches([batch], schema=schema).to_pandas()
+        if not produced:
+            yield schema.empty_table().to_pandas()
     except (pa.ArrowException, OSError) as error:
-        raise TriageError(msg.NOT_PARQUET.format(path=path, reason=" ".join(str(error).split()))) from None
-    return table.to_pandas()
+        reason = msg.echo(" ".join(str(error).split()), limit=160)
+        raise TriageError(msg.NOT_PARQUET.format(path=path, reason=reason)) from None
 
 
 def read_visits(path: str | os.PathLike[str], *, symptom_source: str = "sx") -> pd.DataFrame:
