@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +25,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from features import _messages as msg
-from features._validation import validate_visits
+from features._schemas import TableSpec
+from features._validation import ProblemTally, check_table, complete_table, validate_visits
 from triage.errors import TriageError
 from triage.io import atomic_output, check_writable_output, neutralise_formulas
 
@@ -215,6 +217,66 @@ def _iter_parquet(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     except (pa.ArrowException, OSError) as error:
         reason = msg.echo(" ".join(str(error).split()), limit=160)
         raise TriageError(msg.NOT_PARQUET.format(path=path, reason=reason)) from None
+
+
+def validate_file(
+    path: str | os.PathLike[str], spec: TableSpec, *, source: str | None = None, chunk_rows: int = CHUNK_ROWS
+) -> int:
+    """Validate a whole file chunk by chunk, in bounded memory; return its row count or raise every problem.
+
+    The message is the one :func:`features.validate_table` gives for the whole table read at once: the total
+    count and the first ``MAX_PROBLEMS`` problems in (row, column) order, rows counted in the file. Only the
+    unique columns' values (8 bytes a row) are kept, to find repeats across chunks.
+    """
+    source = source or Path(path).name
+    tally = ProblemTally()
+    order = {name: position for position, name in enumerate(spec.rules)}
+    seen: dict[str, list[pd.Series]] = {name: [] for name in spec.unique if name in spec.rules}
+    first_row = 1
+    for chunk in iter_table(path, chunk_rows):
+        table, problems = check_table(chunk, spec, first_row=first_row, unique=False)
+        tally.add(problems.total, problems.items())
+        for name, parts in seen.items():
+            parts.append(table[name].reset_index(drop=True))
+        first_row += len(chunk)
+    for name, parts in seen.items():
+        tally.add(*_repeats(pd.concat(parts, ignore_index=True), name, order[name]))
+    if tally:
+        raise TriageError(tally.summary(source))
+    return first_row - 1
+
+
+def _repeats(values: pd.Series, name: str, order: int) -> tuple[int, list[tuple[int, int, str]]]:
+    """Repeated values of a unique column across the whole file: the count and the first few messages."""
+    repeated = (values.notna() & values.duplicated(keep="first")).to_numpy()
+    if not repeated.any():
+        return 0, []
+    first = ~values.duplicated(keep="first") & values.notna()
+    first_row = pd.Series(np.flatnonzero(first.to_numpy()) + 1, index=values[first].to_numpy())
+    items = []
+    for position in np.flatnonzero(repeated)[: msg.MAX_PROBLEMS]:
+        value = msg.plain(values.iloc[position])
+        text = msg.DUPLICATE_ID.format(row=position + 1, column=name, value=value, first=int(first_row[value]))
+        items.append((int(position) + 1, order, text))
+    return int(repeated.sum()), items
+
+
+def iter_valid_chunks(
+    path: str | os.PathLike[str], spec: TableSpec, *, source: str | None = None, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The file's chunks coerced to the contract types, for a file that :func:`validate_file` accepted.
+
+    Each chunk is checked again (the types come from that check); a problem now means the file changed since it
+    was validated, and is raised with the file's row numbers like any other.
+    """
+    source = source or Path(path).name
+    first_row = 1
+    for chunk in iter_table(path, chunk_rows):
+        table, problems = check_table(chunk, spec, first_row=first_row, unique=False)
+        if problems:
+            raise TriageError(problems.summary(source))
+        first_row += len(chunk)
+        yield complete_table(table, spec, chunk.index)
 
 
 def read_visits(path: str | os.PathLike[str], *, symptom_source: str = "sx") -> pd.DataFrame:
