@@ -170,6 +170,7 @@ def _rebatch(reader: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     """Record batches of any size regrouped into tables of ``rows`` rows (the last may be shorter)."""
     pending: list[pa.RecordBatch] = []
     count = 0
+    produced = False
     for batch in reader:
         while batch.num_rows:
             take = batch.slice(0, rows - count)
@@ -178,8 +179,8 @@ def _rebatch(reader: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
             batch = batch.slice(take.num_rows)
             if count == rows:
                 yield pa.Table.from_batches(pending)
-                pending, count = [], 0
-    if pending or count == 0:
+                pending, count, produced = [], 0, True
+    if pending or not produced:  # the rest; or one empty table (with the columns) for a file without rows
         yield pa.Table.from_batches(pending, schema=getattr(reader, "schema", None))
 
 

@@ -169,12 +169,13 @@ def test_echo_cuts_text_and_unwraps_numpy():
 
 # ---------------------------------------------------------------------------------------------- chunked reading
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
-def test_chunks_add_up_to_the_whole_file(tmp_path, suffix):
-    frame = visit_frame(103)
+@pytest.mark.parametrize(("n", "sizes"), [(103, [10] * 10 + [3]), (100, [10] * 10)])
+def test_chunks_add_up_to_the_whole_file(tmp_path, suffix, n, sizes):
+    frame = visit_frame(n)
     path = tmp_path / f"v{suffix}"
     frame.to_csv(path, index=False) if suffix == ".csv" else frame.to_parquet(path, index=False)
     chunks = list(iter_table(path, chunk_rows=10))
-    assert [len(chunk) for chunk in chunks] == [10] * 10 + [3]
+    assert [len(chunk) for chunk in chunks] == sizes  # no empty chunk after an exact multiple
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), read_table(path))
 
 
