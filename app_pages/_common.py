@@ -24,17 +24,24 @@ NOTICE = (
 # character that can start Markdown or Streamlit syntax (links, images, emphasis, `code`, HTML, :directives:, $math$,
 # bare-URL and e-mail autolinks need ":", "." or "@").
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+#: Where GitHub-flavoured Markdown starts an autolink without any syntax: "://", "www." and "@" (e-mail).
+_AUTOLINK = re.compile(r":/|[wW]\.|@.", re.ASCII)
+WORD_JOINER = "\u2060"
 
 
 def md(value: object) -> str:
     """``value`` as literal text inside Markdown: the one rule for every string from data, a file name, a model or a
     config shown by a Markdown-rendering element (``st.error``, ``st.info``, ``st.markdown``, labels).
 
-    Each punctuation character is backslash-escaped, so ``[x](http://...)``, ``![x](...)``, ``<img ...>`` and bare
-    URLs are shown as the characters they are and nothing is linked or fetched. Line breaks become spaces (a
-    message is one line; a break could otherwise start a Markdown block).
+    Each punctuation character is backslash-escaped, so ``[x](http://...)``, ``![x](...)`` and ``<img ...>`` are
+    shown as the characters they are. Escapes do not stop GitHub-style autolinks (a bare ``http://...``,
+    ``www.`` or ``name@host`` becomes a link after unescaping; seen in the browser test), so an invisible WORD
+    JOINER (U+2060) is put into ``://``, ``www.`` and ``@``. Line breaks become spaces (a message is one line; a
+    break could otherwise start a Markdown block).
     """
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(value).splitlines()))
+    text = " ".join(str(value).splitlines())
+    text = _AUTOLINK.sub(lambda match: match.group(0)[0] + WORD_JOINER + match.group(0)[1:], text)
+    return _PUNCTUATION.sub(r"\\\1", text)
 
 
 def code(value: object) -> str:

@@ -103,5 +103,5 @@ def fill_form(at: AppTest, answers: dict[str, Any]) -> AppTest:
 
 
 def unescape(markdown: str) -> str:
-    """The text a Markdown string shows: backslash escapes removed (pages escape every string from data)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    """The text a Markdown string shows: backslash escapes and word joiners removed (``app_pages._common.md``)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
