@@ -30,8 +30,9 @@ WORD_JOINER = "\u2060"
 
 
 def md(value: object) -> str:
-    """``value`` as literal text inside Markdown: the one rule for every string from data, a file name, a model or a
-    config shown by a Markdown-rendering element (``st.error``, ``st.info``, ``st.markdown``, labels).
+    """``value`` as literal text inside Markdown (``st.error``, ``st.info``, ``st.markdown``, labels).
+
+    The one rule for every string from data, a file name, a model or a config shown by a Markdown-rendering element.
 
     Each punctuation character is backslash-escaped, so ``[x](http://...)``, ``![x](...)`` and ``<img ...>`` are
     shown as the characters they are. Escapes do not stop GitHub-style autolinks (a bare ``http://...``,

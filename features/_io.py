@@ -120,9 +120,7 @@ def _iter_csv(path: Path, head: bytes, chunk_rows: int) -> Iterator[pd.DataFrame
         return "error"
 
     # One thread: pyarrow then knows the row number of a row that does not split (None with threads).
-    reader_options = pacsv.ReadOptions(
-        column_names=names, skip_rows=1, block_size=_CSV_BLOCK_BYTES, use_threads=False
-    )
+    reader_options = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=_CSV_BLOCK_BYTES, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row)
     convert_options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False

@@ -102,8 +102,10 @@ def plain(value: Any) -> Any:
 
 
 def echo(value: Any, limit: int = MAX_ECHO) -> Any:
-    """A value fit to quote in a message: a plain Python value; text longer than ``limit`` characters is cut to
-    ``limit`` characters in all, ending in ``... (N characters)`` so the reader knows it was longer."""
+    """A value fit to quote in a message: a plain Python value, text cut to ``limit`` characters.
+
+    Longer text is cut to ``limit`` characters in all, ending in ``... (N characters)`` so the reader knows.
+    """
     value = plain(value)
     if isinstance(value, str) and len(value) > limit:
         note = f"... ({len(value):,} characters)"

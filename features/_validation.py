@@ -103,8 +103,11 @@ def problem_summary(source: str, total: int, messages: list[str]) -> str:
 
 
 class ProblemTally:
-    """Problems of a table validated chunk by chunk (``triage predict`` streaming a file): the total, and the
-    first ``MAX_PROBLEMS`` in (row, column) order, exactly as one :class:`Problems` over the whole file would."""
+    """Problems of a table validated chunk by chunk (``triage predict`` streaming a file).
+
+    Keeps the total and the first ``MAX_PROBLEMS`` in (row, column) order, as one :class:`Problems` over the whole
+    file would.
+    """
 
     def __init__(self) -> None:
         self.total = 0
@@ -242,7 +245,9 @@ def _report(problems: Problems, bad: np.ndarray, template: str, raw: pd.Series, 
     """Cells that could not be converted, quoting the text the user gave."""
     order = int(fields["order"])
     problems.cells(
-        order, bad, lambda position: template.format(row=problems.row(position), value=msg.echo(raw.iloc[position]), **fields)
+        order,
+        bad,
+        lambda position: template.format(row=problems.row(position), value=msg.echo(raw.iloc[position]), **fields),
     )
 
 
@@ -322,9 +327,7 @@ def _coerce_id(raw: pd.Series, fields: dict[str, object], problems: Problems) ->
     _report(problems, too_large, msg.ID_TOO_LARGE, raw, **fields)
     ok = plain_digits & ~too_large
     values = pa.array(digits.where(ok).to_numpy(dtype=object, na_value=None), type=pa.string()).cast(pa.int64())
-    exact = pd.arrays.IntegerArray(
-        values.fill_null(0).to_numpy(), values.is_null().to_numpy(zero_copy_only=False)
-    )
+    exact = pd.arrays.IntegerArray(values.fill_null(0).to_numpy(), values.is_null().to_numpy(zero_copy_only=False))
     return pd.Series(exact, index=raw.index)
 
 

@@ -99,9 +99,7 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
-def check_writable_output(
-    out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = ()
-) -> Path:
+def check_writable_output(out: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]] = ()) -> Path:
     """Refuse, before any work, an output that is one of the inputs or that cannot be created where it is named.
 
     The folder must exist and accept a new file: a probe file (``.NAME.partial-PID``, the name the real write

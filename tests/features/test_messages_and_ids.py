@@ -53,13 +53,19 @@ def test_patient_id_above_int64_is_refused_with_a_clear_message(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "template"),
-    [("1.23457E+15", msg.ID_NOT_DIGITS), ("1e3", msg.ID_NOT_DIGITS), ("4.5", msg.NOT_A_WHOLE_NUMBER),
-     ("abc", msg.NOT_A_NUMBER)],
+    [
+        ("1.23457E+15", msg.ID_NOT_DIGITS),
+        ("1e3", msg.ID_NOT_DIGITS),
+        ("4.5", msg.NOT_A_WHOLE_NUMBER),
+        ("abc", msg.NOT_A_NUMBER),
+    ],
 )
 def test_patient_id_text_that_is_not_exact_digits_is_refused(tmp_path, text, template):
     frame = visit_frame(2).astype({"patient_id": object})
     frame.loc[0, "patient_id"] = text
-    with pytest.raises(TriageError, match=re.escape(template.format(row=1, column="patient_id", value=text, meaning=MEANING))):
+    with pytest.raises(
+        TriageError, match=re.escape(template.format(row=1, column="patient_id", value=text, meaning=MEANING))
+    ):
         read_visits(_csv(tmp_path, frame))
 
 
@@ -77,8 +83,9 @@ def test_parquet_ids_integer_kept_float_only_while_exact_unsigned_only_within_in
 
     frame["patient_id"] = np.array([2.0**53 + 2, 5.0])
     frame.to_parquet(tmp_path / "float.parquet")
-    with pytest.raises(TriageError, match=re.escape(msg.ID_FLOAT_INEXACT.format(
-            row=1, column="patient_id", value="9.0072e+15"))):
+    with pytest.raises(
+        TriageError, match=re.escape(msg.ID_FLOAT_INEXACT.format(row=1, column="patient_id", value="9.0072e+15"))
+    ):
         read_visits(tmp_path / "float.parquet")
 
     frame["patient_id"] = np.array([2**63, 5], dtype=np.uint64)

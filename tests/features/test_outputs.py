@@ -124,11 +124,26 @@ def test_kill_9_during_simulate_leaves_a_findable_partial_that_the_next_run_remo
 
     def command(n: int) -> list[str]:
         config = str(SCENARIO_DIR / "default.yaml")
-        return [sys.executable, "-c", "from triage.cli import main; main()", "simulate", "--config", config,
-                "--n", str(n), "--seed", "1", "--out", str(out), "--no-summary"]
+        return [
+            sys.executable,
+            "-c",
+            "from triage.cli import main; main()",
+            "simulate",
+            "--config",
+            config,
+            "--n",
+            str(n),
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--no-summary",
+        ]
 
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    process = subprocess.Popen(command(3_000_000), cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command(3_000_000), cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     partial = partial_path(out, process.pid)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (partial.exists() and partial.stat().st_size > 0):
@@ -137,8 +152,6 @@ def test_kill_9_during_simulate_leaves_a_findable_partial_that_the_next_run_remo
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert partial.exists() and not out.exists()  # findable: .cohort.parquet.partial-PID beside the output
-    result = subprocess.run(
-        command(2000), cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(command(2000), cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cohort.parquet"]

@@ -110,8 +110,20 @@ def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     data = work / "audit.parquet"
     small_cohort.tail(5000).to_parquet(data)
-    result = runner.invoke(app, ["audit", "--model", "models:/test-triage@champion", "--data", str(data), "--out",
-                                 str(work / "report"), "--n-boot", "20"])
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--model",
+            "models:/test-triage@champion",
+            "--data",
+            str(data),
+            "--out",
+            str(work / "report"),
+            "--n-boot",
+            "20",
+        ],
+    )
     assert result.exit_code == 0, result.output
     mlflow.set_tracking_uri(uri)
     version = mlflow.MlflowClient().get_model_version_by_alias("test-triage", "champion")
@@ -142,7 +154,9 @@ def test_predict_refuses_a_missing_output_folder_before_loading_the_model(small_
     data = tmp_path / "batch.csv"
     small_cohort.head(5).to_csv(data, index=False)
     out = tmp_path / "missing" / "out.csv"
-    result = runner.invoke(app, ["predict", "--model", str(tmp_path / "no-model"), "--data", str(data), "--out", str(out)])
+    result = runner.invoke(
+        app, ["predict", "--model", str(tmp_path / "no-model"), "--data", str(data), "--out", str(out)]
+    )
     assert result.exit_code == 1
     assert f"folder {out.parent} does not exist" in result.output
 
@@ -220,5 +234,9 @@ def test_predict_cli_keeps_a_patient_id_above_2_53_exactly(trained, small_cohort
     result = runner.invoke(app, ["predict", "--model", str(work / "model"), "--data", str(data), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
-        str(2**53 + 1), str(2**53 + 3), str(2**62 + 7), "1", str(-(2**63))
+        str(2**53 + 1),
+        str(2**53 + 3),
+        str(2**62 + 7),
+        "1",
+        str(-(2**63)),
     ]
