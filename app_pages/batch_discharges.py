@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import get_model, page_frame
+from app_pages._common import get_model, page_frame, show_error
 from features.columns import model_visible_columns
 from models import TriageModel
 from models._batch_review import BatchReview, review_upload
@@ -55,7 +55,7 @@ if upload is None:
 try:
     review = _review(model_reference(), upload.getvalue(), upload.name, _model=model)
 except TriageError as error:
-    st.error(f"Nothing was scored: {error}")
+    show_error("Nothing was scored: ", error)
     st.stop()
 
 flagged_col, total_col, share_col = st.columns(3)

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._common import get_model, page_frame
+from app_pages._common import get_model, md, page_frame, show_error
 from features import feature_label
 from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
 from models._waterfall import waterfall_png
@@ -47,7 +47,8 @@ if model is None:
     st.stop()
 if model.dataset != "cohort":
     st.warning(
-        f"Model '{model.manifest.get('name')}' was trained on the UCI table (label {model.label}), not on ED visits: "
+        f"Model '{md(model.manifest.get('name'))}' was trained on the UCI table (label {md(model.label)}), not on ED "
+        "visits: "
         "the discharge form needs an ED-cohort model. Set TRIAGE_MODEL to one."
     )
     st.stop()
@@ -144,8 +145,8 @@ with result_column:
         problems = field_problems(error)
         for field, texts in problems.items():
             if field in slots:
-                slots[field].error("; ".join(texts))
-        st.error(f"Nothing was scored. Please correct the form:\n\n{error}")
+                slots[field].error(md("; ".join(texts)))
+        show_error("Nothing was scored. Please correct the form:\n\n", error)
         st.stop()
 
     if assessment.flag:
@@ -181,7 +182,7 @@ with result_column:
 
     st.subheader("Why: the top reasons")
     st.caption("Check each reason against what the patient told you; if an answer is wrong, correct the form.")
-    st.markdown("\n".join(f"- {reason}" for reason in assessment.reasons))
+    st.markdown("\n".join(f"- {md(reason)}" for reason in assessment.reasons))
     st.image(
         waterfall_png(assessment),
         width="stretch",
@@ -222,10 +223,10 @@ with result_column:
         try:
             moved = what_if(model, submitted, changes, before=assessment)
         except TriageError as error:
-            st.error(str(error))
+            show_error("", error)
         else:
             st.metric(
-                "Risk if " + "; ".join(moved.changes),
+                "Risk if " + md("; ".join(moved.changes)),
                 f"{moved.after.risk:.1%}",
                 delta=f"{moved.risk_change * 100:+.1f} percentage points",
                 delta_color="inverse",

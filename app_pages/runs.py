@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import page_frame
+from app_pages._common import code, page_frame
 from models import tracking_uri
 from models._registry import (
     RETRAIN_COMMAND,
@@ -33,10 +33,10 @@ def _store(uri: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 uri = tracking_uri()
-st.markdown(f"Tracking store: `{uri}` (set `MLFLOW_TRACKING_URI` to use another).")
+st.markdown(f"Tracking store: {code(uri)} (set `MLFLOW_TRACKING_URI` to use another).")
 missing = local_store_missing(uri)
 if missing is not None:
-    st.info(f"No MLflow store at `{missing}` yet: no run has been logged. Train one:")
+    st.info(f"No MLflow store at {code(missing)} yet: no run has been logged. Train one:")
     st.code(RETRAIN_COMMAND, language="bash")
     st.stop()
 

@@ -8,6 +8,13 @@ and how to fix it. Row numbers are 1-based data rows: the header line of a CSV f
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
+#: Longest text of a user's cell, column name or parser detail quoted in a message (a 5 MB cell is cut here).
+MAX_ECHO = 60
+
 # ----------------------------------------------------------------------------------------------- whole files
 FILE_NOT_FOUND = "{path}: file not found"
 NOT_A_FILE = "{path}: is a folder, not a file"
@@ -18,6 +25,17 @@ NOT_UTF8 = "{path}: line {line} is not UTF-8 text; save the file as CSV UTF-8 an
 CSV_UNREADABLE = "{path}: not a readable CSV file ({reason})"
 NOT_PARQUET = "{path}: not a readable parquet file ({reason}); if it is CSV text, name it .csv"
 DUPLICATE_COLUMN = "{path}: column {column} appears more than once in the header; keep one"
+OTHER_DELIMITER = (
+    "{path}: the header is separated by {name} ({char!r}), not commas; save the file as comma-separated CSV "
+    "(e.g. Excel: CSV UTF-8 (Comma delimited)) or replace the {name}"
+)
+RAGGED_ROW = "row {row} has {got} field{s} but the header has {expected}"
+HINT_TRAILING_COMMA = (
+    "; the row ends with an extra comma (an unnamed, empty column): remove the trailing commas, or name that "
+    "column in the header"
+)
+HINT_DELIMITER = "; that row seems separated by {name} ({char!r}), not commas"
+HINT_RAGGED = "; quote a value that contains a comma, and keep one comma per column even for an empty cell"
 
 # ---------------------------------------------------------------------------------------------- one table
 #: Prefix of every validation error: ``{n}`` problems in ``{source}``, then up to ``MAX_PROBLEMS`` problems.
@@ -38,6 +56,18 @@ OUT_OF_RANGE = (
 TROPONIN_NG_ML = (
     "row {row}, column {column}: {value} looks like ng/mL, but ng/L is expected; multiply by 1000 "
     "(e.g. 0.034 ng/mL = 34 ng/L)"
+)
+ID_NOT_DIGITS = (
+    "row {row}, column {column}: {value!r} is not written as whole-number digits; give the patient_id exactly "
+    "(a spreadsheet's 1.23E+15 has already lost digits: format the column as text or number without exponent)"
+)
+ID_TOO_LARGE = (
+    "row {row}, column {column}: {value!r} does not fit in a 64-bit integer; patient_id must be a whole number "
+    "from -9223372036854775808 to 9223372036854775807"
+)
+ID_FLOAT_INEXACT = (
+    "row {row}, column {column}: {value} is stored as a floating-point number above 2^53, so its last digits "
+    "may already be lost; store patient_id as a 64-bit integer or as text"
 )
 DUPLICATE_ID = "row {row}, column {column}: {value} repeats row {first}; patient_id must be unique within a file"
 INCONSISTENT_MISSED_MI = "row {row}, column missed_mi: must equal mi and discharged and not diagnosed_mi; recompute it"
@@ -60,3 +90,24 @@ FORBIDDEN_FEATURE = "column {column} cannot be a model feature: {why}; remove it
 UNDECLARED_FEATURE = "column {column} has no declared type; use one of the columns in features.columns"
 UNKNOWN_EXCLUDE = "exclude: {column} is not one of the features {features}"
 UNSUPPORTED_OUTPUT = "{path}: unsupported output type {suffix!r}; use .csv or .parquet"
+
+
+#: Delimiters recognised when a CSV file does not split on commas, with their names in messages.
+DELIMITER_NAMES = {";": "semicolons", "\t": "tabs", "|": "pipes"}
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``np.True_`` -> ``True``, ``np.int64(3)`` -> ``3``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def echo(value: Any, limit: int = MAX_ECHO) -> Any:
+    """A value fit to quote in a message: a plain Python value, text cut to ``limit`` characters.
+
+    Longer text is cut to ``limit`` characters in all, ending in ``... (N characters)`` so the reader knows.
+    """
+    value = plain(value)
+    if isinstance(value, str) and len(value) > limit:
+        note = f"... ({len(value):,} characters)"
+        return value[: max(limit - len(note), 0)] + note
+    return value

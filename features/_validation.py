@@ -20,7 +20,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
+import pandera.pandas as pandera
+import pyarrow as pa
 
 from features import _messages as msg
 from features._schemas import (
@@ -50,14 +51,30 @@ class Problems:
     problem found for it wins (a cell that cannot be parsed is not then reported as missing too).
     """
 
-    def __init__(self, n_rows: int) -> None:
+    def __init__(self, n_rows: int, first_row: int = 1) -> None:
         self.n_rows = n_rows
+        self.first_row = first_row  # the row number of position 0 (a chunk of a file starts further down)
         self.columns: dict[int, str] = {}
         self.masks: dict[int, np.ndarray] = {}
         self.messages: dict[tuple[int, int], str] = {}
 
     def __bool__(self) -> bool:
         return bool(self.columns) or any(mask.any() for mask in self.masks.values())
+
+    def row(self, position: int) -> int:
+        """The 1-based data row of the file at 0-based ``position`` of this table."""
+        return position + self.first_row
+
+    @property
+    def total(self) -> int:
+        """Problems found: one per bad column, one per bad cell."""
+        return len(self.columns) + sum(int(mask.sum()) for mask in self.masks.values())
+
+    def items(self) -> list[tuple[int, int, str]]:
+        """``(row, column order, message)`` of the problems with a message, column problems first (row 0)."""
+        return [(0, key, self.columns[key]) for key in sorted(self.columns)] + [
+            (row, order, self.messages[(row, order)]) for row, order in sorted(self.messages)
+        ]
 
     def column(self, order: int, message: str) -> None:
         """A problem with a whole column (e.g. it is missing)."""
@@ -69,18 +86,47 @@ class Problems:
         new = np.asarray(bad, dtype=bool) & ~mask
         mask |= new
         for position in np.flatnonzero(new)[: msg.MAX_PROBLEMS]:
-            self.messages[(int(position) + 1, order)] = render(int(position))
+            self.messages[(self.row(int(position)), order)] = render(int(position))
 
     def summary(self, source: str) -> str:
         """One line: how many problems, then the first ``MAX_PROBLEMS`` in (row, column) order."""
-        total = len(self.columns) + sum(int(mask.sum()) for mask in self.masks.values())
-        keys = sorted(self.columns)
-        items = [self.columns[key] for key in keys] + [self.messages[key] for key in sorted(self.messages)]
-        shown = items[: msg.MAX_PROBLEMS]
-        if total > msg.MAX_PROBLEMS:
-            shown.append(msg.MORE_PROBLEMS.format(n=total - msg.MAX_PROBLEMS))
-        head = msg.PROBLEMS_FOUND.format(source=source, n=total, s="" if total == 1 else "s")
-        return head + msg.PROBLEM_SEPARATOR.join(shown)
+        return problem_summary(source, self.total, [text for _, _, text in self.items()])
+
+
+def problem_summary(source: str, total: int, messages: list[str]) -> str:
+    """``source: N problems (...): first | second | ... | and K more`` (at most ``MAX_PROBLEMS`` shown)."""
+    shown = messages[: msg.MAX_PROBLEMS]
+    if total > msg.MAX_PROBLEMS:
+        shown.append(msg.MORE_PROBLEMS.format(n=total - msg.MAX_PROBLEMS))
+    head = msg.PROBLEMS_FOUND.format(source=source, n=total, s="" if total == 1 else "s")
+    return head + msg.PROBLEM_SEPARATOR.join(shown)
+
+
+class ProblemTally:
+    """Problems of a table validated chunk by chunk (``triage predict`` streaming a file).
+
+    Keeps the total and the first ``MAX_PROBLEMS`` in (row, column) order, as one :class:`Problems` over the whole
+    file would.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self._items: list[tuple[int, int, str]] = []
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def add(self, total: int, items: list[tuple[int, int, str]]) -> None:
+        """Problems of one chunk (or of a check across chunks); rows are rows of the whole file."""
+        self.total += total
+        # Column problems (row 0) repeat in every chunk: keep each once.
+        known = {(row, order) for row, order, _ in self._items if row == 0}
+        fresh = [item for item in items if not (item[0] == 0 and (0, item[1]) in known)]
+        self.total -= len(items) - len(fresh)
+        self._items = sorted(self._items + fresh)[: msg.MAX_PROBLEMS]
+
+    def summary(self, source: str) -> str:
+        return problem_summary(source, self.total, [text for _, _, text in self._items])
 
 
 def validate_visits(frame: pd.DataFrame, *, symptom_source: str = "sx", source: str = "input") -> pd.DataFrame:
@@ -127,11 +173,34 @@ def validate_uci(frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
 
 def validate_table(frame: pd.DataFrame, spec: TableSpec, *, source: str = "input") -> pd.DataFrame:
     """Coerce and validate ``frame`` against ``spec``; see the module docstring for the rules."""
+    table, problems = check_table(frame, spec)
+    if problems:
+        raise TriageError(problems.summary(source))
+    return complete_table(table, spec, frame.index)
+
+
+def complete_table(table: pd.DataFrame, spec: TableSpec, index: pd.Index) -> pd.DataFrame:
+    """A checked table without problems in its contract dtypes (non-nullable columns lose their mask)."""
+    for name, rule in spec.rules.items():
+        if not rule.nullable:
+            table[name] = table[name].astype(COMPLETE_DTYPES[rule.kind])
+    table.index = index
+    return table
+
+
+def check_table(
+    frame: pd.DataFrame, spec: TableSpec, *, first_row: int = 1, unique: bool = True
+) -> tuple[pd.DataFrame, Problems]:
+    """Coerce ``frame`` and collect its problems without raising.
+
+    ``first_row`` is the file's row number of the frame's first row, so that a chunk of a file reports the
+    file's rows; ``unique=False`` leaves uniqueness to the caller (it spans chunks).
+    """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     data = frame.reset_index(drop=True)
     data.columns = [str(name).strip() for name in data.columns]
-    problems = Problems(len(data))
+    problems = Problems(len(data), first_row)
     coerced: dict[str, pd.Series] = {}
     for order, (name, rule) in enumerate(spec.rules.items()):
         if name in data.columns:
@@ -142,14 +211,9 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec, *, source: str = "input
             problems.column(order, msg.MISSING_COLUMN.format(column=name, meaning=rule.meaning))
     table = pd.DataFrame(coerced, index=data.index)
     _check_schema(table, data, spec, problems)
-    _check_unique(table, spec, problems)
-    if problems:
-        raise TriageError(problems.summary(source))
-    for name, rule in spec.rules.items():
-        if not rule.nullable:
-            table[name] = table[name].astype(COMPLETE_DTYPES[rule.kind])
-    table.index = frame.index
-    return table
+    if unique:
+        _check_unique(table, spec, problems)
+    return table, problems
 
 
 def allowed_text(categories: tuple[str, ...]) -> str:
@@ -180,7 +244,11 @@ def _text(values: pd.Series) -> pd.Series:
 def _report(problems: Problems, bad: np.ndarray, template: str, raw: pd.Series, **fields: object) -> None:
     """Cells that could not be converted, quoting the text the user gave."""
     order = int(fields["order"])
-    problems.cells(order, bad, lambda position: template.format(row=position + 1, value=raw.iloc[position], **fields))
+    problems.cells(
+        order,
+        bad,
+        lambda position: template.format(row=problems.row(position), value=msg.echo(raw.iloc[position]), **fields),
+    )
 
 
 def _coerce(raw: pd.Series, name: str, rule: Rule, order: int, problems: Problems) -> pd.Series:
@@ -190,6 +258,8 @@ def _coerce(raw: pd.Series, name: str, rule: Rule, order: int, problems: Problem
         return _text(raw).str.lower()
     if rule.kind == "bool":
         return _coerce_bool(raw, fields, problems)
+    if rule.kind == "id":
+        return _coerce_id(raw, fields, problems)
     if pd.api.types.is_bool_dtype(raw):
         numbers = pd.Series(np.nan, index=raw.index)
         bad = raw.notna().to_numpy()
@@ -206,6 +276,59 @@ def _coerce(raw: pd.Series, name: str, rule: Rule, order: int, problems: Problem
     fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
     _report(problems, fractional, msg.NOT_A_WHOLE_NUMBER, raw, **fields)
     return numbers.mask(fractional).astype("Int64")
+
+
+def _coerce_id(raw: pd.Series, fields: dict[str, object], problems: Problems) -> pd.Series:
+    """An identifier kept exactly as a 64-bit integer, never through float (which rounds above 2^53).
+
+    Text must be whole-number digits (a trailing ``.0`` is tolerated); exponents (``1.23E+15``, how spreadsheets
+    show long numbers) are refused because their digits are already gone. Integer columns are kept as they are;
+    float columns (parquet) only up to 2^53, where every whole number is still exact.
+    """
+    order = int(fields["order"])
+    if pd.api.types.is_bool_dtype(raw):
+        _report(problems, raw.notna().to_numpy(), msg.NOT_A_NUMBER, raw, **fields)
+        return pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    if pd.api.types.is_integer_dtype(raw):
+        if pd.api.types.is_unsigned_integer_dtype(raw):
+            too_large = (raw.astype("UInt64") > np.iinfo(np.int64).max).fillna(False).to_numpy(bool)
+            _report(problems, too_large, msg.ID_TOO_LARGE, raw, **fields)
+            return raw.astype("UInt64").mask(too_large).astype("Int64")
+        return raw.astype("Int64")
+    if pd.api.types.is_float_dtype(raw):
+        numbers = raw.astype("float64")
+        fractional = (numbers.notna() & (numbers % 1 != 0)).to_numpy()
+        _report(problems, fractional, msg.NOT_A_WHOLE_NUMBER, raw, **fields)
+        inexact = (numbers.abs() > 2.0**53).fillna(False).to_numpy(bool) & ~fractional
+        problems.cells(
+            order,
+            inexact,
+            lambda position: msg.ID_FLOAT_INEXACT.format(
+                row=problems.row(position), column=fields["column"], value=format_number(numbers.iloc[position])
+            ),
+        )
+        return numbers.mask(fractional | inexact).astype("Int64")
+    text = _text(raw)
+    digits = text.str.replace(r"\.0*$", "", regex=True)
+    plain_digits = digits.str.fullmatch(r"[+-]?\d+").fillna(False).to_numpy(bool)
+    numbers = pd.to_numeric(text.mask(plain_digits), errors="coerce")
+    given = text.notna().to_numpy()
+    not_number = given & ~plain_digits & numbers.isna().to_numpy()
+    fractional = given & ~plain_digits & (numbers.notna() & (numbers % 1 != 0)).to_numpy()
+    _report(problems, not_number, msg.NOT_A_NUMBER, raw, **fields)
+    _report(problems, fractional, msg.NOT_A_WHOLE_NUMBER, raw, **fields)
+    _report(problems, given & ~plain_digits & ~not_number & ~fractional, msg.ID_NOT_DIGITS, raw, **fields)
+    # Range by the digits themselves (19 digits and above are compared as text): no float ever sees the value.
+    magnitude = digits.where(plain_digits).str.lstrip("+-").str.lstrip("0")
+    negative = digits.str.startswith("-").fillna(False).to_numpy(bool)
+    width = magnitude.str.len().fillna(0).to_numpy(int)
+    limit = np.where(negative, str(2**63), str(2**63 - 1))
+    too_large = plain_digits & ((width > 19) | ((width == 19) & (magnitude.fillna("").to_numpy(str) > limit)))
+    _report(problems, too_large, msg.ID_TOO_LARGE, raw, **fields)
+    ok = plain_digits & ~too_large
+    values = pa.array(digits.where(ok).to_numpy(dtype=object, na_value=None), type=pa.string()).cast(pa.int64())
+    exact = pd.arrays.IntegerArray(values.fill_null(0).to_numpy(), values.is_null().to_numpy(zero_copy_only=False))
+    return pd.Series(exact, index=raw.index)
 
 
 def _coerce_bool(raw: pd.Series, fields: dict[str, object], problems: Problems) -> pd.Series:
@@ -227,12 +350,12 @@ def _check_schema(table: pd.DataFrame, raw: pd.DataFrame, spec: TableSpec, probl
     schema = schema_for(spec)
     absent = [name for name in schema.columns if name not in table.columns]
     if absent:  # check what is there; table-level rules need every column, so they wait for a complete table
-        schema = pa.DataFrameSchema(
+        schema = pandera.DataFrameSchema(
             {name: column for name, column in schema.columns.items() if name not in absent}, name=schema.name
         )
     try:
         schema.validate(table, lazy=True)
-    except pa.errors.SchemaErrors as error:
+    except pandera.errors.SchemaErrors as error:
         failures = error.failure_cases
     else:
         return
@@ -244,7 +367,7 @@ def _check_schema(table: pd.DataFrame, raw: pd.DataFrame, spec: TableSpec, probl
         bad[positions] = True
         if check == "missed_mi_consistent":
             problems.cells(
-                order["missed_mi"], bad, lambda position: msg.INCONSISTENT_MISSED_MI.format(row=position + 1)
+                order["missed_mi"], bad, lambda position: msg.INCONSISTENT_MISSED_MI.format(row=problems.row(position))
             )
             continue
         name = str(column)
@@ -252,16 +375,20 @@ def _check_schema(table: pd.DataFrame, raw: pd.DataFrame, spec: TableSpec, probl
         number = group["check_number"].iloc[0]
         kind = "missing" if check == "not_nullable" else check_names(rule)[int(number)]
         cases = pd.Series(group["failure_case"].to_numpy(), index=positions)
-        problems.cells(order[name], bad, partial(_failure_message, kind, name, rule, raw[name], cases))
+        problems.cells(
+            order[name], bad, partial(_failure_message, kind, name, rule, raw[name], cases, problems.first_row)
+        )
 
 
-def _failure_message(kind: str, name: str, rule: Rule, raw: pd.Series, cases: pd.Series, position: int) -> str:
-    row = position + 1
+def _failure_message(
+    kind: str, name: str, rule: Rule, raw: pd.Series, cases: pd.Series, first_row: int, position: int
+) -> str:
+    row = position + first_row
     if kind == "missing":
         return msg.MISSING_VALUE.format(row=row, column=name, meaning=rule.meaning)
     if kind == "category":
-        value = raw.iloc[position]
-        value = value.strip() if isinstance(value, str) else value
+        value = msg.plain(raw.iloc[position])
+        value = msg.echo(value.strip() if isinstance(value, str) else value)
         return msg.UNKNOWN_CATEGORY.format(row=row, column=name, value=value, allowed=allowed_text(rule.categories))
     value = format_number(cases.loc[position])
     if kind == "troponin_ng_ml":
@@ -280,12 +407,14 @@ def _check_unique(table: pd.DataFrame, spec: TableSpec, problems: Problems) -> N
         if not repeated.any():
             continue
         first = ~values.duplicated(keep="first")
-        first_row = pd.Series(np.flatnonzero(first.to_numpy()) + 1, index=values[first].to_numpy())
+        first_row = pd.Series(np.flatnonzero(first.to_numpy()) + problems.first_row, index=values[first].to_numpy())
 
         def render(
             position: int, name: str = name, values: pd.Series = values, first_row: pd.Series = first_row
         ) -> str:
-            value = values.iloc[position]
-            return msg.DUPLICATE_ID.format(row=position + 1, column=name, value=value, first=first_row[value])
+            value = msg.plain(values.iloc[position])
+            return msg.DUPLICATE_ID.format(
+                row=problems.row(position), column=name, value=value, first=msg.plain(first_row[value])
+            )
 
         problems.cells(order[name], repeated, render)

@@ -1,12 +1,32 @@
-"""Batch prediction in chunks: bounded memory for the explanation matrices, one validation pass up front."""
+"""Batch prediction in chunks: bounded memory whatever the batch size, and nothing written for a bad batch.
+
+``predict_path`` (what ``triage predict`` runs) reads the file twice, a chunk at a time: the first pass validates
+every row (a bad batch produces the schema's messages and no output), the second scores each chunk and appends it
+to ``.OUT.partial-PID``, which is renamed onto the output only when the last chunk is written. Memory therefore
+depends on the chunk size, not on the number of rows (only the ids, 8 bytes a row, are kept to find repeats).
+"""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from features._io import CHUNK_ROWS, iter_valid_chunks, validate_file
 from models._predictor import TriageModel
+from triage.io import atomic_output, neutralise_formulas
 
-CHUNK_ROWS = 50_000
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a streamed prediction wrote."""
+
+    n: int
+    n_flagged: int
 
 
 def predict_file(
@@ -17,10 +37,63 @@ def predict_file(
     with_reasons: bool = True,
     chunk_rows: int = CHUNK_ROWS,
 ) -> pd.DataFrame:
-    """Validate the whole batch first (a bad batch produces nothing), then score it chunk by chunk."""
+    """Validate an in-memory batch first (a bad batch produces nothing), then score it chunk by chunk."""
     features = model.validate(frame, source=source)
     parts = [
         model.predict_features(features.iloc[start : start + chunk_rows], with_reasons=with_reasons)
         for start in range(0, len(features), chunk_rows)
     ]
     return pd.concat(parts, ignore_index=True)
+
+
+def predict_path(
+    model: TriageModel,
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    with_reasons: bool = True,
+    chunk_rows: int = CHUNK_ROWS,
+) -> BatchSummary:
+    """Score the ``.csv``/``.parquet`` file ``data`` into ``out`` (``.csv``/``.parquet``) in bounded memory.
+
+    Pass 1 validates the whole file (rows in messages are the file's rows); pass 2 scores chunk by chunk into a
+    partial file beside ``out``, renamed into place at the end. CSV output cannot run as spreadsheet formulas.
+    """
+    data, out = Path(data), Path(out)
+    spec = model.table_spec
+    validate_file(data, spec, source=data.name, chunk_rows=chunk_rows)
+    n = flagged = 0
+    with atomic_output(out) as tmp, _ChunkWriter(tmp, out.suffix.lower()) as writer:
+        for features in iter_valid_chunks(data, spec, source=data.name, chunk_rows=chunk_rows):
+            part = model.predict_features(features, with_reasons=with_reasons)
+            writer.write(part)
+            n += len(part)
+            flagged += int(part["flag"].sum())
+    return BatchSummary(n, flagged)
+
+
+class _ChunkWriter:
+    """Appends scored chunks to one CSV (header once) or Parquet file (one schema, from the first chunk)."""
+
+    def __init__(self, path: Path, suffix: str) -> None:
+        self.path, self.csv = path, suffix == ".csv"
+        self._file = path.open("w", newline="", encoding="utf-8") if self.csv else None
+        self._parquet: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> _ChunkWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self._parquet is not None:
+            self._parquet.close()
+
+    def write(self, part: pd.DataFrame) -> None:
+        if self._file is not None:
+            neutralise_formulas(part).to_csv(self._file, header=self._file.tell() == 0, index=False)
+            return
+        table = pa.Table.from_pandas(part, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.path, table.schema)
+        self._parquet.write_table(table.cast(self._parquet.schema))

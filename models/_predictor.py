@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from features import validate_uci, validate_visits
+from features._schemas import TableSpec, uci_spec, visit_spec
 from models._calibration import Calibration
 from models._estimators import FittedEstimator
 from models._persistence import load_estimator
@@ -63,6 +64,11 @@ class TriageModel:
     @property
     def label(self) -> str:
         return self.manifest["label"]
+
+    @property
+    def table_spec(self) -> TableSpec:
+        """The input rules this model was trained on (streaming validation needs them without a frame)."""
+        return uci_spec() if self.dataset == "uci" else visit_spec(self.symptom_source)
 
     def validate(self, frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         """Validate raw input with the features schema this model was trained on."""

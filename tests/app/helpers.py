@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +100,8 @@ def fill_form(at: AppTest, answers: dict[str, Any]) -> AppTest:
         else:
             at.number_input(key=name).set_value(value)
     return at.button(key="check").click().run()
+
+
+def unescape(markdown: str) -> str:
+    """The text a Markdown string shows: backslash escapes and word joiners removed (``app_pages._common.md``)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")

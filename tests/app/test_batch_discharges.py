@@ -9,7 +9,7 @@ import pytest
 
 from models import FLAG_TEXT, load_model
 from models._batch_review import review_upload
-from tests.app.helpers import run_page
+from tests.app.helpers import run_page, unescape
 from triage.errors import TriageError
 
 
@@ -91,5 +91,5 @@ def test_page_upload_of_a_bad_file_shows_the_schema_messages(batch):
     at.file_uploader(key="batch_file").set_value(("bad.csv", _csv(bad), "text/csv"))
     at.run()
     assert not at.exception, at.exception
-    assert "column troponin_0h_ng_l is missing" in at.error[0].value
+    assert "column troponin_0h_ng_l is missing" in unescape(at.error[0].value)
     assert not at.metric

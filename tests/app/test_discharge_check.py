@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import FLAG_TEXT, LOW_RISK_TEXT
-from tests.app.helpers import HIGH_RISK, LOW_RISK, fill_form, run_page
+from tests.app.helpers import HIGH_RISK, LOW_RISK, fill_form, run_page, unescape
 
 
 def _metrics(at) -> dict[str, str]:
@@ -18,7 +18,7 @@ def test_high_risk_patient_is_flagged_with_reasons_and_scores():
     assert metrics["Risk of MI"].endswith("%")
     assert metrics["HEART score"] == "8 / 10"  # H1 (no chest pain: history from the chart) E2 A2 R2 T1
     assert metrics["ESC 0/1 h"] == "rule-in"
-    reasons = [m.value for m in at.markdown if m.value.startswith("- ")][0]
+    reasons = [unescape(m.value) for m in at.markdown if m.value.startswith("- ")][0]
     assert "troponin 1 h 95 ng/L raises risk" in reasons
     assert len(at.image) == 1  # the waterfall
 
@@ -28,7 +28,7 @@ def test_low_risk_patient_reads_low_risk_with_reasons_that_lower_it():
     assert not at.exception, at.exception
     assert at.success[0].value == f"**{LOW_RISK_TEXT}**"
     assert _metrics(at)["ESC 0/1 h"] == "rule-out"
-    reasons = [m.value for m in at.markdown if m.value.startswith("- ")][0]
+    reasons = [unescape(m.value) for m in at.markdown if m.value.startswith("- ")][0]
     assert "lowers risk" in reasons
 
 
@@ -36,7 +36,7 @@ def test_invalid_values_get_inline_messages_not_a_traceback():
     answers = {**LOW_RISK, "troponin_1h_ng_l": 0.034, "age": 150}
     at = fill_form(run_page("discharge_check.py"), answers)
     assert not at.exception
-    texts = [error.value for error in at.error]
+    texts = [unescape(error.value) for error in at.error]
     assert any(t.startswith("0.034 looks like ng/mL") for t in texts), texts  # under the troponin 1 h field
     assert any(t.startswith("150 is outside the plausible range 18-100") for t in texts), texts  # under age
     assert any(t.startswith("Nothing was scored") and "troponin_1h_ng_l" in t for t in texts)
@@ -47,7 +47,7 @@ def test_an_unanswered_symptom_question_is_reported_not_assumed_absent():
     answers = {key: value for key, value in LOW_RISK.items() if key != "fatigue"}
     at = fill_form(run_page("discharge_check.py"), answers)
     assert not at.exception
-    assert any("value is missing" in error.value and "fatigue" in error.value for error in at.error)
+    assert any("value is missing" in unescape(error.value) and "fatigue" in unescape(error.value) for error in at.error)
 
 
 def test_what_if_troponin_and_an_extra_symptom_move_the_answer():
@@ -57,7 +57,7 @@ def test_what_if_troponin_and_an_extra_symptom_move_the_answer():
     at.multiselect(key="whatif_symptoms").set_value(["nausea"])
     at.run()
     assert not at.exception, at.exception
-    label, value = next((m.label, m.value) for m in at.metric if m.label.startswith("Risk if"))
+    label, value = next((unescape(m.label), m.value) for m in at.metric if m.label.startswith("Risk if"))
     assert "troponin 1 h 1 ng/L → troponin 1 h 80 ng/L" in label and "nausea" in label
     assert float(value.rstrip("%")) > float(before.rstrip("%"))
     assert any(FLAG_TEXT in m.value and "(changes)" in m.value for m in at.markdown)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from triage.cli import app
+from triage.errors import TriageError
 
 runner = CliRunner()
 
@@ -107,8 +110,20 @@ def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     data = work / "audit.parquet"
     small_cohort.tail(5000).to_parquet(data)
-    result = runner.invoke(app, ["audit", "--model", "models:/test-triage@champion", "--data", str(data), "--out",
-                                 str(work / "report"), "--n-boot", "20"])
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--model",
+            "models:/test-triage@champion",
+            "--data",
+            str(data),
+            "--out",
+            str(work / "report"),
+            "--n-boot",
+            "20",
+        ],
+    )
     assert result.exit_code == 0, result.output
     mlflow.set_tracking_uri(uri)
     version = mlflow.MlflowClient().get_model_version_by_alias("test-triage", "champion")
@@ -116,3 +131,112 @@ def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch)
     assert "audit/report/metrics.json" in logged and "audit/report/report.html" in logged
     # The directory path finds the same run through the record written at training time.
     assert (work / "model" / "mlflow_run.json").exists()
+
+
+@pytest.mark.parametrize("link", ["same", "symlink", "hardlink"])
+def test_predict_refuses_to_write_over_its_input(trained, small_cohort, tmp_path, link):
+    work, _ = trained
+    data = tmp_path / "batch.csv"
+    small_cohort.head(30).to_csv(data, index=False)
+    before = data.read_bytes()
+    out = data if link == "same" else tmp_path / "out.csv"
+    if link == "symlink":
+        out.symlink_to(data)
+    elif link == "hardlink":
+        os.link(data, out)
+    result = runner.invoke(app, ["predict", "--model", str(work / "model"), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "is the input file" in result.output
+    assert data.read_bytes() == before
+
+
+def test_predict_refuses_a_missing_output_folder_before_loading_the_model(small_cohort, tmp_path):
+    data = tmp_path / "batch.csv"
+    small_cohort.head(5).to_csv(data, index=False)
+    out = tmp_path / "missing" / "out.csv"
+    result = runner.invoke(
+        app, ["predict", "--model", str(tmp_path / "no-model"), "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert f"folder {out.parent} does not exist" in result.output
+
+
+# --------------------------------------------------------------------------------- streaming prediction (issue 16)
+@pytest.fixture(scope="module")
+def loaded(trained):
+    from models import load_model
+
+    work, _ = trained
+    return load_model(work / "model")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_streamed_prediction_equals_the_in_memory_one_and_keeps_ids_exact(loaded, small_cohort, tmp_path, suffix):
+    from models._batch import predict_file, predict_path
+
+    batch = small_cohort.head(300).copy()
+    batch["patient_id"] = batch["patient_id"] + 2**53  # ids a float would round
+    data = tmp_path / f"batch{suffix}"
+    batch.to_csv(data, index=False) if suffix == ".csv" else batch.to_parquet(data, index=False)
+    sizes = []
+    original = loaded.predict_features
+
+    def spy(features, **kwargs):
+        sizes.append(len(features))
+        return original(features, **kwargs)
+
+    loaded.predict_features = spy
+    try:
+        done = predict_path(loaded, data, tmp_path / "out.csv", chunk_rows=37)
+    finally:
+        del loaded.predict_features
+    assert max(sizes) == 37 and sum(sizes) == 300  # scored a chunk at a time
+    expected = predict_file(loaded, batch)
+    out = pd.read_csv(tmp_path / "out.csv", dtype={"patient_id": "int64"})
+    assert done.n == 300 and done.n_flagged == int(expected["flag"].sum())
+    assert out["patient_id"].tolist() == [int(i) for i in batch["patient_id"]]
+    pd.testing.assert_series_equal(out["risk"], expected["risk"], check_exact=False, rtol=1e-12)
+    assert out["reasons"].tolist() == expected["reasons"].tolist()
+    predict_path(loaded, data, tmp_path / "out.parquet", chunk_rows=37)
+    parquet = pd.read_parquet(tmp_path / "out.parquet")
+    assert parquet["patient_id"].dtype == "int64" and parquet["patient_id"].tolist() == out["patient_id"].tolist()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([data.name, "out.csv", "out.parquet"])
+
+
+def test_streamed_validation_names_the_files_rows_and_writes_nothing(loaded, small_cohort, tmp_path):
+    from models._batch import predict_path
+
+    batch = small_cohort.head(300).copy()
+    batch["sex"] = batch["sex"].astype(object)
+    batch.loc[249, "sex"] = "F"  # row 250, in the sixth chunk of 50
+    batch.loc[280, "patient_id"] = batch.loc[10, "patient_id"]  # repeats row 11, across chunks
+    data = tmp_path / "bad.csv"
+    batch.to_csv(data, index=False)
+    out = tmp_path / "out.csv"
+    out.write_text("previous")
+    with pytest.raises(TriageError) as caught:
+        predict_path(loaded, data, out, chunk_rows=50)
+    text = str(caught.value)
+    assert text.startswith("bad.csv: 2 problems")
+    assert "row 250, column sex: 'F' is not a known category" in text
+    assert f"row 281, column patient_id: {batch.loc[10, 'patient_id']} repeats row 11" in text
+    assert out.read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv"]
+
+
+def test_predict_cli_keeps_a_patient_id_above_2_53_exactly(trained, small_cohort, tmp_path):
+    work, _ = trained
+    batch = small_cohort.head(5).copy()
+    batch["patient_id"] = [2**53 + 1, 2**53 + 3, 2**62 + 7, 1, -(2**63)]
+    data = tmp_path / "ids.csv"
+    batch.to_csv(data, index=False)
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(app, ["predict", "--model", str(work / "model"), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
+        str(2**53 + 1),
+        str(2**53 + 3),
+        str(2**62 + 7),
+        "1",
+        str(-(2**63)),
+    ]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from features import check_output_path, read_table, write_table
+from features import check_output_path
 from triage.cli_support import one_line_errors, stdout
 
 
@@ -22,10 +22,10 @@ def predict(
 ) -> None:
     """Flag visits that are not safe to discharge on this model, with the reasons."""
     from models import load_model
-    from models._batch import predict_file
+    from models._batch import predict_path
 
-    check_output_path(out)
+    check_output_path(out, inputs=[data], probe=True)
     loaded = load_model(model)
-    result = predict_file(loaded, read_table(data), source=data.name, with_reasons=reasons)
-    write_table(result, out)
-    stdout.print(f"scored {len(result):,} visits: {int(result['flag'].sum()):,} flagged -> {out}")
+    # Two streaming passes (validate everything, then score chunk by chunk): memory does not grow with the rows.
+    done = predict_path(loaded, data, out, with_reasons=reasons)
+    stdout.print(f"scored {done.n:,} visits: {done.n_flagged:,} flagged -> {out}")

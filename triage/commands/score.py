@@ -32,7 +32,7 @@ def score(
     # Imported here so that `triage --help` and other verbs do not pay for pandera.
     from features import check_output_path, clinical_scores, read_visits, write_table
 
-    check_output_path(out)
+    check_output_path(out, inputs=[data], probe=True)
     visits = read_visits(data, symptom_source="doc")
     scores = clinical_scores(visits, troponin_policy=troponin_policy)
     write_table(scores, out)

@@ -13,6 +13,7 @@ from simulation import CalibrationSummary, load_scenario, write_cohort
 from simulation._generator import check_size
 from triage.cli_support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
 from triage.errors import TriageError
+from triage.io import check_writable_output
 
 
 def calibration_table(summary: CalibrationSummary, title: str) -> Table:
@@ -60,6 +61,7 @@ def simulate(
     if out.suffix != ".parquet":
         raise TriageError(f"--out must end in .parquet, got {out}")
     check_size(n)
+    check_writable_output(out)  # before minutes of simulation, not at the rename
     scenario = load_scenario(config, set_ or [])
     tally = CalibrationSummary()
     with progress_bar() as progress:
