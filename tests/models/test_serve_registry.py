@@ -136,3 +136,16 @@ def test_registered_hash_is_the_logged_manifests(registered, logistic_result):
     digest = logistic_result.manifest_sha256
     assert version.tags["manifest_sha256"] == run.data.params["manifest_sha256"] == digest
     assert (Path(logistic_result.model.path) / "manifest.json.sha256").read_text().split()[0] == digest
+
+
+def test_runs_page_reports_a_corrupt_store_as_text(tmp_path, monkeypatch):
+    # Before: the page raised sqlalchemy's DatabaseError (a traceback in the app).
+    from tests.app.helpers import run_page
+
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(b"[click me](http://example.invalid) " * 100)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    at = run_page("runs.py")
+    assert not at.exception, at.exception
+    assert at.error[0].value == "Cannot read the MLflow store."
+    assert "cannot read the runs from the MLflow store" in at.code[0].value  # shown as text, not Markdown
