@@ -45,7 +45,9 @@ HTTP_DEFAULTS = {
 MANIFEST_TAG = "manifest_sha256"
 PID_TAG, HOST_TAG = "triage.pid", "triage.host"
 
-NO_STORE = "{reference}: no MLflow store at {path} (nothing was created); train and register a model with `triage train`"
+NO_STORE = (
+    "{reference}: no MLflow store at {path} (nothing was created); train and register a model with `triage train`"
+)
 NOT_FOUND = "{reference}: not found in the MLflow registry at {uri}; train and register one with `triage train`"
 UNREADABLE = "{reference}: cannot reach or read the MLflow store at {uri} ({reason}); check MLFLOW_TRACKING_URI"
 CHANGED = "{path}: the model directory changed since this run wrote it (manifest sha256 {found}, expected {expected})"
@@ -167,8 +169,10 @@ def _alive(pid: int) -> bool:
 
 
 def snapshot(model_dir: Path, expected_sha256: str | None, into: Path) -> tuple[Path, str]:
-    """Copy the model directory and check the copy: what gets logged is what this run wrote, even if the
-    directory is replaced while logging. Returns the copy and its manifest's sha256."""
+    """Copy the model directory and check the copy; returns the copy and its manifest's sha256.
+
+    What gets logged is then what this run wrote, even if the directory is replaced while logging.
+    """
     from models._manifest import MANIFEST, check_manifest_hash
     from models._persistence import read_manifest
 

@@ -182,7 +182,8 @@ FRESH = textwrap.dedent(
     sys.meta_path = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")
                      and "__editable__" not in getattr(type(f), "__module__", "")]
     sys.path = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(repo)]
-    before = {name: importlib.util.find_spec(name) is not None for name in ("models", "features", "triage", "simulation")}
+    names = ("models", "features", "triage", "simulation")
+    before = {name: importlib.util.find_spec(name) is not None for name in names}
     import mlflow, pandas as pd
     model = mlflow.pyfunc.load_model(sys.argv[1])
     frame = pd.read_json(sys.argv[3], orient="split", dtype=False)
