@@ -18,6 +18,7 @@ from models._registry import (
     registered_models,
     runs_table,
 )
+from triage.errors import TriageError
 
 page_frame(
     "Runs",
@@ -40,7 +41,13 @@ if missing is not None:
     st.code(RETRAIN_COMMAND, language="bash")
     st.stop()
 
-runs, versions = _store(uri)
+try:
+    runs, versions = _store(uri)
+except TriageError as error:
+    # A corrupt store or a server that does not answer: say so (as plain text: the reason comes from the store).
+    st.error("Cannot read the MLflow store.")
+    st.code(str(error), language=None)
+    st.stop()
 if runs.empty:
     st.info("The store has no runs yet. Train one:")
     st.code(RETRAIN_COMMAND, language="bash")

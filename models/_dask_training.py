@@ -227,8 +227,10 @@ def train_dask(
         "data_hash_rule": "sha256 over the per-partition frame hashes, in file order",
     }
     manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine)
-    loaded, plots = save_with_plots(
+    loaded, plots, manifest_sha256 = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )
     index = np.arange(len(held))
-    return TrainResult(loaded, metrics, baselines, plots, index[test], test_risk, test_flag, index[cal], cal_risk)
+    return TrainResult(
+        loaded, metrics, baselines, plots, index[test], test_risk, test_flag, index[cal], cal_risk, manifest_sha256
+    )

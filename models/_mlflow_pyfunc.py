@@ -1,7 +1,9 @@
 """MLflow "model from code": the pyfunc wrapper is this file, not a pickle.
 
 MLflow runs this file to build the model object; ``load_context`` loads the model directory stored as an
-artifact through :class:`models.TriageModel`, which checks hashes and never unpickles.
+artifact through :class:`models.TriageModel`, which checks hashes and never unpickles. The project's packages
+(``models``, ``features``, ``triage``) are logged with the model (``code_paths``), so it loads where only its pip
+requirements are installed.
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ class TriagePyfunc(PythonModel):
 
         self.model = TriageModel.load(context.artifacts["model_dir"])
 
-    # No type hints on purpose: MLflow would turn them into a schema it can only call "Any"; the model's own
-    # validation (the features schema) checks ``model_input`` more strictly.
+    # No type hints on purpose: MLflow would turn them into a schema it can only call "Any"; the logged
+    # signature (models/_serving.py) and the model's own validation check ``model_input``.
     def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201
-        """``patient_id, risk, flag, reasons`` for a batch of ED visits."""
-        return self.model.predict(pd.DataFrame(model_input))
+        """``patient_id, risk, flag, reasons`` for a batch of ED visits; a bad batch is an HTTP 400."""
+        from models._serving import InputError
+        from triage.errors import TriageError
+
+        try:
+            return self.model.predict(pd.DataFrame(model_input))
+        except TriageError as error:
+            raise InputError(str(error)) from None
 
 
 mlflow.models.set_model(TriagePyfunc())

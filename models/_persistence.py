@@ -3,9 +3,11 @@
 * XGBoost: ``model.ubj`` (the booster's own binary JSON). Logistic: ``model.skops``.
 * The fitted feature pipeline: ``preprocessor.skops``. Calibration and thresholds: numbers in the manifest.
 
-Loading never unpickles. It checks every listed file's sha256 against the manifest first (a tampered file is
-refused), refuses pickle files outright, and opens skops files only when every type they contain is on an
-explicit allow-list of scikit-learn and numpy types.
+Loading never unpickles. It checks the manifest's own hash and validates every field of it
+(:mod:`models._manifest`), checks every listed file's sha256 against the manifest (a tampered file is refused),
+refuses pickle files outright (by name and by content), and opens skops files only when every type they contain
+is on an explicit allow-list of scikit-learn and numpy types. Writing is atomic per directory
+(:mod:`models._output_dir`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,18 @@ import xgboost as xgb
 
 from models._calibration import Calibration
 from models._estimators import FittedEstimator
+from models._manifest import (
+    FORMAT_VERSION,
+    MANIFEST,
+    MANIFEST_HASH,
+    check_manifest_hash,
+    hash_line,
+    manifest_digest,
+    validate_manifest,
+)
+from models._output_dir import output_lock, partial_path, switch_directory
 from triage.errors import TriageError
 
-MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".sav")
 # Every type a saved model may contain; a skops file holding any other type is refused, even one skops itself
 # would trust by default (a model directory should only ever hold these).
@@ -75,65 +86,87 @@ def save_model_dir(
     thresholds: dict[str, float],
     manifest: dict[str, Any],
     out_dir: str | os.PathLike[str],
-) -> Path:
-    """Write the model directory atomically (a temporary folder renamed into place)."""
+    *,
+    add: Callable[[Path], None] | None = None,
+) -> str:
+    """Write the whole model directory beside ``out_dir``, check it loads, then switch it into place.
+
+    ``add(directory)`` writes further unhashed files (the plots) into the new directory before the switch, so a
+    killed run leaves the old directory complete, never a new one without its plots. Returns the manifest's
+    sha256 (also written to ``manifest.json.sha256``), which the MLflow logging checks the directory against.
+    """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
-        if estimator.kind == "xgboost":
-            estimator.xgb_model.get_booster().save_model(tmp / "model.ubj")
-            model_file = "model.ubj"
-        else:
-            sio.dump(estimator.linear, tmp / "model.skops")
-            model_file = "model.skops"
-        files = ["preprocessor.skops", model_file]
-        full = {
-            **manifest,
-            "format_version": FORMAT_VERSION,
-            "model_kind": estimator.kind,
-            "model_file": model_file,
-            "calibration": calibration.to_dict(),
-            "thresholds": thresholds,
-            "files": {name: sha256_file(tmp / name) for name in files},
-        }
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=True, default=float) + "\n")
-        backup = out_dir.with_name(f".{out_dir.name}.{os.getpid()}.old")
-        if out_dir.exists():
-            os.replace(out_dir, backup)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(backup, ignore_errors=True)
-    finally:
+    with output_lock(out_dir):
+        tmp = partial_path(out_dir)
         shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
+        tmp.mkdir()
+        try:
+            sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
+            if estimator.kind == "xgboost":
+                estimator.xgb_model.get_booster().save_model(tmp / "model.ubj")
+                model_file = "model.ubj"
+            else:
+                sio.dump(estimator.linear, tmp / "model.skops")
+                model_file = "model.skops"
+            files = ["preprocessor.skops", model_file]
+            full = {
+                **manifest,
+                "format_version": FORMAT_VERSION,
+                "model_kind": estimator.kind,
+                "model_file": model_file,
+                "calibration": calibration.to_dict(),
+                "thresholds": thresholds,
+                "files": {name: sha256_file(tmp / name) for name in files},
+            }
+            raw = (json.dumps(full, indent=2, sort_keys=True, default=float) + "\n").encode()
+            (tmp / MANIFEST).write_bytes(raw)
+            digest = manifest_digest(raw)
+            (tmp / MANIFEST_HASH).write_text(hash_line(digest), encoding="ascii")
+            read_manifest(tmp)  # a trainer never writes a directory the loader would refuse
+            if add is not None:
+                add(tmp)
+            switch_directory(tmp, out_dir)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return digest
 
 
 def read_manifest(model_dir: Path) -> dict[str, Any]:
+    """The manifest as a dict, after checking its hash file and validating every field (:mod:`models._manifest`)."""
     path = model_dir / MANIFEST
-    if not path.is_file():
+    if not path.is_file() or path.is_symlink():
         raise TriageError(f"{model_dir}: not a model directory (no {MANIFEST}); train one with `triage train`")
+    raw = path.read_bytes()
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise TriageError(f"{path}: not valid JSON") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise TriageError(f"{path}: unsupported model format {manifest.get('format_version')!r}")
-    return manifest
+    check_manifest_hash(model_dir, raw)
+    validate_manifest(data, path)
+    return data
 
 
 def _verified(model_dir: Path, manifest: dict[str, Any], name: str) -> Path:
     path = model_dir / name
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise TriageError(REFUSE_PICKLE.format(path=path))
-    expected = manifest.get("files", {}).get(name)
+    expected = manifest["files"].get(name)
     if expected is None or not path.is_file():
         raise TriageError(f"{path}: missing or not listed in the manifest")
+    if path.is_symlink() and path.resolve().parent != model_dir.resolve():
+        raise TriageError(f"{path}: a link to a file outside the model directory; refusing to load")
     if sha256_file(path) != expected:
         raise TriageError(HASH_MISMATCH.format(path=path))
+    if _looks_like_pickle(path):
+        raise TriageError(REFUSE_PICKLE.format(path=path))
     return path
+
+
+def _looks_like_pickle(path: Path) -> bool:
+    """Pickle protocol 2-5 starts with 0x80 and the protocol byte; UBJ, JSON and skops (zip) files never do."""
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
 
 
 def skops_types(path: Path) -> set[str]:
@@ -177,7 +210,10 @@ def load_estimator(model_dir: str | os.PathLike[str]) -> tuple[FittedEstimator, 
     model_path = _verified(model_dir, manifest, manifest["model_file"])
     if manifest["model_kind"] == "xgboost":
         model = xgb.XGBClassifier()
-        model.load_model(model_path)
+        try:
+            model.load_model(model_path)
+        except xgb.core.XGBoostError:
+            raise TriageError(f"{model_path}: not an XGBoost model file; refusing to load") from None
         estimator = FittedEstimator("xgboost", preprocessor, xgb_model=model)
     else:
         estimator = FittedEstimator("logistic", preprocessor, linear=_load_skops(model_path))

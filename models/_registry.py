@@ -8,13 +8,14 @@ not an empty ``mlflow.db`` in the working directory.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from models._predictor import TriageModel
-from models._tracking import MODEL_URI_PREFIX, _mlflow, resolve_model_dir, tracking_uri
+from models._tracking import MODEL_URI_PREFIX, _mlflow, _reason, local_store_path, resolve_model_dir, tracking_uri
 from triage.errors import TriageError
 
 DEFAULT_MODEL = "models:/chest-pain-triage@champion"
@@ -38,7 +39,6 @@ RUN_METRICS = (
     "threshold.female",
     "threshold.male",
 )
-_SQLITE = "sqlite:///"
 
 
 def model_reference() -> str:
@@ -48,16 +48,18 @@ def model_reference() -> str:
 
 def local_store_missing(uri: str | None = None) -> Path | None:
     """The path of a local tracking store that does not exist yet (SQLite file or ``mlruns`` folder), else None."""
-    uri = uri or tracking_uri()
-    if uri.startswith(_SQLITE):
-        path = Path(uri[len(_SQLITE) :])
-    elif uri.startswith("file:"):
-        path = Path(uri.removeprefix("file://").removeprefix("file:"))
-    elif "://" in uri:
-        return None  # a tracking server: it answers for itself
-    else:
-        path = Path(uri)
-    return None if path.exists() else path
+    path = local_store_path(uri)
+    return None if path is None or path.exists() else path
+
+
+def _read(what: str, call: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Run a read of the store; a corrupt file or an unreachable server is one clear :class:`TriageError`."""
+    try:
+        return call()
+    except TriageError:
+        raise
+    except Exception as error:  # sqlalchemy (corrupt file), requests (server down), MlflowException
+        raise TriageError(f"cannot read {what} from the MLflow store at {tracking_uri()} ({_reason(error)})") from None
 
 
 def load_app_model(reference: str) -> TriageModel:
@@ -69,10 +71,7 @@ def load_app_model(reference: str) -> TriageModel:
         No such directory, no store, or no such registered model; the message says how to train one.
     """
     if reference.startswith(MODEL_URI_PREFIX):
-        missing = local_store_missing()
-        if missing is not None:
-            raise TriageError(f"{reference}: no MLflow store at {missing} yet, so no registered model")
-        return TriageModel.load(resolve_model_dir(reference))
+        return TriageModel.load(resolve_model_dir(reference))  # never creates a store; says which problem it is
     path = Path(reference)
     if not path.is_dir():
         raise TriageError(f"{reference}: no model directory there")
@@ -90,9 +89,18 @@ def runs_table() -> pd.DataFrame:
     """Every run of every experiment, newest first: name, time, label, model kind and every logged metric.
 
     Metric columns keep MLflow's names (``test.female.sensitivity``); :data:`RUN_METRICS` come first.
+
+    Raises
+    ------
+    TriageError
+        The store exists but cannot be read (corrupt file, server down).
     """
     if local_store_missing() is not None:
         return pd.DataFrame()
+    return _read("the runs", _runs_table)
+
+
+def _runs_table() -> pd.DataFrame:
     mlflow = _mlflow()
     client = mlflow.MlflowClient()
     experiments = {e.experiment_id: e.name for e in client.search_experiments()}
@@ -138,6 +146,10 @@ def registered_models() -> pd.DataFrame:
     """Every registered model version with its aliases (``champion``, ...) and the run it came from."""
     if local_store_missing() is not None:
         return pd.DataFrame()
+    return _read("the registered models", _registered_models)
+
+
+def _registered_models() -> pd.DataFrame:
     mlflow = _mlflow()
     client = mlflow.MlflowClient()
     rows = []

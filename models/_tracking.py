@@ -2,12 +2,15 @@
 
 The store defaults to ``sqlite:///mlflow.db`` in the working directory; ``MLFLOW_TRACKING_URI`` points a team
 at a shared server. Only aggregate metrics, parameters, plots and the model files are logged: never patient rows.
+Reading the registry never creates a store, and says whether a model is missing or the store cannot be read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import tempfile
 import warnings
 from pathlib import Path
@@ -20,11 +23,37 @@ MODEL_URI_PREFIX = "models:/"
 PIP_REQUIREMENTS = [
     "numpy>=2.0,<3",
     "pandas>=2.2,<4",
+    "pyarrow>=15",
+    "scipy>=1.11,<2",
     "scikit-learn>=1.6,<2",
     "xgboost-cpu>=3.0,<4",
     "skops>=0.11",
     "pandera>=0.24,<0.36",
+    "pydantic>=2.6,<3",
+    "PyYAML>=6",
+    "matplotlib>=3.8,<4",
 ]
+#: The project's packages the logged model imports; logged with it as MLflow ``code_paths``.
+CODE_PACKAGES = ("models", "features", "triage")
+#: An unreachable tracking server fails within seconds, not after MLflow's default 7 retries with exponential
+#: backoff (about 4 minutes). Set these variables yourself to wait longer for a slow server.
+HTTP_DEFAULTS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "15",
+}
+MANIFEST_TAG = "manifest_sha256"
+PID_TAG, HOST_TAG = "triage.pid", "triage.host"
+
+NO_STORE = (
+    "{reference}: no MLflow store at {path} (nothing was created); train and register a model with `triage train`"
+)
+NOT_FOUND = "{reference}: not found in the MLflow registry at {uri}; train and register one with `triage train`"
+UNREADABLE = "{reference}: cannot reach or read the MLflow store at {uri} ({reason}); check MLFLOW_TRACKING_URI"
+CHANGED = "{path}: the model directory changed since this run wrote it (manifest sha256 {found}, expected {expected})"
+REGISTRY_MISMATCH = (
+    "{reference}: the downloaded manifest's sha256 does not match the one recorded in the registry; refusing to load"
+)
 
 
 def tracking_uri() -> str:
@@ -33,10 +62,60 @@ def tracking_uri() -> str:
 
 def _mlflow() -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    for name, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri())
     return mlflow
+
+
+def local_store_path(uri: str | None = None) -> Path | None:
+    """The file or folder of a local tracking store (SQLite file or ``mlruns`` folder); None for a server."""
+    uri = uri or tracking_uri()
+    if uri.startswith("sqlite:///"):
+        return Path(uri[len("sqlite:///") :])
+    if uri.startswith("file:"):
+        return Path(uri.removeprefix("file://").removeprefix("file:"))
+    if "://" in uri:
+        return None
+    return Path(uri)
+
+
+def _reason(error: BaseException) -> str:
+    """A short, plain cause: the first line of the error, capped (the full text can be pages of SQL or HTML)."""
+    first = (str(error).strip().splitlines() or [error.__class__.__name__])[0]
+    return first if len(first) <= 120 else first[:117] + "..."
+
+
+def _read_store(reference: str, call: Any) -> Any:
+    """Run a registry read, telling "no such model" from "cannot reach or read the store"; never create a store."""
+    path = local_store_path()
+    if path is not None and not path.exists():
+        raise TriageError(NO_STORE.format(reference=reference, path=path))
+    mlflow = _mlflow()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return call(mlflow)
+    except MlflowException as error:
+        if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            raise TriageError(NOT_FOUND.format(reference=reference, uri=tracking_uri())) from None
+        raise TriageError(UNREADABLE.format(reference=reference, uri=tracking_uri(), reason=_reason(error))) from None
+    except Exception as error:  # sqlalchemy (corrupt file), requests, OSError: the store itself is the problem
+        raise TriageError(UNREADABLE.format(reference=reference, uri=tracking_uri(), reason=_reason(error))) from None
+
+
+def registry_version(reference: str) -> Any:
+    """The ``ModelVersion`` a ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` reference points at."""
+    name_part = reference[len(MODEL_URI_PREFIX) :]
+    if "@" in name_part:
+        name, alias = name_part.split("@", 1)
+        return _read_store(reference, lambda m: m.MlflowClient().get_model_version_by_alias(name, alias))
+    name, _, version = name_part.rpartition("/")
+    if not name or not version.isdigit():
+        raise TriageError(f"{reference}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
+    return _read_store(reference, lambda m: m.MlflowClient().get_model_version(name, version))
 
 
 def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
@@ -55,6 +134,57 @@ def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, floa
     return {k.replace(" ", "_").replace("(", "").replace(")", "").replace("/", "_"): v for k, v in flat.items()}
 
 
+def fail_orphaned_runs(experiment: str) -> list[str]:
+    """Mark FAILED the runs of ``experiment`` left RUNNING by a ``triage train`` on this host that was killed.
+
+    Each run records its pid and host (tags); a RUNNING run whose process no longer exists cannot finish. A pid
+    reused by an unrelated process keeps its run RUNNING (the safe mistake).
+    """
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return []
+    host = socket.gethostname()
+    runs = client.search_runs(
+        [found.experiment_id], filter_string=f"attributes.status = 'RUNNING' and tags.`{HOST_TAG}` = '{host}'"
+    )
+    failed = []
+    for run in runs:
+        pid = run.data.tags.get(PID_TAG, "")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="FAILED")
+            failed.append(run.info.run_id)
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def snapshot(model_dir: Path, expected_sha256: str | None, into: Path) -> tuple[Path, str]:
+    """Copy the model directory and check the copy; returns the copy and its manifest's sha256.
+
+    What gets logged is then what this run wrote, even if the directory is replaced while logging.
+    """
+    from models._manifest import MANIFEST, check_manifest_hash
+    from models._persistence import read_manifest
+
+    copy = into / "model_dir"
+    shutil.copytree(model_dir, copy, ignore=shutil.ignore_patterns(RUN_RECORD))
+    read_manifest(copy)
+    digest = check_manifest_hash(copy, (copy / MANIFEST).read_bytes())
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise TriageError(CHANGED.format(path=model_dir, found=digest[:12], expected=expected_sha256[:12]))
+    return copy, digest
+
+
 def log_training_run(
     model_dir: Path,
     manifest: dict[str, Any],
@@ -64,66 +194,81 @@ def log_training_run(
     experiment: str,
     registered_model: str | None,
     alias: str,
-    input_example: Any = None,
+    manifest_sha256: str | None = None,
 ) -> dict[str, str | None]:
-    """Log a run (params, metrics, plots, pyfunc model) and register it under ``alias``."""
+    """Log a run (params, metrics, plots, pyfunc model) and register it under ``alias``.
+
+    ``manifest_sha256`` is the hash of the manifest the calling run wrote: a directory whose manifest differs
+    (another run replaced it) is refused, and the version is registered from a checked copy, tagged with the hash.
+    """
     mlflow = _mlflow()
-    from mlflow.models import infer_signature
+    from models._serving import model_signature
 
+    fail_orphaned_runs(experiment)
     mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=manifest.get("name")) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_param("training_data_sha256", manifest["training_data_sha256"])
-        metrics = flatten_metrics({"test": manifest["metrics"]["test"]})
-        metrics.update({f"threshold.{k}": float(v) for k, v in manifest["thresholds"].items()})
-        baselines = manifest.get("baselines") or {}
-        metrics.update(flatten_metrics({"baseline": baselines}))
-        mlflow.log_metrics(metrics)
-        for plot in plots:
-            mlflow.log_artifact(str(plot), artifact_path="plots")
-        mlflow.log_artifact(str(model_dir / "manifest.json"))
-        signature = None
-        if input_example is not None:
-            from models._predictor import TriageModel
-
-            output = TriageModel.load(model_dir).predict(input_example)
-            signature = infer_signature(input_example.astype(object).astype(str), output.astype(str))
-        with warnings.catch_warnings():
-            # MLflow asks for an input example; we deliberately store none (no patient rows in MLflow).
-            warnings.filterwarnings("ignore", message=".*input example was not provided.*")
-            # The signature is given explicitly; MLflow's inference from the (unannotated) predict is moot.
-            warnings.filterwarnings("ignore", message=".*type hint is inferred as AnyType.*")
-            warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=str(Path(__file__).with_name("_mlflow_pyfunc.py")),
-                artifacts={"model_dir": str(model_dir)},
-                signature=signature,
-                pip_requirements=PIP_REQUIREMENTS,
-            )
-        version = None
-        if registered_model:
-            registered = mlflow.register_model(info.model_uri, registered_model)
-            version = str(registered.version)
-            mlflow.MlflowClient().set_registered_model_alias(registered_model, alias, version)
-    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version}
+    with tempfile.TemporaryDirectory(prefix="triage-log-") as tmp:
+        copy, digest = snapshot(Path(model_dir), manifest_sha256, Path(tmp))
+        tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), MANIFEST_TAG: digest}
+        with mlflow.start_run(run_name=manifest.get("name"), tags=tags) as run:
+            mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_param("training_data_sha256", manifest["training_data_sha256"])
+            mlflow.log_param(MANIFEST_TAG, digest)
+            metrics = flatten_metrics({"test": manifest["metrics"]["test"]})
+            metrics.update({f"threshold.{k}": float(v) for k, v in manifest["thresholds"].items()})
+            baselines = manifest.get("baselines") or {}
+            metrics.update(flatten_metrics({"baseline": baselines}))
+            mlflow.log_metrics(metrics)
+            for plot in plots:
+                mlflow.log_artifact(str(copy / "plots" / plot.name), artifact_path="plots")
+            mlflow.log_artifact(str(copy / "manifest.json"))
+            package_root = Path(__file__).resolve().parent.parent
+            with warnings.catch_warnings():
+                # MLflow asks for an input example; we deliberately store none (no patient rows in MLflow).
+                warnings.filterwarnings("ignore", message=".*input example was not provided.*")
+                # The signature is given explicitly; MLflow's inference from the (unannotated) predict is moot.
+                warnings.filterwarnings("ignore", message=".*type hint is inferred as AnyType.*")
+                warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
+                info = mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=str(Path(__file__).with_name("_mlflow_pyfunc.py")),
+                    artifacts={"model_dir": str(copy)},
+                    code_paths=[str(package_root / name) for name in CODE_PACKAGES],
+                    signature=model_signature(manifest["feature_config"]),
+                    pip_requirements=PIP_REQUIREMENTS,
+                )
+            version = None
+            if registered_model:
+                registered = mlflow.register_model(info.model_uri, registered_model, tags={MANIFEST_TAG: digest})
+                version = str(registered.version)
+                mlflow.MlflowClient().set_registered_model_alias(registered_model, alias, version)
+    return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "manifest_sha256": digest}
 
 
 def resolve_model_dir(reference: str) -> Path:
-    """A model directory path, or ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` downloaded from the registry."""
+    """A model directory path, or ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` downloaded from the registry.
+
+    A registry read never creates a store; "no such model" and "cannot reach or read the store" are different
+    messages; the downloaded manifest must match the sha256 recorded on the version when it was registered.
+    """
     if not reference.startswith(MODEL_URI_PREFIX):
         return Path(reference)
-    mlflow = _mlflow()
-    try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference, dst_path=tempfile.mkdtemp()))
-    except Exception as error:  # MLflow raises several types for an unknown name or alias
-        raise TriageError(
-            f"{reference}: not found in the MLflow registry at {tracking_uri()} ({error.__class__.__name__}); "
-            "train and register one with `triage train`"
-        ) from None
-    candidates = [p.parent for p in local.rglob("manifest.json")]
+    from models._manifest import manifest_digest
+
+    version = registry_version(reference)
+    local = _read_store(
+        reference,
+        lambda m: Path(m.artifacts.download_artifacts(artifact_uri=reference, dst_path=tempfile.mkdtemp())),
+    )
+    candidates = [p.parent for p in local.rglob("manifest.json") if p.parent.name == "model_dir"] or [
+        p.parent for p in local.rglob("manifest.json")
+    ]
     if not candidates:
         raise TriageError(f"{reference}: the registered model has no model directory artifact")
+    recorded = (version.tags or {}).get(MANIFEST_TAG)
+    if recorded is None:
+        raise TriageError(f"{reference}: the registered version has no {MANIFEST_TAG} tag; re-register it")
+    if manifest_digest((candidates[0] / "manifest.json").read_bytes()) != recorded:
+        raise TriageError(REGISTRY_MISMATCH.format(reference=reference))
     return candidates[0]
 
 
@@ -131,20 +276,19 @@ RUN_RECORD = "mlflow_run.json"
 
 
 def record_run(model_dir: Path, run_id: str) -> None:
-    """Remember which MLflow run a model directory was logged in (outside the hashed files), for later audits."""
-    (model_dir / RUN_RECORD).write_text(json.dumps({"run_id": run_id, "tracking_uri": tracking_uri()}) + "\n")
+    """Remember which MLflow run a model directory was logged in (outside the hashed files), for later audits.
+
+    Written last, atomically: a directory without it was not (completely) logged.
+    """
+    tmp = model_dir / f".{RUN_RECORD}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"run_id": run_id, "tracking_uri": tracking_uri()}) + "\n")
+    os.replace(tmp, model_dir / RUN_RECORD)
 
 
 def training_run_id(reference: str, model_dir: Path) -> str | None:
     """The MLflow run that logged this model: from the registry for ``models:/`` URIs, else the run record."""
     if reference.startswith(MODEL_URI_PREFIX):
-        name_part = reference[len(MODEL_URI_PREFIX) :]
-        client = _mlflow().MlflowClient()
-        if "@" in name_part:
-            name, alias = name_part.split("@", 1)
-            return client.get_model_version_by_alias(name, alias).run_id
-        name, version = name_part.rsplit("/", 1)
-        return client.get_model_version(name, version).run_id
+        return registry_version(reference).run_id
     record = model_dir / RUN_RECORD
     if not record.is_file():
         return None

@@ -26,6 +26,7 @@ from models._config import TrainConfig
 from models._data import TrainingData, stratified_split
 from models._estimators import FittedEstimator, fit_estimator
 from models._evaluation import evaluate, evaluate_baselines
+from models._output_dir import output_lock
 from models._persistence import save_model_dir
 from models._plots import calibration_plot, threshold_plot
 from models._predictor import TriageModel
@@ -57,6 +58,8 @@ class TrainResult:
     test_flag: np.ndarray
     calibration_index: np.ndarray
     calibration_risk: np.ndarray
+    #: sha256 of the manifest this run wrote; MLflow logging refuses a directory whose manifest differs.
+    manifest_sha256: str = ""
 
 
 def build_manifest(
@@ -100,21 +103,26 @@ def save_with_plots(
     y_eval: np.ndarray,
     test_sex: pd.Series,
     label_name: str,
-) -> tuple[TriageModel, list[Path]]:
-    """Write the model directory, load it back and add the test-split plots to its ``plots/`` folder.
+) -> tuple[TriageModel, list[Path], str]:
+    """Write the model directory with its test-split plots in one switch, and load it back.
 
-    The model is loaded from disk rather than wrapped in memory so a run returns exactly what a later
-    ``load_model`` gives (hash checks included), whichever engine trained it.
+    The plots are drawn into the new directory before it replaces the old one, so a killed run never leaves a
+    model without them. The model is loaded from disk rather than wrapped in memory so a run returns exactly
+    what a later ``load_model`` gives (hash checks included), whichever engine trained it. Also returns the
+    manifest's sha256.
     """
-    model_dir = save_model_dir(estimator, calibration, thresholds, manifest, out_dir)
-    model = TriageModel.load(model_dir)
-    plots_dir = model_dir / "plots"
-    plots_dir.mkdir(exist_ok=True)
-    plots = [
-        calibration_plot(test_risk, y_eval, test_sex, plots_dir / "calibration_by_sex.png", label_name),
-        threshold_plot(test_risk, y_eval, test_sex, thresholds, plots_dir / "threshold_tradeoff_by_sex.png"),
-    ]
-    return model, plots
+    names = ("calibration_by_sex.png", "threshold_tradeoff_by_sex.png")
+
+    def plots(directory: Path) -> None:
+        (directory / "plots").mkdir()
+        calibration_plot(test_risk, y_eval, test_sex, directory / "plots" / names[0], label_name)
+        threshold_plot(test_risk, y_eval, test_sex, thresholds, directory / "plots" / names[1])
+
+    out_dir = Path(out_dir)
+    with output_lock(out_dir):
+        digest = save_model_dir(estimator, calibration, thresholds, manifest, out_dir, add=plots)
+        model = TriageModel.load(out_dir)
+    return model, [out_dir / "plots" / name for name in names], digest
 
 
 def train(
@@ -170,7 +178,9 @@ def train(
         evaluate_baselines(data.raw.iloc[split.test], y_eval, test_sex) if config.features.dataset == "cohort" else {}
     )
     manifest = build_manifest(config, data.data_hash, metrics, baselines)
-    model, plots = save_with_plots(
+    model, plots, digest = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )
-    return TrainResult(model, metrics, baselines, plots, split.test, test_risk, test_flag, split.calibration, cal_risk)
+    return TrainResult(
+        model, metrics, baselines, plots, split.test, test_risk, test_flag, split.calibration, cal_risk, digest
+    )

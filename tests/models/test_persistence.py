@@ -53,6 +53,8 @@ def test_untrusted_types_are_refused_even_with_matching_hash(model_copy):
     manifest = json.loads((model_copy / "manifest.json").read_text())
     manifest["files"]["model.skops"] = sha256_file(model_copy / "model.skops")
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    digest = sha256_file(model_copy / "manifest.json")
+    (model_copy / "manifest.json.sha256").write_text(f"{digest}  manifest.json\n")
     with pytest.raises(TriageError, match="not on the allow-list"):
         TriageModel.load(model_copy)
 

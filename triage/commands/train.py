@@ -57,47 +57,57 @@ def train(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
-    from models import load_train_config, log_training_run, prepare
-    from models import train as train_model
+    from models import load_train_config, log_training_run
+    from models._output_dir import output_lock
     from models._tracking import record_run
 
     cfg = load_train_config(config, set_ or [])
     if out.exists() and not (out / "manifest.json").exists():
         raise TriageError(f"--out {out} exists and is not a model directory; refusing to replace it")
+    # One run per --out, from before the data are read until the MLflow run is logged (models/_output_dir.py).
+    with output_lock(out):
+        result = _fit(cfg, data, out, engine, scheduler)
+        stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
+        stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
+        if cfg.label == "cad":
+            stdout.print("Label 'cad' is angiographic coronary disease, not myocardial infarction.")
+        if mlflow and cfg.tracking.enabled:
+            info = log_training_run(
+                out,
+                result.model.manifest,
+                {"config": str(config), "label": cfg.label, "model": cfg.model.kind, **cfg.model.params},
+                result.plots,
+                experiment=cfg.tracking.experiment,
+                registered_model=cfg.tracking.registered_model,
+                alias=cfg.tracking.alias,
+                manifest_sha256=result.manifest_sha256,
+            )
+            record_run(out, info["run_id"])
+            where = (
+                f"models:/{cfg.tracking.registered_model}@{cfg.tracking.alias}"
+                if info["version"]
+                else info["model_uri"]
+            )
+            stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
+
+
+def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
+    """Train with the chosen engine and write ``out`` (the caller holds its lock)."""
+    from models import prepare
+    from models import train as train_model
+
     if engine is Engine.dask:
         from models._dask_training import train_dask
-        from simulation._dask_engine import cohort_files
         from triage._cluster import dask_client
 
-        frame = read_table(cohort_files(data)[0]).head(5)
         stdout.print(f"training {cfg.name} with xgboost.dask on {data}")
         with dask_client(scheduler) as client:
-            result = train_dask(data, cfg, out, client=client)
-    else:
-        frame = read_table(data)
-        prepared = prepare(frame, cfg, source=data.name)
-        rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
-        with progress_bar() as progress:
-            task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
-            result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
-            progress.update(task, completed=rounds)
-    stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
-    stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
-    if cfg.label == "cad":
-        stdout.print("Label 'cad' is angiographic coronary disease, not myocardial infarction.")
-    if mlflow and cfg.tracking.enabled:
-        info = log_training_run(
-            out,
-            result.model.manifest,
-            {"config": str(config), "label": cfg.label, "model": cfg.model.kind, **cfg.model.params},
-            result.plots,
-            experiment=cfg.tracking.experiment,
-            registered_model=cfg.tracking.registered_model,
-            alias=cfg.tracking.alias,
-            input_example=frame.head(5),
-        )
-        record_run(out, info["run_id"])
-        where = (
-            f"models:/{cfg.tracking.registered_model}@{cfg.tracking.alias}" if info["version"] else info["model_uri"]
-        )
-        stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
+            return train_dask(data, cfg, out, client=client)
+    frame = read_table(data)
+    prepared = prepare(frame, cfg, source=data.name)
+    rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
+    with progress_bar() as progress:
+        task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
+        result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
+        progress.update(task, completed=rounds)
+    return result
