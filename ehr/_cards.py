@@ -105,9 +105,10 @@ def detail(assessment: Assessment) -> str:
     else:
         row = mapping.row
         change = abs(row["troponin_1h_ng_l"] - row["troponin_0h_ng_l"])
+        flag_text = "possible MI, not safe to discharge" if assessment.flag else "no"
         lines += [
             f"**Risk of MI (calibrated):** {_percent(assessment.risk)}; flag threshold for {row['sex']} patients "
-            f"{_percent(assessment.threshold)}. **Flag:** {'possible MI, not safe to discharge' if assessment.flag else 'no'}.",
+            f"{_percent(assessment.threshold)}. **Flag:** {flag_text}.",
             f"**HEART score:** {assessment.heart} ({'low risk 0-3' if assessment.heart <= 3 else 'not low risk'}).",
             f"**ESC 2020 0/1 h (hs-cTnI):** {assessment.esc} (0 h {row['troponin_0h_ng_l']:g} ng/L, 1 h "
             f"{row['troponin_1h_ng_l']:g} ng/L, change {change:g}; onset {row['symptom_onset_hours']:g} h before 0 h).",

@@ -202,7 +202,8 @@ class _Builder:
                 return None
             else:
                 self.problems.append(
-                    f"ambiguous data: {len(encounters)} encounters and not exactly one in progress; name the current one"
+                    f"ambiguous data: {len(encounters)} encounters and not exactly one in progress; "
+                    "name the current one"
                 )
                 return None
         for ref, enc in encounters:
@@ -339,7 +340,8 @@ class _Builder:
             known = [table.ecg_findings[key] for key in values if key in table.ecg_findings]
             if not known:
                 self.problems.append(
-                    f"insufficient data: ECG interpretation code {_first_code(obs.valueCodeableConcept)} is not in the code table"
+                    f"insufficient data: ECG interpretation code {_first_code(obs.valueCodeableConcept)} "
+                    "is not in the code table"
                 )
                 return None
             findings.extend(known)
@@ -439,7 +441,8 @@ class _Builder:
         sex = self.table.birthsex.get(birthsex or "") or self.table.gender.get(patient.gender or "")
         if sex is None:
             self.problems.append(
-                "insufficient data: sex is not recorded as female or male (the model and the sex-specific thresholds need it)"
+                "insufficient data: sex is not recorded as female or male "
+                "(the model and the sex-specific thresholds need it)"
             )
         elif birthsex in self.table.birthsex and self.table.gender.get(patient.gender or "", sex) != sex:
             self.notes.append("birth sex and administrative gender differ: birth sex is used")

@@ -39,6 +39,8 @@ def prefetch_templates(hook: str) -> dict[str, str]:
         for system, code in sorted(table.hs_troponin | set(table.refused_troponin))
         if system == table.systems["loinc"]
     ]
+    vitals = (table.heart_rate[1], table.bp_panel[1], table.systolic_bp[1], table.pain_score[1])
+    ecg = sorted(code for _, code in table.ecg_observations)
     encounter = (
         "Encounter/{{context.encounterId}}"
         if hook == "encounter-discharge"
@@ -48,8 +50,8 @@ def prefetch_templates(hook: str) -> dict[str, str]:
         "patient": f"Patient/{PATIENT}",
         "encounter": encounter,
         "troponin": f"Observation?patient={PATIENT}&code={table.loinc_codes(*trop)}",
-        "vitals": f"Observation?patient={PATIENT}&code={table.loinc_codes(table.heart_rate[1], table.bp_panel[1], table.systolic_bp[1], table.pain_score[1])}",
-        "ecg": f"Observation?patient={PATIENT}&code={table.loinc_codes(*sorted(code for _, code in table.ecg_observations))}",
+        "vitals": f"Observation?patient={PATIENT}&code={table.loinc_codes(*vitals)}",
+        "ecg": f"Observation?patient={PATIENT}&code={table.loinc_codes(*ecg)}",
         "conditions": f"Condition?patient={PATIENT}",
         "smoking": f"Observation?patient={PATIENT}&code={table.loinc_codes(table.smoking[1])}",
         "familyHistory": f"FamilyMemberHistory?patient={PATIENT}",
@@ -70,7 +72,8 @@ class Service:
             "title": self.title,
             "description": self.description,
             "prefetch": prefetch_templates(self.hook),
-            "usageRequirements": "Research and audit tool, not a medical device. Needs hs-cTnI (LOINC 89579-7) at 0 h and 1 h.",
+            "usageRequirements": "Research and audit tool, not a medical device. "
+            "Needs hs-cTnI (LOINC 89579-7) at 0 h and 1 h.",
         }
 
 

@@ -89,8 +89,9 @@ def jwks_urls(keys) -> Iterator[dict[str, str]]:
     ehr, ehr_url = _serve_files({"/jwks.json": json.dumps(good).encode()})
     evil, evil_url = _serve_files({"/jwks.json": json.dumps(bad).encode()})
     yield {"ehr": ehr_url + "/jwks.json", "attacker": evil_url + "/jwks.json"}
-    ehr.shutdown()
-    evil.shutdown()
+    for server in (ehr, evil):
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +179,7 @@ def service(app_model_dir, jwks_urls, static_jwks, tmp_path_factory) -> Iterator
     yield RunningService(base_url, model, store, unreachable)
     server.should_exit = True
     thread.join(10)
+    sock.close()
     store.close()
 
 
@@ -212,14 +214,23 @@ def prefetch_from_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
 
     def searchset(predicate: Any) -> dict[str, Any]:
         found = [r for r in resources if predicate(r)]
-        return {"resourceType": "Bundle", "type": "searchset", "total": len(found), "entry": [{"resource": r} for r in found]}
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "entry": [{"resource": r} for r in found],
+        }
 
     def coded(*codes: str) -> Any:
         return lambda r: r["resourceType"] == "Observation" and any(c["code"] in codes for c in r["code"]["coding"])
 
     templates = prefetch_templates("encounter-discharge")
     encounter = next(r for r in resources if r["resourceType"] == "Encounter" and r["status"] == "in-progress")
-    codes_in = {key: [part.split("|")[1] for part in query.split("code=")[1].split(",")] for key, query in templates.items() if "code=" in query}
+    codes_in = {
+        key: [part.split("|")[1] for part in query.split("code=")[1].split(",")]
+        for key, query in templates.items()
+        if "code=" in query
+    }
     return {
         "patient": next(r for r in resources if r["resourceType"] == "Patient"),
         "encounter": encounter,
@@ -232,11 +243,18 @@ def prefetch_from_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
 def hook_request(bundle: dict[str, Any], hook: str = "encounter-discharge", **changes: Any) -> dict[str, Any]:
     patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     encounter = next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter" and e["resource"]["status"] == "in-progress"
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Encounter" and e["resource"]["status"] == "in-progress"
     )
     context = {"userId": "Practitioner/example", "patientId": patient["id"]}
     if hook == "encounter-discharge":
         context["encounterId"] = encounter["id"]
-    body = {"hookInstance": str(uuid.uuid4()), "hook": hook, "context": context, "prefetch": prefetch_from_bundle(bundle)}
+    body = {
+        "hookInstance": str(uuid.uuid4()),
+        "hook": hook,
+        "context": context,
+        "prefetch": prefetch_from_bundle(bundle),
+    }
     body.update(changes)
     return body

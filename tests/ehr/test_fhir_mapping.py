@@ -92,7 +92,11 @@ def test_unknown_troponin_unit_is_a_problem():
 
 def test_second_sample_outside_the_one_hour_window_is_not_a_1h_value():
     bundle = load_fixture("visit_1015.json")
-    second = [r for r in resources(bundle) if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "89579-7"][1]
+    second = [
+        r
+        for r in resources(bundle)
+        if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "89579-7"
+    ][1]
     second["effectiveDateTime"] = "2026-03-02T08:50:00Z"  # 30 min after the 0 h sample
     mapping = only(bundle)
     assert "no 1 h hs-troponin (45-90 min after the 0 h sample)" in mapping.problems[0]
@@ -121,7 +125,10 @@ def test_race_and_ethnicity_map_to_the_cohort_categories():
     def set_races(*codes):
         def change(patient):
             patient["extension"] = [e for e in patient["extension"] if e["url"] != race_url]
-            parts = [{"url": "ombCategory", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": c}} for c in codes]
+            parts = [
+                {"url": "ombCategory", "valueCoding": {"system": "urn:oid:2.16.840.1.113883.6.238", "code": c}}
+                for c in codes
+            ]
             if parts:
                 patient["extension"].append({"url": race_url, "extension": parts})
 
