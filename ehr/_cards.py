@@ -52,16 +52,26 @@ class Assessment:
 def assess(model: Any, mapping: VisitMapping) -> Assessment:
     """Run the model, HEART and ESC 0/1 h on a sufficient mapping; an insufficient one is returned untouched.
 
-    The row goes through ``TriageModel.predict`` (the batch schema, then the model): the same path as a CSV
-    row in ``triage predict``, so the same patient gets the same risk and reasons either way.
+    The row goes through the batch schema (``validate_visits``) and ``TriageModel.predict_features``: the path
+    of a CSV row in ``triage predict``, so the same patient gets the same risk and reasons either way. The
+    mapping already validated the ``sx`` form; a model trained on it reuses that (validation is most of a
+    call's time), any other model validates the row itself.
     """
     if not mapping.sufficient:
         return Assessment(mapping)
-    from features import clinical_scores, validate_visits
+    from features import clinical_scores
+    from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, TRUE_SYMPTOM_COLUMNS
 
-    frame = mapping.frame()
-    prediction = model.predict(frame, source="FHIR data")
-    scores = clinical_scores(validate_visits(frame, symptom_source="doc", source="FHIR data"))
+    reuse = getattr(model, "dataset", None) == "cohort" and getattr(model, "symptom_source", None) == "sx"
+    features = (
+        mapping.features
+        if reuse and mapping.features is not None
+        else model.validate(mapping.frame(), source="FHIR data")
+    )
+    prediction = model.predict_features(features)
+    # HEART reads the charted (doc_*) symptoms; in a FHIR row they are the same values as sx_*.
+    charted = mapping.features.rename(columns=dict(zip(TRUE_SYMPTOM_COLUMNS, DOCUMENTED_SYMPTOM_COLUMNS, strict=True)))
+    scores = clinical_scores(charted)
     sex = mapping.row["sex"]
     thresholds = model.thresholds
     return Assessment(

@@ -62,6 +62,8 @@ class VisitMapping:
     patient_ref: str | None
     encounter_ref: str | None
     code_table_version: int
+    #: The row after ``validate_visits(..., symptom_source="sx")`` (contract types), when sufficient.
+    features: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def sufficient(self) -> bool:
@@ -508,25 +510,27 @@ def map_record(
     row["symptom_onset_hours"] = builder.onset(conditions, t0)
     if troponin:
         row["troponin_0h_ng_l"], row["troponin_1h_ng_l"] = troponin[0], troponin[1]
+    features = None
     if not builder.problems:
-        builder.problems.extend(_schema_problems(row))
+        features = _validated(row, builder.problems)
     notes = tuple(builder.notes)
     if builder.problems:
         return VisitMapping(None, tuple(builder.problems), notes, patient_ref, builder.encounter_ref, table.version)
-    return VisitMapping(row, (), notes, patient_ref, builder.encounter_ref, table.version)
+    return VisitMapping(row, (), notes, patient_ref, builder.encounter_ref, table.version, features)
 
 
-def _schema_problems(row: dict[str, Any]) -> list[str]:
-    """The batch schema's own checks on the mapped row (ranges, categories), as problems."""
+def _validated(row: dict[str, Any], problems: list[str]) -> pd.DataFrame | None:
+    """The batch schema's own checks on the mapped row (ranges, categories); a failure becomes a problem.
+
+    ``sx_*`` and ``doc_*`` hold the same values, so checking the ``sx`` form checks both.
+    """
     from features import validate_visits
 
-    frame = pd.DataFrame([row])
     try:
-        for source in ("sx", "doc"):
-            validate_visits(frame, symptom_source=source, source="FHIR data")
+        return validate_visits(pd.DataFrame([row]), symptom_source="sx", source="FHIR data")
     except TriageError as error:
-        return [f"insufficient data: {error}"]
-    return []
+        problems.append(f"insufficient data: {error}")
+        return None
 
 
 def map_visit(

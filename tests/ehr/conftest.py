@@ -122,13 +122,16 @@ class CountingModel:
     def __init__(self, model: Any) -> None:
         self.model, self.calls = model, 0
 
-    @property
-    def thresholds(self) -> dict[str, float]:
-        return self.model.thresholds
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
 
     def predict(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
         return self.model.predict(*args, **kwargs)
+
+    def predict_features(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls += 1
+        return self.model.predict_features(*args, **kwargs)
 
 
 @dataclass
