@@ -92,11 +92,9 @@ def _percent(value: float) -> str:
 def summary(assessment: Assessment) -> str:
     """One line under 140 characters."""
     if assessment.risk is None:
-        text = "No MI risk assessment made: insufficient data (" + assessment.mapping.problems[0].removeprefix(
-            "insufficient data: "
-        )
-        text = text if len(text) < SUMMARY_MAX else text[: SUMMARY_MAX - 2] + "…"
-        return text + ")" if len(text) < SUMMARY_MAX else text
+        reason = assessment.mapping.problems[0].removeprefix("insufficient data: ")
+        text = f"No MI risk assessment made, insufficient data: {reason}"
+        return text if len(text) <= SUMMARY_MAX else "No MI risk assessment made, insufficient data (see the details)"
     risk = _percent(assessment.risk)
     if assessment.indicator == "critical":
         return f"Possible MI: ESC 0/1 h rules in (model risk {risk}); not safe to discharge"

@@ -48,6 +48,8 @@ class HooksConfig(BaseModel):
     jwks_timeout_seconds: float = Field(3.0, gt=0, le=30)
     feedback_db: Path = Path("hooks-feedback.sqlite")
     fhir_servers: list[str] = Field(default_factory=list)
+    #: Browser-based EHR sandboxes call from the page's origin (e.g. the public CDS Hooks sandbox).
+    cors_origins: list[str] = Field(default_factory=list)
     fhir_timeout_seconds: float = Field(3.0, gt=0, le=30)
 
     @field_validator("algorithms")

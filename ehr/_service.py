@@ -147,6 +147,17 @@ def create_app(
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return await call_next(request)
 
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        # Added after the JWT middleware, so it runs first: a browser's preflight carries no token.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
     @app.get("/cds-services")
     def discovery() -> dict[str, Any]:
         return {"services": [service.discovery() for service in SERVICES.values()]}

@@ -117,7 +117,7 @@ def test_insufficient_data_is_a_warning_never_info_and_the_model_is_not_called(s
     jsonschema.validate(body, CDS_RESPONSE_SCHEMA)
     (card,) = body["cards"]
     assert card["indicator"] == "warning"
-    assert card["summary"].startswith("No MI risk assessment made: insufficient data")
+    assert card["summary"].startswith("No MI risk assessment made, insufficient data")
     assert "No assessment was made" in card["detail"]
     assert "suggestions" not in card
     assert service.model.calls == calls
@@ -258,3 +258,33 @@ def test_feedback_is_stored_by_group_without_identifiers(service, keys, client):
         dump = "\n".join(db.iterdump())
     for secret in ("1015", "1007", "enc-", "1974-01-15", "Patient/"):
         assert secret not in dump
+
+
+def test_cors_preflight_for_a_browser_sandbox_passes_but_calls_still_need_a_token(tmp_path, client):
+    from ehr import FeedbackStore, HooksConfig, create_app
+    from tests.ehr.conftest import free_socket, run_uvicorn
+
+    sock = free_socket()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = HooksConfig(
+        base_url=base, cors_origins=["https://sandbox.example"], issuers=[{"iss": ISSUER, "jku": [base + "/jwks"]}]
+    )
+    store = FeedbackStore(tmp_path / "f.sqlite")
+    server, thread = run_uvicorn(create_app(None, config, store=store), sock)
+    try:
+        headers = {
+            "Origin": "https://sandbox.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        }
+        preflight = client.options(base + "/cds-services/chest-pain-discharge", headers=headers)
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://sandbox.example"
+        assert client.get(base + "/cds-services", headers={"Origin": "https://sandbox.example"}).status_code == 401
+        other = client.options(base + "/cds-services", headers={**headers, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        store.close()
