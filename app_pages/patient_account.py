@@ -21,7 +21,7 @@ st.title(md(t("account.title")))
 st.caption(md(t("privacy")))
 st.sidebar.warning(md(t("notice")))
 
-with st.form("patient_account", enter_to_submit=False, border=False):
+with st.form("patient_account_form", enter_to_submit=False, border=False):
     st.write(md(t("account.intro")))
     story = st.text_area(t("account.story.label"), help=t("account.story.help"), key="pa_story", max_chars=4000)
 
