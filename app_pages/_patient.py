@@ -41,7 +41,9 @@ def show_document(document: Document, *, skip_title: bool = False) -> None:
         for paragraph in section.paragraphs:
             st.markdown("  \n".join(md(line) for line in paragraph.splitlines()) or " ")
         if section.icons is not None:
-            st.html(f'<figure style="margin:0">{icon_svg(section.icons)}</figure>')
+            # Our own SVG (shapes and a catalogue sentence, no user text). st.html's sanitiser drops <svg>; Markdown
+            # with HTML keeps it inline, so the role="img" and aria-label reach screen readers.
+            st.markdown(icon_svg(section.icons), unsafe_allow_html=True)
             st.markdown(md(section.icons.label))
         if section.bullets:
             st.markdown("\n".join(f"- {md(item)}" for item in section.bullets))

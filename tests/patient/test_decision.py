@@ -17,6 +17,7 @@ from triage.patient import (
     icon_count,
     icon_svg,
     pathway_flags,
+    percent_text,
     thirty_day_from_table,
     thirty_day_table,
     to_html,
@@ -67,6 +68,10 @@ def test_a_thin_band_is_not_available_and_says_why():
     thin = thirty_day_from_table(table, 0.7, source="test")
     assert thin.value is None and "not available" in thin.source
     assert thirty_day_from_table(table, 1.0, source="test").band == (0.5, 1.0)
+
+
+def test_percent_text_never_reads_zero():
+    assert [percent_text(r) for r in (0.0, 0.0004, 0.0051, 0.234)] == ["<0.1%", "<0.1%", "0.5%", "23%"]
 
 
 def test_pathway_flags():

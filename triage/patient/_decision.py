@@ -51,7 +51,9 @@ def icon_count(risk: float, total: int = ICON_TOTAL) -> int:
 
 
 def percent_text(risk: float) -> str:
-    """A risk as the patient reads it: one decimal below 10%, whole percent above ('0.4%', '23%')."""
+    """A risk as the patient reads it: '<0.1%' below 0.05%, one decimal below 10%, whole percent above ('23%')."""
+    if risk < 0.0005:
+        return "<0.1%"
     return f"{risk:.1%}" if risk < 0.1 else f"{risk:.0%}"
 
 
