@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 	@test -x /usr/bin/chromium || { apt-get update -q >/dev/null 2>&1 && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; } || \
 		echo "warning: could not install chromium with apt-get; the app's browser test will be skipped" >&2
+	@# pdftoppm and pdftotext render and read the patient PDFs in the browser test.
+	@test -x /usr/bin/pdftoppm || { apt-get update -q >/dev/null 2>&1 && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils >/dev/null 2>&1; } || \
+		echo "warning: could not install poppler-utils with apt-get; the PDF check of the browser test will be skipped" >&2
 	touch $(STAMP)
 
 # Simulate a training cohort (400,000 visits: enough women with MI for a stable 99%-sensitivity threshold) and an

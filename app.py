@@ -7,7 +7,10 @@ or ``models:/NAME@ALIAS``), by default ``models:/chest-pain-triage@champion`` in
 import streamlit as st
 
 PAGES = [
+    st.Page("app_pages/patient_account.py", title="Tell us in your own words", icon=":material/record_voice_over:"),
+    st.Page("app_pages/clinician_summary.py", title="Clinician summary", icon=":material/summarize:"),
     st.Page("app_pages/discharge_check.py", title="Discharge check", icon=":material/stethoscope:", default=True),
+    st.Page("app_pages/decision_aid.py", title="Decision aid", icon=":material/diversity_1:"),
     st.Page("app_pages/batch_discharges.py", title="Batch discharges", icon=":material/table_view:"),
     st.Page("app_pages/fairness_audit.py", title="Fairness audit", icon=":material/balance:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/experiment:"),

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import _patient_prefill as prefill
 from app_pages._common import get_model, md, page_frame, show_error
 from features import feature_label
 from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
@@ -55,13 +56,14 @@ if model.dataset != "cohort":
 
 slots: dict[str, Any] = {}
 answers: dict[str, Any] = {}
+prefill.apply()  # the patient's own account, if any: marked "patient-reported" until confirmed
 
 
 def number(name: str) -> None:
     """A numeric answer without limits in the widget: the schema checks ranges and units, with its own words."""
     whole = name in WHOLE_NUMBERS
     answers[name] = st.number_input(
-        NUMBER_LABELS[name],
+        NUMBER_LABELS[name] + prefill.mark(name),
         value=None,
         step=1 if whole else 1.0,
         format="%d" if whole else "%.2f",
@@ -106,7 +108,7 @@ with form_column, st.form("patient", enter_to_submit=False):
     for name in SYMPTOMS:
         mark = " ♀" if more_common_in_women(name) else ""
         answers[name] = st.radio(
-            PROMPT_LIST[name] + mark,
+            PROMPT_LIST[name] + mark + prefill.mark(name),
             [True, False],
             index=None,
             format_func=lambda value: "yes" if value else "no",
@@ -131,7 +133,8 @@ with form_column, st.form("patient", enter_to_submit=False):
         number("troponin_0h_ng_l")
     with right:
         number("troponin_1h_ng_l")
-    if st.form_submit_button("Check discharge", type="primary", key="check"):
+    prefill.confirm_box()
+    if st.form_submit_button("Check discharge", type="primary", key="check") and prefill.confirmed():
         st.session_state[ANSWERS] = dict(answers)
 
 submitted: dict[str, Any] | None = st.session_state.get(ANSWERS)

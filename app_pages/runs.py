@@ -38,7 +38,7 @@ st.markdown(f"Tracking store: {code(uri)} (set `MLFLOW_TRACKING_URI` to use anot
 missing = local_store_missing(uri)
 if missing is not None:
     st.info(f"No MLflow store at {code(missing)} yet: no run has been logged. Train one:")
-    st.code(RETRAIN_COMMAND, language="bash")
+    st.code(RETRAIN_COMMAND, language=None, wrap_lines=True)
     st.stop()
 
 try:
@@ -50,7 +50,7 @@ except TriageError as error:
     st.stop()
 if runs.empty:
     st.info("The store has no runs yet. Train one:")
-    st.code(RETRAIN_COMMAND, language="bash")
+    st.code(RETRAIN_COMMAND, language=None, wrap_lines=True)
     st.stop()
 
 st.subheader(f"{len(runs)} run{'' if len(runs) == 1 else 's'}, newest first")
@@ -73,5 +73,5 @@ else:
     st.caption("Serve another version with `TRIAGE_MODEL=models:/NAME@ALIAS triage app` (or `models:/NAME/VERSION`).")
 
 st.subheader("Retrain")
-st.code(RETRAIN_COMMAND, language="bash")
+st.code(RETRAIN_COMMAND, language=None, wrap_lines=True)
 st.caption("`triage train` logs the run here and moves the `champion` alias to the new version.")

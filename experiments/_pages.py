@@ -63,6 +63,8 @@ SOURCES = {
     "symptoms among young patients with myocardial infarction (VIRGO). Circulation 2018;137:781-90.",
     "van_oosterhout": "van Oosterhout REM, de Boer AR, Maas AHEM, et al. Sex differences in symptom presentation in "
     "acute coronary syndromes: a systematic review and meta-analysis. J Am Heart Assoc 2020;9:e014733.",
+    "seed": "Trust Is a 2-Way Street: Fostering Trust in Patient-Provider Relationships (the project's source "
+    "document, shared/seed/); its figures are cited to its notes 1-7.",
     "hess": "Hess EP, Knoedler MA, Shah ND, et al. The chest pain choice decision aid: a randomized trial. "
     "Circ Cardiovasc Qual Outcomes 2012;5:251-9.",
     "backus": "Backus BE, Six AJ, Kelder JC, et al. A prospective validation of the HEART score for chest pain "
@@ -83,6 +85,44 @@ SOURCES = {
     "1998;17:873-90.",
 }
 SCENARIO_LINK = "[`configs/simulation/default.yaml`](../../configs/simulation/default.yaml)"
+#: The patient-side interventions: what the project's source document ("Trust Is a 2-Way Street", shared/seed/)
+#: reports, next to the mechanism and parameter the simulator assumes (values read from the scenario files).
+#: The seed's figures come from other settings (asthma, serious illness, paediatric head trauma), not ED chest pain.
+SEED_EVIDENCE = (
+    (
+        "question_prompt_list",
+        "capture",
+        "a question prompt list: adolescents with asthma asked more questions, were 8x more likely to ask about "
+        "triggers and nearly 5 points more satisfied (seed, note 4)",
+        "every true symptom is asked about with probability `capture` despite the interruption",
+    ),
+    (
+        "communication_preference_form",
+        "listening_multiplier",
+        "a communication preference form: patients with serious illness were more than 2x as likely to discuss "
+        "and receive care in line with their goals (seed, note 5)",
+        "time to interruption multiplied by `listening_multiplier` (a 2x effect on goal-concordant talk read as "
+        "2x listening time)",
+    ),
+    (
+        "decision_aid",
+        "bias_reduction",
+        "a decision aid: parents of children with head trauma reported more trust in their doctors (seed, note 6; "
+        "no effect size given); Chest Pain Choice (Hess 2012) tested an aid in ED chest pain",
+        "every bias knob acts at (1 - `bias_reduction`) of its strength",
+    ),
+)
+
+
+def seed_evidence_table() -> str:
+    """Intervention | evidence from the seed | assumed mechanism | parameter (value in its scenario file)."""
+    from simulation import SCENARIO_DIR, load_scenario
+
+    rows = []
+    for name, parameter, evidence, mechanism in SEED_EVIDENCE:
+        switch = getattr(load_scenario(SCENARIO_DIR / f"{name}.yaml").interventions, name)
+        rows.append([f"`{name}`", evidence, mechanism, f"`{parameter}` = {getattr(switch, parameter):g} (ASSUMPTION)"])
+    return table(["intervention", "evidence (the seed)", "assumed mechanism", "parameter"], rows)
 
 
 def _page(
@@ -453,6 +493,13 @@ def render_interventions(result: InterventionsResult, config: InterventionsConfi
             table(["arm", "women", "men", "women <55", "non-white"], change_rows),
         ),
         (
+            "Evidence next to the assumed effect",
+            "The project's source document reports what each patient-side tool did in its own setting; none of "
+            "those trials measured missed MI. The simulator turns each into a mechanism whose size is an "
+            "assumption, so the arms above show what the mechanism would do, not what the tool does.\n\n"
+            + seed_evidence_table(),
+        ),
+        (
             "The cost side",
             "Admissions added and missed MIs prevented per 1,000 visits (paired normal intervals), and their "
             f"ratio with a paired bootstrap interval ({config.n_boot:,} resamples of patients). A negative number "
@@ -485,7 +532,7 @@ def render_interventions(result: InterventionsResult, config: InterventionsConfi
         "Combined arms merge the scenario files (all mechanisms on together); interactions are whatever the "
         "simulator's structure implies, not measured.",
     ]
-    page = _page(config, headline, sections, assumptions, ["pope", "hess", "shah", "singh_ospina"])
+    page = _page(config, headline, sections, assumptions, ["pope", "hess", "shah", "singh_ospina", "seed"])
     return Page(
         config.name,
         "interventions",
