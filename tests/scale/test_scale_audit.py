@@ -22,7 +22,9 @@ def both(tmp_path_factory, client, scenario, small_model):
     exact = audit_partitioned(small_model, data, client=client, n_boot=200, seed=3, risk_resolution=None)
     snapped = audit_partitioned(small_model, data, client=client, n_boot=200, seed=3)
     frame = simulate_frame(scenario, N_ROWS, 6)
-    in_memory = audit_model(small_model, frame, n_boot=200, seed=3, mitigations=False).result.to_dict()
+    # The same source name the partitioned audit records (its folder), so the documents compare whole.
+    audited = audit_model(small_model, frame, n_boot=200, seed=3, mitigations=False, source=data.name)
+    in_memory = audited.result.to_dict()
     return exact.result.to_dict(), in_memory, snapped.result.to_dict()
 
 
