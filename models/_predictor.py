@@ -53,6 +53,12 @@ class TriageModel:
         return {k: float(v) for k, v in self.manifest["thresholds"].items()}
 
     @property
+    def explanation_reference(self) -> np.ndarray | None:
+        """The reference patient contributions are measured from (models trained before issue 14 have none)."""
+        reference = self.manifest.get("explanation", {}).get("reference")
+        return None if reference is None else np.asarray(reference, dtype=np.float64)
+
+    @property
     def dataset(self) -> str:
         return self.manifest["feature_config"]["dataset"]
 
@@ -84,7 +90,7 @@ class TriageModel:
             self._columns = column_matrix(self.estimator.preprocessor)
         columns, matrix = self._columns
         transformed = self.estimator.transform(features)
-        contribs, bias = self.estimator.contributions(transformed)
+        contribs, bias = self.estimator.contributions(transformed, self.explanation_reference)
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
         raw = self.estimator.raw_score(features, transformed)
