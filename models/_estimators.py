@@ -110,7 +110,7 @@ def monotone_vector(feature_names: Sequence[str]) -> list[int]:
 
 
 def fit_sign_constrained_logistic(
-    x: np.ndarray, y: np.ndarray, *, nonnegative: np.ndarray, C: float = 1.0, max_iter: int = 2000, tol: float = 1e-8
+    x: np.ndarray, y: np.ndarray, *, nonnegative: np.ndarray, C: float = 1.0, max_iter: int = 2000, tol: float = 1e-6
 ) -> tuple[np.ndarray, float, int]:
     """L2-penalised logistic regression with coefficients >= 0 where ``nonnegative``, by L-BFGS-B.
 
@@ -169,7 +169,7 @@ def _fit_logistic(spec: ModelSpec, x: np.ndarray, y: np.ndarray, feature_names: 
     nonnegative = np.asarray(monotone_vector(feature_names)) > 0
     coef, intercept, n_iter = fit_sign_constrained_logistic(
         scaler.transform(x), y, nonnegative=nonnegative, C=float(params.get("C", 1.0)),
-        max_iter=int(params["max_iter"]), tol=float(params.get("tol", 1e-8)),
+        max_iter=int(params["max_iter"]), tol=float(params.get("tol", 1e-6)),
     )  # fmt: skip
     # Stored as a plain fitted LogisticRegression (its decision_function is w.x + b), so saving, loading and
     # explaining need nothing new.

@@ -16,6 +16,7 @@ from models._estimators import FittedEstimator
 from models._persistence import load_estimator
 from models._reasons import column_matrix, reasons_text
 from models._thresholds import apply_thresholds
+from triage.errors import TriageError
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
 LOW_RISK_TEXT = "low risk"
@@ -56,7 +57,12 @@ class TriageModel:
     def explanation_reference(self) -> np.ndarray | None:
         """The reference patient contributions are measured from (models trained before issue 14 have none)."""
         reference = self.manifest.get("explanation", {}).get("reference")
-        return None if reference is None else np.asarray(reference, dtype=np.float64)
+        if reference is None:
+            return None
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.shape != (len(self.estimator.feature_names),) or not np.isfinite(reference).all():
+            raise TriageError(f"{self.path}: manifest explanation.reference must hold one finite value per feature")
+        return reference
 
     @property
     def dataset(self) -> str:

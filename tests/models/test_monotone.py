@@ -10,10 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
+from features._pipeline import monotone_features
 from features.columns import ECG_FINDINGS, TYPICAL_SYMPTOMS
 from models import load_train_config, prepare, train
 from models._estimators import fit_sign_constrained_logistic
@@ -21,14 +22,15 @@ from models._estimators import fit_sign_constrained_logistic
 COHORT_CONFIGS = ("xgboost", "logistic")
 UCI_CONFIGS = ("uci_xgboost", "uci_logistic")
 PERTURBATIONS = ("scale_both", "larger_rise", "larger_fall", "worse_ecg", "typical_symptom")
-# Troponin values cover the assay's range log-uniformly (0.5 to 5,000 ng/L), where nearly all visits lie.
-TROPONIN = st.floats(min_value=np.log(0.5), max_value=np.log(5000.0)).map(np.exp)
+# Troponin values cover the range log-uniformly (1 to 5,000 ng/L; below 1 the schema reads the value as ng/mL).
+TROPONIN = st.floats(min_value=0.0, max_value=np.log(5000.0)).map(np.exp)
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
     derandomize=True,  # same examples every run: a failure is reproducible, and CI does not flake
     database=None,
     report_multiple_bugs=False,
+    phases=(Phase.explicit, Phase.generate),  # no shrinking: the first violation is reported as found (bounded time)
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -69,6 +71,7 @@ def check_monotone_cohort(model, pool: pd.DataFrame) -> None:
     )
     def prop(rows, t0, t1, kind, amount, symptom):
         base = pool.iloc[rows].reset_index(drop=True)
+        base["patient_id"] = np.arange(1, len(base) + 1)  # a patient may be drawn twice; ids must stay unique
         base["troponin_0h_ng_l"] = t0 * (1 + 0.3 * np.arange(len(rows)) / len(rows))
         base["troponin_1h_ng_l"] = t1
         after = _perturb(base, kind, amount, symptom, source)
@@ -90,7 +93,9 @@ def check_monotone_uci(model, pool: pd.DataFrame) -> None:
     @given(rows=st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=40))
     def prop(rows):
         base = pool.iloc[rows].reset_index(drop=True)
-        base["sx_exertional"], after = False, base.copy()
+        base["patient_id"] = np.arange(1, len(base) + 1)
+        base["sx_exertional"] = False
+        after = base.copy()
         after["sx_exertional"] = True
         assert (model.risk(model.validate(after)) >= model.risk(model.validate(base)) - 1e-12).all()
 
@@ -114,14 +119,30 @@ def test_shipped_cohort_configs_are_monotone(config, small_cohort, pool, repo_ro
     check_monotone_cohort(model, pool)
 
 
-@pytest.mark.parametrize("config", COHORT_CONFIGS)
-def test_the_property_test_fails_on_an_unconstrained_model(config, small_cohort, pool, repo_root, tmp_path_factory):
+def test_the_property_test_fails_on_an_unconstrained_model(small_cohort, pool, repo_root, tmp_path_factory):
     # Same data, same test, constraints off: the property test must find a patient whose risk falls.
     overrides = ("model.monotone=false", "threshold.rule=calibration_split")
-    model = _train(small_cohort.head(30_000), repo_root, tmp_path_factory, config, overrides)
+    model = _train(small_cohort.head(30_000), repo_root, tmp_path_factory, "xgboost", overrides)
     assert model.manifest["monotone_features"] == []
     with pytest.raises(AssertionError, match="risk fell"):
         check_monotone_cohort(model, pool)
+
+
+def test_unconstrained_logistic_has_wrong_signs_that_the_constraint_removes(small_cohort, repo_root, tmp_path_factory):
+    # The unconstrained logistic fit gives the correlated troponin features (0 h, the multiples) negative weights.
+    # Along the perturbations above the positive weights of the 1 h and higher sample dominate, so the property
+    # test does not catch it, but its explanations do ("troponin 0 h 70 ng/L lowers risk": see
+    # test_explanations.py); the constrained fit has none.
+    def signs(monotone: str) -> dict[str, float]:
+        overrides = (f"model.monotone={monotone}", "threshold.rule=calibration_split")
+        model = _train(small_cohort.head(30_000), repo_root, tmp_path_factory, "logistic", overrides)
+        coef = model.estimator.linear.named_steps["logistic"].coef_[0]
+        names = model.estimator.feature_names
+        constrained = set(monotone_features(names))
+        return {name: value for name, value in zip(names, coef, strict=True) if name in constrained}
+
+    assert min(signs("false").values()) < -0.1
+    assert min(signs("true").values()) >= 0.0
 
 
 @pytest.fixture(scope="module")
