@@ -182,7 +182,7 @@ def _fit_logistic(spec: ModelSpec, x: np.ndarray, y: np.ndarray, feature_names: 
     return Pipeline([("scale", scaler), ("logistic", logistic)])
 
 
-def _xgb_params(spec: ModelSpec, feature_names: Sequence[str]) -> dict[str, object]:
+def xgb_params(spec: ModelSpec, feature_names: Sequence[str]) -> dict[str, object]:
     params = {"n_estimators": 500, **spec.params}
     if spec.monotone:
         if "monotone_constraints" in params:
@@ -214,7 +214,7 @@ def fit_estimator(
     x = np.asarray(preprocessor.fit_transform(train), dtype=np.float64)
     x_early = np.asarray(preprocessor.transform(early), dtype=np.float64)
     callbacks = [_ProgressCallback(on_round)] if on_round is not None else None
-    params = _xgb_params(spec, list(preprocessor.get_feature_names_out()))
+    params = xgb_params(spec, list(preprocessor.get_feature_names_out()))
     try:
         model = xgb.XGBClassifier(
             **params,
@@ -246,7 +246,7 @@ def fit_final_estimator(
     if spec.kind == "logistic":
         return FittedEstimator("logistic", preprocessor, linear=_fit_logistic(spec, x, y, names, seed))
     callbacks = [_ProgressCallback(on_round)] if on_round is not None else None
-    params = {**_xgb_params(spec, names), "n_estimators": int(n_rounds)}
+    params = {**xgb_params(spec, names), "n_estimators": int(n_rounds)}
     try:
         model = xgb.XGBClassifier(**params, eval_metric="logloss", random_state=seed, callbacks=callbacks)
     except TypeError as error:

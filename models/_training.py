@@ -105,22 +105,32 @@ def build_manifest(
 #                         final_model_rounds: int|None}
 #   monotone_features: list[str]         output features along which the score never falls
 #   explanation: {method: "baseline_shapley", reference: list[float]}   one value per output feature
-def models_v2_manifest(fitted: Fitted, config: TrainConfig) -> dict[str, Any]:
-    """The manifest fields issue 14 adds: how the threshold was chosen, the constraints, the explanation reference."""
+def models_v2_manifest(
+    config: TrainConfig,
+    estimator: FittedEstimator,
+    reference: np.ndarray,
+    selection: dict[str, Any],
+    *,
+    rule: str | None = None,
+) -> dict[str, Any]:
+    """The manifest fields issue 14 adds: how the threshold was chosen, the constraints, the explanation reference.
+
+    ``rule`` is the threshold rule actually used (the dask engine has only the calibration split).
+    """
     from features._pipeline import monotone_features
 
-    names = fitted.estimator.feature_names
+    rule = rule or config.threshold.rule
     return {
         "threshold_selection": {
-            "rule": config.threshold.rule,
-            "folds": config.threshold.folds if config.threshold.rule == "cross_fit" else None,
+            "rule": rule,
+            "folds": config.threshold.folds if rule == "cross_fit" else None,
             "target_sensitivity": config.threshold.target_sensitivity,
             "confidence": config.threshold.confidence,
             "per_sex": config.threshold.per_sex,
-            **fitted.selection,
+            **selection,
         },
-        "monotone_features": list(monotone_features(names)) if config.model.monotone else [],
-        "explanation": {"method": "baseline_shapley", "reference": [float(v) for v in fitted.reference]},
+        "monotone_features": list(monotone_features(estimator.feature_names)) if config.model.monotone else [],
+        "explanation": {"method": "baseline_shapley", "reference": [float(v) for v in reference]},
     }
 
 
@@ -193,7 +203,7 @@ def _selection_counts(data: TrainingData, rows: np.ndarray) -> dict[str, Any]:
 ZERO_IN_REFERENCE = ("troponin_change_abs_ng_l", "troponin_rise_ng_l")
 
 
-def _reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
+def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
     """The reference patient of the explanations: the median of each feature (from up to 100,000 rows), no change."""
     rows = features.iloc[:: max(1, len(features) // 100_000)]
     reference = np.median(estimator.transform(rows), axis=0)
@@ -224,7 +234,7 @@ def fit_on_calibration_split(
     cal_sex = data.attributes["sex"].iloc[split.calibration]
     thresholds = _thresholds(config, cal_risk, data.label[split.calibration], cal_sex)
     selection = {**_selection_counts(data, split.calibration), "final_model_rounds": None}
-    reference = _reference(estimator, features.iloc[split.train])
+    reference = explanation_reference(estimator, features.iloc[split.train])
     return Fitted(estimator, calibration, thresholds, split.calibration, cal_risk, reference, selection)
 
 
@@ -282,7 +292,13 @@ def fit_cross_fitted(
     )
     selection = {**_selection_counts(data, pool), "final_model_rounds": n_rounds}
     return Fitted(
-        estimator, calibration, thresholds, pool, oof_risk, _reference(estimator, features.iloc[pool]), selection
+        estimator,
+        calibration,
+        thresholds,
+        pool,
+        oof_risk,
+        explanation_reference(estimator, features.iloc[pool]),
+        selection,
     )
 
 
@@ -323,7 +339,13 @@ def train(
     baselines = (
         evaluate_baselines(data.raw.iloc[split.test], y_eval, test_sex) if config.features.dataset == "cohort" else {}
     )
-    manifest = build_manifest(config, data.data_hash, metrics, baselines, models_v2=models_v2_manifest(fitted, config))
+    manifest = build_manifest(
+        config,
+        data.data_hash,
+        metrics,
+        baselines,
+        models_v2=models_v2_manifest(config, estimator, fitted.reference, fitted.selection),
+    )
     model, plots = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )
