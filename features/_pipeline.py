@@ -206,7 +206,7 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             ecg = np.asarray(values["ecg"], dtype=object)
             known = np.isin(ecg, ECG_FINDINGS)
             if not known.all():
-                raise ValueError(f"ecg: unknown finding {ecg[~known][0]!r}; expected one of {', '.join(ECG_FINDINGS)}")
+                raise ValueError(f"ecg: unknown category {ecg[~known][0]!r}; expected one of {', '.join(ECG_FINDINGS)}")
             severity = np.select([ecg == name for name in ECG_FINDINGS], list(ECG_SEVERITY.values()))
             return severity.astype(np.float64).reshape(-1, 1)
         t0 = np.asarray(values.get(_T0, 0.0), dtype=np.float64)
