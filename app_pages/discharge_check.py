@@ -33,10 +33,16 @@ NUMBER_LABELS = {
     "pain_score": "Pain score (0-10, as the patient rates it)",
     "heart_rate": "Heart rate at triage (beats/min)",
     "systolic_bp": "Systolic blood pressure (mmHg)",
+    "symptom_onset_hours": "Hours since the pain began",
     "troponin_0h_ng_l": "hs-cTnI at presentation, 0 h (ng/L)",
     "troponin_1h_ng_l": "hs-cTnI at 1 h (ng/L)",
 }
 WHOLE_NUMBERS = ("age", "pain_score")
+HELP = {
+    "symptom_onset_hours": "Required. From the onset of the worst pain to the 0 h troponin sample, as the patient "
+    "recalls it (0-720). Early presenters (< 3 h) can have a low but rising troponin; ESC 0/1 h uses its very-low "
+    "rule-out only after 3 h. Model input: ",
+}
 
 page_frame(
     "Discharge check",
@@ -68,7 +74,7 @@ def number(name: str) -> None:
         step=1 if whole else 1.0,
         format="%d" if whole else "%.2f",
         key=name,
-        help=field_hint(name),
+        help=HELP.get(name, "") + field_hint(name),
     )
     slots[name] = st.empty()
 
@@ -117,6 +123,7 @@ with form_column, st.form("patient", enter_to_submit=False):
         )
         slots[name] = st.empty()
     number("pain_score")
+    number("symptom_onset_hours")
 
     st.subheader("Vitals, ECG and troponin")
     left, right = st.columns(2)
@@ -184,12 +191,18 @@ with result_column:
     )
 
     st.subheader("Why: the top reasons")
-    st.caption("Check each reason against what the patient told you; if an answer is wrong, correct the form.")
+    st.caption(
+        "Check each reason against what the patient told you; if an answer is wrong, correct the form. Each reason "
+        "is one clinical input (a troponin sample in ng/L and as a multiple of the 99th percentile for the "
+        "patient's sex, the 1 h change, the higher sample, the time since onset, the ECG), measured from a "
+        "reference patient (the training medians, no 1 h change); a higher troponin, a larger change, a worse ECG "
+        "or a typical symptom never lowers the risk on this model."
+    )
     st.markdown("\n".join(f"- {md(reason)}" for reason in assessment.reasons))
     st.image(
         waterfall_png(assessment),
         width="stretch",
-        alt="SHAP waterfall: each input's contribution to this patient's log-odds, from the average patient's",
+        alt="SHAP waterfall: each clinical input's share of this patient's log-odds, from the reference patient's",
     )
 
     st.subheader("What if...")

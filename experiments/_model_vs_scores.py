@@ -5,11 +5,16 @@ on the test split only:
 
 - HEART (low risk 0-3; Backus 2013) and ESC 0/1 h (Roffi 2016; Collet 2021) are reported at their own
   operating points (sensitivity and rule-out fraction), from the charted symptoms as a clinician scores them;
-- the model at its own trained threshold (set on the calibration split, 97.5% confidence bound);
+- the model at its own trained threshold (the config's threshold rule: cross-fitted out-of-fold risk by default,
+  or the calibration split; 97.5% confidence bound);
 - the model and the oracle (``oracle_mi_probability``, exact P(MI) from the generating process and therefore
   the best any model seeing the same columns can do) at the highest threshold that reaches the target
   sensitivity on the test split itself. That threshold is chosen on the rows it is evaluated on (optimistic
   for both, equally), so the model/oracle ratio measures estimation error, not threshold luck.
+
+Two ratios to the oracle's rule-out at the target, both reported (issue 14): ``ratio``, the model's ranking at
+equal sensitivity (its rule-out at the test-split threshold), and ``flag_ratio``, the shipped flag's rule-out (its
+own trained threshold), which adds what the threshold rule gives away to keep its guarantee.
 
 By sex, the model and the oracle get the threshold that reaches the target within that sex. Intervals for
 rule-out fractions at the test-split threshold are percentile bootstraps that redo the threshold choice on
@@ -78,6 +83,7 @@ class ModelVsScoresResult:
     ratio: dict[str, Estimate]
     auroc: dict[tuple[str, str], Estimate]
     curves: tuple[Curve, ...]
+    flag_ratio: dict[str, Estimate] | None = None  # the shipped flag's rule-out / the oracle's at the target
 
     @property
     def model_at(self) -> str:
@@ -108,6 +114,8 @@ class ModelVsScoresResult:
             out[f"{keys[p.rule]}.{p.group}.rule_out"] = p.rule_out.value
         for group, ratio in self.ratio.items():
             out[f"model_over_oracle.{group}.rule_out_ratio"] = ratio.value
+        for group, ratio in (self.flag_ratio or {}).items():
+            out[f"flag_over_oracle.{group}.rule_out_ratio"] = ratio.value
         return out
 
 
@@ -209,15 +217,19 @@ def compare_rules(
     generator = rng(seed, "model_vs_scores.bootstrap")
     advance = tracker(report.progress, "bootstrap of rule-out at target sensitivity", n_boot)
     replicates = {(score, group): [] for score in scores for group in masks}
+    flag_ruled_out = ~trained.test_flag
+    flag_replicates = {group: [] for group in masks}
     for _ in range(n_boot):
         index = generator.integers(0, len(y), len(y))
         for group, rows in masks.items():
             chosen = index[rows[index]]
             for score, risk in scores.items():
                 replicates[(score, group)].append(_at_target(risk[chosen], y[chosen], target_sensitivity)[2])
+            flag_replicates[group].append(float(flag_ruled_out[chosen].mean()))
         advance()
 
     ratio: dict[str, Estimate] = {}
+    flag_ratio: dict[str, Estimate] = {}
     for group, rows in masks.items():
         point_rule_out = {}
         for score, risk in scores.items():
@@ -241,6 +253,12 @@ def compare_rules(
             ratio_reps = model_reps / oracle_reps
         point = point_rule_out["model"] / point_rule_out["oracle"] if point_rule_out["oracle"] else math.nan
         ratio[group] = percentile(point, ratio_reps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            flag_reps = np.array(flag_replicates[group]) / oracle_reps
+        flag_point = float(flag_ruled_out[rows].mean())
+        flag_ratio[group] = percentile(
+            flag_point / point_rule_out["oracle"] if point_rule_out["oracle"] else math.nan, flag_reps
+        )
 
     order = [MODEL_OWN, rule_of["model"], rule_of["oracle"], *BASELINES.values()]
     points.sort(key=lambda p: (order.index(p.rule), GROUPS.index(p.group)))
@@ -254,4 +272,5 @@ def compare_rules(
         ratio=ratio,
         auroc=auroc,
         curves=tuple(curves),
+        flag_ratio=flag_ratio,
     )

@@ -914,6 +914,7 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
             est(result.point(result.model_at, group).rule_out, 1, percent=True),
             est(result.point(result.oracle_at, group).rule_out, 1, percent=True),
             est(result.ratio[group], 3),
+            est(result.flag_ratio[group], 3) if result.flag_ratio else "-",
             est(result.auroc[("model", group)], 4),
             est(result.auroc[("oracle", group)], 4),
         ]
@@ -955,6 +956,7 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
                     f"model rule-out at {target}",
                     f"oracle rule-out at {target}",
                     "model / oracle",
+                    "shipped flag / oracle",
                     "AUROC model",
                     "AUROC oracle",
                 ],

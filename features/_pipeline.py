@@ -16,6 +16,22 @@ a model that sees them learns the answer or the clinician's decision, not the pa
 
 Output feature names are plain column names (``troponin_1h_ng_l``, ``sex_female``) so explanations can be
 turned into words with :func:`feature_label`.
+
+Clinical features (cohort data): troponin and ECG enter as the features a clinician reads, each group made by one
+:class:`ClinicalFeature` transformer named after its clinical input, so the explanation of a group is the sum of
+its features' contributions (SHAP stays additive):
+
+- ``troponin_0h_ng_l`` / ``troponin_1h_ng_l``: each sample in ng/L and as a multiple of the sex-specific 99th
+  percentile (women 16, men 34 ng/L; High-STEACS, Shah et al., BMJ 2015, and the Architect hs-cTnI label);
+- ``troponin_max``: the higher of the two samples (ng/L and multiple);
+- ``troponin_change``: the absolute 1 h change and the rise (its positive part). Together they are the signed
+  change (signed = 2 x rise - absolute) but, unlike a signed feature, both may be constrained to raise risk:
+  scaling a falling pattern up makes a signed change more negative while every clinical reading of it worsens;
+- ``ecg``: the ordered finding normal (0) < nonspecific (1) < ischemic (2);
+- ``symptom_onset_hours``: passed through (time since onset changes what a troponin means; not constrained).
+
+:func:`monotone_features` lists the output features along which risk may never fall (unambiguous medicine:
+higher troponin, larger change, worse ECG, a typical symptom present).
 """
 
 from __future__ import annotations
@@ -25,6 +41,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import model_validator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -32,7 +49,14 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
 from features import _messages as msg
 from features._schemas import COLUMN_RULES, Rule, uci_spec, visit_spec
-from features.columns import OUTCOME_AND_PROCESS_COLUMNS, TROPONIN_COLUMNS, model_visible_columns
+from features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
+from features.columns import (
+    ECG_FINDINGS,
+    OUTCOME_AND_PROCESS_COLUMNS,
+    TROPONIN_COLUMNS,
+    TYPICAL_SYMPTOMS,
+    model_visible_columns,
+)
 from triage.config import StrictModel
 from triage.errors import TriageError
 
@@ -82,6 +106,15 @@ _LABELS = {
     "symptom_onset_hours": "hours since the pain began",
     "troponin_0h_ng_l": "troponin 0 h",
     "troponin_1h_ng_l": "troponin 1 h",
+    "troponin_0h_x99th": "troponin 0 h (x 99th percentile)",
+    "troponin_1h_x99th": "troponin 1 h (x 99th percentile)",
+    "troponin_max": "higher troponin",
+    "troponin_max_ng_l": "higher troponin",
+    "troponin_max_x99th": "higher troponin (x 99th percentile)",
+    "troponin_change": "troponin 1 h change",
+    "troponin_change_abs_ng_l": "troponin 1 h change (absolute)",
+    "troponin_rise_ng_l": "troponin 1 h rise",
+    "ecg_severity": "ECG severity (normal < nonspecific < ischemic)",
     "chest_pain_type": "chest pain type",
     "cholesterol_mg_dl": "cholesterol",
     "fasting_glucose_over_120": "fasting glucose over 120 mg/dL",
@@ -104,6 +137,92 @@ _SYMPTOM_WORDS = {
 _LABELS.update({f"sx_{key}": f"{words} (asked)" for key, words in _SYMPTOM_WORDS.items()})
 _LABELS.update({f"doc_{key}": f"{words} (charted)" for key, words in _SYMPTOM_WORDS.items()})
 _LABELS["sx_exertional"] = "pain on exertion (asked)"
+
+
+#: Sex-specific 99th percentile upper reference limit of the Architect hs-cTnI, ng/L: women 16, men 34 (High-STEACS,
+#: Shah et al., BMJ 2015;350:g7873; Abbott ARCHITECT STAT hs-cTnI package insert), the constants of ``_scores``.
+TROPONIN_99TH_NG_L = {"female": TROPONIN_URL_FEMALE_NG_L, "male": TROPONIN_URL_MALE_NG_L}
+#: The ECG finding as an ordered severity (STEMI is out of scope).
+ECG_SEVERITY = {finding: float(rank) for rank, finding in enumerate(ECG_FINDINGS)}
+
+_T0, _T1 = TROPONIN_COLUMNS
+#: Each clinical group: its input columns (``sex`` only for the multiples of the 99th percentile) and outputs.
+_CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "troponin_0h_ng_l": ((_T0, "sex"), (_T0, "troponin_0h_x99th")),
+    "troponin_1h_ng_l": ((_T1, "sex"), (_T1, "troponin_1h_x99th")),
+    "troponin_max": ((_T0, _T1, "sex"), ("troponin_max_ng_l", "troponin_max_x99th")),
+    "troponin_change": ((_T0, _T1), ("troponin_change_abs_ng_l", "troponin_rise_ng_l")),
+    "ecg": (("ecg",), ("ecg_severity",)),
+}
+#: The clinical groups (transformer names) that come from the two troponin samples.
+TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change")
+
+
+class ClinicalFeature(TransformerMixin, BaseEstimator):
+    """One clinical input as the features a clinician reads (see the module docstring); stateless.
+
+    Written here rather than as a ``FunctionTransformer`` so that the saved pipeline holds one class from this
+    package on the skops allow-list instead of arbitrary callables.
+
+    Parameters
+    ----------
+    group : str, default="troponin_0h_ng_l"
+        One of ``troponin_0h_ng_l``, ``troponin_1h_ng_l``, ``troponin_max``, ``troponin_change``, ``ecg``.
+    log : bool, default=True
+        ``log1p`` of every troponin-derived value (monotone, so constraints keep their direction).
+    multiple : bool, default=True
+        Include the multiple of the sex-specific 99th percentile (left out when sex is excluded: it encodes sex).
+    """
+
+    def __init__(self, *, group: str = "troponin_0h_ng_l", log: bool = True, multiple: bool = True) -> None:
+        self.group = group
+        self.log = log
+        self.multiple = multiple
+
+    def fit(self, x: object, y: object = None) -> ClinicalFeature:
+        if self.group not in _CLINICAL_GROUPS:
+            raise ValueError(f"unknown clinical group {self.group!r}; use one of {', '.join(_CLINICAL_GROUPS)}")
+        self.n_features_in_ = len(self.input_columns())
+        return self
+
+    def input_columns(self) -> tuple[str, ...]:
+        """The cohort columns this group reads, in order."""
+        columns = _CLINICAL_GROUPS[self.group][0]
+        return columns if self.multiple else tuple(name for name in columns if name != "sex")
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = _CLINICAL_GROUPS[self.group][1]
+        if not self.multiple and self.group != "troponin_change":
+            names = names[:1]
+        return np.asarray(names, dtype=object)
+
+    def transform(self, x: object) -> np.ndarray:
+        frame = x if hasattr(x, "columns") else None
+        values = {
+            name: (frame[name] if frame is not None else np.asarray(x)[:, i])
+            for i, name in enumerate(self.input_columns())
+        }
+        if self.group == "ecg":
+            ecg = np.asarray(values["ecg"], dtype=object)
+            known = np.isin(ecg, ECG_FINDINGS)
+            if not known.all():
+                raise ValueError(f"ecg: unknown category {ecg[~known][0]!r}; expected one of {', '.join(ECG_FINDINGS)}")
+            severity = np.select([ecg == name for name in ECG_FINDINGS], list(ECG_SEVERITY.values()))
+            return severity.astype(np.float64).reshape(-1, 1)
+        t0 = np.asarray(values.get(_T0, 0.0), dtype=np.float64)
+        t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
+        if self.group == "troponin_change":
+            change = t1 - t0
+            out = [np.abs(change), np.maximum(change, 0.0)]
+        else:
+            level = {"troponin_0h_ng_l": t0, "troponin_1h_ng_l": t1, "troponin_max": np.maximum(t0, t1)}[self.group]
+            out = [level]
+            if self.multiple:
+                sex = np.asarray(values["sex"], dtype=object)
+                upper = np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
+                out.append(level / upper)
+        stacked = np.column_stack(out)
+        return np.log1p(stacked) if self.log else stacked
 
 
 class FeatureConfig(StrictModel):
@@ -225,8 +344,34 @@ def build_preprocessor(
     names = tuple(columns) if columns is not None else feature_columns(config)
     check_feature_columns(names)
     rules = _rules(config)
-    transformers = [(name, _transformer(name, rules[name], config.log_troponin), [name]) for name in names]
+    clinical = config.dataset == "cohort" and set(TROPONIN_COLUMNS) <= set(names)
+    transformers = []
+    for name in names:
+        if clinical and name in _CLINICAL_GROUPS:
+            transformers.append(_clinical(name, config, "sex" in names))
+            if name == _T1:  # both samples are in: the higher one and the 1 h change follow the 1 h sample
+                transformers.append(_clinical("troponin_max", config, "sex" in names))
+                transformers.append(_clinical("troponin_change", config, "sex" in names))
+        else:
+            transformers.append((name, _transformer(name, rules[name], config.log_troponin), [name]))
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+
+
+def _clinical(group: str, config: FeatureConfig, with_sex: bool) -> tuple[str, ClinicalFeature, list[str]]:
+    step = ClinicalFeature(group=group, log=config.log_troponin, multiple=with_sex)
+    return (group, step, list(step.input_columns()))
+
+
+def monotone_features(feature_names: Sequence[str]) -> tuple[str, ...]:
+    """Output features along which risk may never fall: troponin values, the change, ECG severity, typical symptoms.
+
+    The direction is medicine, not data (ESC 0/1 h and the 4th Universal Definition read a higher value and a
+    larger change as more likely MI; a worse ECG and a typical symptom raise the pre-test probability). Atypical
+    symptoms, onset time, age and vitals are left free.
+    """
+    increasing = {name for outputs in (_CLINICAL_GROUPS[g][1] for g in (*TROPONIN_GROUPS, "ecg")) for name in outputs}
+    increasing |= {f"{prefix}_{name}" for prefix in ("sx", "doc") for name in TYPICAL_SYMPTOMS}
+    return tuple(name for name in feature_names if name in increasing)
 
 
 def feature_label(feature: str) -> str:

@@ -13,11 +13,17 @@ Label = Literal["mi", "diagnosed_mi", "cad"]
 
 
 class ModelSpec(StrictModel):
-    """Which estimator and its hyper-parameters (passed to XGBClassifier or LogisticRegression)."""
+    """Which estimator and its hyper-parameters (passed to XGBClassifier or LogisticRegression).
+
+    ``monotone`` (default true): risk may never fall when a troponin value, the 1 h change, ECG severity or a
+    typical symptom increases (``features._pipeline.monotone_features``): XGBoost ``monotone_constraints``, a
+    sign-constrained fit for logistic regression. ``false`` is the unconstrained model, for comparison only.
+    """
 
     kind: Literal["xgboost", "logistic"]
     params: dict[str, Any] = Field(default_factory=dict)
     early_stopping_rounds: Annotated[int, Field(ge=1)] = 40
+    monotone: bool = True
 
 
 class SplitSpec(StrictModel):
@@ -53,6 +59,11 @@ class ThresholdSpec(StrictModel):
     target_sensitivity: Annotated[float, Field(gt=0.5, lt=1)] = 0.99
     confidence: Annotated[float, Field(ge=0, lt=1)] = 0.975
     per_sex: bool = False
+    #: ``cross_fit``: thresholds (and calibration) from out-of-fold predictions of all non-test rows, each fold
+    #: scored by a model that did not see it, so the bound uses every MI; the shipped model is then refitted on
+    #: all of them. ``calibration_split``: the earlier rule, thresholds on the calibration split alone.
+    rule: Literal["cross_fit", "calibration_split"] = "cross_fit"
+    folds: Annotated[int, Field(ge=2, le=20)] = 5
 
 
 class TrackingSpec(StrictModel):

@@ -31,10 +31,16 @@ from features import build_preprocessor, read_table, validate_uci, validate_visi
 from models._calibration import fit_calibration
 from models._config import TrainConfig
 from models._data import frame_hash, parse_label
-from models._estimators import FittedEstimator
+from models._estimators import FittedEstimator, xgb_params
 from models._evaluation import evaluate, evaluate_baselines
 from models._thresholds import apply_thresholds, choose_thresholds
-from models._training import TrainResult, build_manifest, save_with_plots
+from models._training import (
+    TrainResult,
+    build_manifest,
+    explanation_reference,
+    models_v2_manifest,
+    save_with_plots,
+)
 from simulation._dask_engine import cohort_files
 from triage.errors import TriageError
 
@@ -146,7 +152,7 @@ def train_dask(
     early_rows = table[table["__part"] == EARLY].persist()
 
     spec = config.model
-    params = {"n_estimators": 500, **spec.params}
+    params = xgb_params(spec, list(preprocessor.get_feature_names_out()))  # monotone constraints (issue 14)
     try:
         model = dxgb.DaskXGBClassifier(
             **params,
@@ -226,7 +232,11 @@ def train_dask(
         "eval_rows_cap": EVAL_ROWS,
         "data_hash_rule": "sha256 over the per-partition frame hashes, in file order",
     }
-    manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine)
+    # Issue 14 fields; this engine always thresholds on the calibration split (no cross-fitting).
+    selection = {"n_rows": int(cal.sum()), "final_model_rounds": None}
+    reference = explanation_reference(estimator, held_features[cal])
+    v2 = models_v2_manifest(config, estimator, reference, selection, rule="calibration_split")
+    manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine, models_v2=v2)
     loaded, plots, manifest_sha256 = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )

@@ -39,18 +39,79 @@ def score_metrics(risk: np.ndarray, y: np.ndarray) -> dict[str, object]:
     }
 
 
+def rule_out_at_sensitivity(score: np.ndarray, y: np.ndarray, target: float) -> float:
+    """Share of visits ruled out (score below the cut-off) at the highest cut-off keeping sensitivity >= target.
+
+    The cut-off is the ``floor((1 - target) x positives)``-th lowest positive score, so at most that many
+    positives fall below it: "rule-out at exactly ``target`` sensitivity", the same for a model and the oracle.
+    """
+    score, y = np.asarray(score, dtype=np.float64), np.asarray(y, bool)
+    positives = np.sort(score[y])
+    if positives.size == 0:
+        return float("nan")
+    cut = positives[int(np.floor((1.0 - target) * positives.size))]
+    return float(np.mean(score < cut))
+
+
+def oracle_comparison(
+    risk: np.ndarray, flag: np.ndarray, y: np.ndarray, oracle: np.ndarray, target: float
+) -> dict[str, float]:
+    """The two numbers every model comparison reports (issue 14), against the oracle's rule-out at ``target``.
+
+    ``ranking_vs_oracle``: the model's rule-out at exactly ``target`` sensitivity / the oracle's (how well it
+    ranks, whatever the threshold); ``flag_rule_out_vs_oracle``: the shipped flag's rule-out / the oracle's at
+    ``target`` (what the threshold rule then gives away to keep its guarantee).
+    """
+    oracle_rule_out = rule_out_at_sensitivity(oracle, y, target)
+    model_rule_out = rule_out_at_sensitivity(risk, y, target)
+    flag_rule_out = float(np.mean(~np.asarray(flag, bool)))
+
+    def ratio(value: float) -> float:
+        return value / oracle_rule_out if oracle_rule_out > 0 else float("nan")
+
+    return {
+        "target_sensitivity": float(target),
+        "rule_out_at_target": model_rule_out,
+        "oracle_rule_out_at_target": oracle_rule_out,
+        "ranking_vs_oracle": ratio(model_rule_out),
+        "flag_rule_out_vs_oracle": ratio(flag_rule_out),
+    }
+
+
 def evaluate(
-    risk: np.ndarray, flag: np.ndarray, y: np.ndarray, sex: pd.Series, *, oracle: np.ndarray | None = None
+    risk: np.ndarray,
+    flag: np.ndarray,
+    y: np.ndarray,
+    sex: pd.Series,
+    *,
+    oracle: np.ndarray | None = None,
+    target: float = 0.99,
 ) -> dict[str, dict[str, object]]:
-    """Metrics for ``overall``, ``female`` and ``male``."""
+    """Metrics for ``overall``, ``female`` and ``male`` (with the oracle: :func:`oracle_comparison` too)."""
     sex = sex.astype("string").to_numpy()
     out = {}
     for group, rows in (("overall", np.ones(len(y), bool)), ("female", sex == "female"), ("male", sex == "male")):
         metrics: dict[str, object] = {**flag_metrics(flag[rows], y[rows]), **score_metrics(risk[rows], y[rows])}
         if oracle is not None:
             metrics["oracle_auroc"] = score_metrics(oracle[rows], y[rows])["auroc"]
+            metrics["vs_oracle"] = oracle_comparison(risk[rows], flag[rows], y[rows], oracle[rows], target)
         out[group] = metrics
     return out
+
+
+def oracle_summary(metrics: dict[str, object]) -> str | None:
+    """One line for the training summary: ranking at equal sensitivity and the flag, each vs the oracle."""
+    overall = metrics.get("overall", {})
+    comparison = overall.get("vs_oracle") if isinstance(overall, dict) else None
+    if not comparison:
+        return None
+    target = comparison["target_sensitivity"]
+    return (
+        f"vs the oracle at {target:.0%} sensitivity: ranking (rule-out at exactly {target:.0%}) "
+        f"{comparison['rule_out_at_target']:.1%} vs {comparison['oracle_rule_out_at_target']:.1%} = "
+        f"{comparison['ranking_vs_oracle']:.3f}; shipped flag rules out {comparison['flag_rule_out_vs_oracle']:.3f} "
+        f"of the oracle's"
+    )
 
 
 def baseline_flags(raw: pd.DataFrame) -> dict[str, np.ndarray]:

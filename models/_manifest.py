@@ -99,6 +99,23 @@ class SigmoidCalibration(_Frozen):
         return value
 
 
+class Explanation(BaseModel):
+    """The reference patient explanations are measured from (issue 14): one finite value per output feature."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    method: Literal["baseline_shapley"]
+    reference: list[Finite] = Field(min_length=1)
+
+
+class ThresholdSelection(BaseModel):
+    """How the per-sex thresholds were chosen (issue 14): the rule and what it saw; extra details are kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    rule: Literal["cross_fit", "calibration_split"]
+    target_sensitivity: Probability
+    confidence: Probability
+
+
 class Manifest(BaseModel):
     """Every field that loading and scoring read, with its rule; unknown fields are kept (see module docstring)."""
 
@@ -119,6 +136,9 @@ class Manifest(BaseModel):
     metrics: dict[str, Any]
     baselines: dict[str, Any] = Field(default_factory=dict)
     package_versions: dict[str, str] = Field(default_factory=dict)
+    threshold_selection: ThresholdSelection | None = None
+    monotone_features: list[str] = Field(default_factory=list)
+    explanation: Explanation | None = None
 
     @field_validator("model_file")
     @classmethod

@@ -65,6 +65,7 @@ TRUSTED_TYPES = [
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "features._pipeline.ClinicalFeature",  # models-v2: the clinical troponin/ECG features (stateless, ours)
 ]
 
 REFUSE_PICKLE = "{path}: refusing to load a pickle file; models are stored as xgboost UBJ/JSON or skops"

@@ -17,6 +17,7 @@ from models._estimators import FittedEstimator
 from models._persistence import load_estimator
 from models._reasons import column_matrix, reasons_text
 from models._thresholds import apply_thresholds
+from triage.errors import TriageError
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
 LOW_RISK_TEXT = "low risk"
@@ -52,6 +53,17 @@ class TriageModel:
     @property
     def thresholds(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.manifest["thresholds"].items()}
+
+    @property
+    def explanation_reference(self) -> np.ndarray | None:
+        """The reference patient contributions are measured from (models trained before issue 14 have none)."""
+        reference = self.manifest.get("explanation", {}).get("reference")
+        if reference is None:
+            return None
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.shape != (len(self.estimator.feature_names),) or not np.isfinite(reference).all():
+            raise TriageError(f"{self.path}: manifest explanation.reference must hold one finite value per feature")
+        return reference
 
     @property
     def dataset(self) -> str:
@@ -90,7 +102,7 @@ class TriageModel:
             self._columns = column_matrix(self.estimator.preprocessor)
         columns, matrix = self._columns
         transformed = self.estimator.transform(features)
-        contribs, bias = self.estimator.contributions(transformed)
+        contribs, bias = self.estimator.contributions(transformed, self.explanation_reference)
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
         raw = self.estimator.raw_score(features, transformed)

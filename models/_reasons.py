@@ -1,8 +1,15 @@
 """Turning additive log-odds contributions into the three plain-language reasons a clinician can check.
 
-Contributions of the output features of one input column (e.g. the one-hot ``ecg_*`` features) are summed,
-which keeps SHAP's additivity, so each reason speaks of one thing the clinician entered. Strings are built per
-column and rank with vectorised pandas operations, never in a Python loop over patients.
+Contributions of the output features of one clinical input are summed, which keeps SHAP's additivity, so each
+reason speaks of one thing the clinician entered or reads: a troponin sample in ng/L and as a multiple of the
+sex-specific 99th percentile ("troponin 0 h 70 ng/L (4.4x the 99th percentile for women)"), the 1 h change
+("troponin rose 25 ng/L in 1 h"), the higher sample, the time since onset ("pain began 2 h before the first
+sample"), the ECG. Strings are built per input and rank with vectorised pandas operations, never in a Python
+loop over patients.
+
+A contribution is measured from the reference patient (the training medians, see ``FittedEstimator.
+contributions``); with the monotone constraints, a troponin, change or ECG above the reference's never reads
+"lowers risk" (``tests/models/test_explanations.py`` checks thousands of simulated visits).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 
 from features import feature_label
+from features._pipeline import TROPONIN_99TH_NG_L
+from features.columns import ONSET_COLUMN, TROPONIN_COLUMNS
 
 UNITS = {
     "troponin_0h_ng_l": " ng/L",
@@ -25,16 +34,23 @@ UNITS = {
     "st_depression_exercise_mm": " mm",
 }
 TOP_REASONS = 3
+#: Contributions smaller than this (log-odds) read "does not change risk": float rounding, not the model.
+NEUTRAL = 1e-9
 
 
 def column_matrix(preprocessor: ColumnTransformer) -> tuple[list[str], np.ndarray]:
-    """Input columns and the (output feature x input column) 0/1 matrix that sums contributions per column."""
+    """Clinical inputs (transformer names) and the (output feature x input) 0/1 matrix that sums contributions."""
     columns = [name for name, _, _ in preprocessor.transformers_ if name != "remainder"]
     n_out = len(preprocessor.get_feature_names_out())
     matrix = np.zeros((n_out, len(columns)))
     for j, name in enumerate(columns):
         matrix[preprocessor.output_indices_[name], j] = 1.0
     return columns, matrix
+
+
+def _number(values: pd.Series, decimals: int = 0) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    return numbers.round(decimals).astype("string").str.replace(r"\.0$", "", regex=True)
 
 
 def _value_text(values: pd.Series, column: str) -> pd.Series:
@@ -44,18 +60,48 @@ def _value_text(values: pd.Series, column: str) -> pd.Series:
     if values.dtype == bool or pd.api.types.is_bool_dtype(values):
         filled = values.fillna(False).astype(bool)
         text = pd.Series(np.where(filled, label, "no " + label), index=values.index)
+    elif column == ONSET_COLUMN:
+        text = "pain began " + _number(values, 1) + " h before the first sample"
     elif pd.api.types.is_numeric_dtype(values):
-        numbers = pd.to_numeric(values, errors="coerce")
         decimals = 1 if column.startswith("st_depression") else 0
-        text = label + " " + numbers.round(decimals).astype("string").str.replace(r"\.0$", "", regex=True)
-        text = text + UNITS.get(column, "")
+        text = label + " " + _number(values, decimals) + UNITS.get(column, "")
     else:
         text = label + ": " + values.astype("string").str.replace("_", " ")
     return text.where(~missing, label + " not recorded").astype(object)
 
 
+def _multiple_text(level: pd.Series, features: pd.DataFrame) -> pd.Series:
+    """' (4.4x the 99th percentile for women)', from the sex-specific 99th percentile."""
+    if "sex" not in features.columns:
+        return pd.Series("", index=features.index, dtype=object)
+    sex = features["sex"].astype("string")
+    upper = sex.map(TROPONIN_99TH_NG_L).astype("float64")
+    words = sex.map({"female": "women", "male": "men"})
+    return (" (" + _number(level / upper, 1) + "x the 99th percentile for " + words + ")").fillna("").astype(object)
+
+
+def group_text(features: pd.DataFrame, group: str) -> pd.Series:
+    """How one clinical input reads for each row (the troponin groups combine both samples and sex)."""
+    t0_name, t1_name = TROPONIN_COLUMNS
+    if group in (t0_name, t1_name, "troponin_max"):
+        if group == "troponin_max":
+            level = np.maximum(features[t0_name].astype("float64"), features[t1_name].astype("float64"))
+            text = "higher troponin " + _number(level) + " ng/L"
+        else:
+            level = features[group].astype("float64")
+            text = _value_text(features[group], group)
+        return (text + _multiple_text(level, features)).astype(object)
+    if group == "troponin_change":
+        change = features[t1_name].astype("float64") - features[t0_name].astype("float64")
+        amount = _number(change.abs())
+        verb = pd.Series(np.where(change > 0, "rose ", np.where(change < 0, "fell ", "")), index=features.index)
+        text = "troponin " + verb + amount + " ng/L in 1 h"
+        return text.where(_number(change.abs()) != "0", "troponin unchanged in 1 h").astype(object)
+    return _value_text(features[group], group)
+
+
 def reasons_text(features: pd.DataFrame, column_contributions: np.ndarray, columns: list[str]) -> pd.Series:
-    """The top three contributions per row, e.g. 'troponin 1 h 31 ng/L raises risk; age 71 years raises risk'."""
+    """The top three contributions per row, e.g. 'troponin rose 25 ng/L in 1 h raises risk; age 71 years ...'."""
     n = len(features)
     order = np.argsort(-np.abs(column_contributions), axis=1, kind="stable")[:, :TOP_REASONS]
     parts = []
@@ -67,8 +113,10 @@ def reasons_text(features: pd.DataFrame, column_contributions: np.ndarray, colum
         for j, column in enumerate(columns):
             rows = chosen == j
             if rows.any():
-                text[rows] = _value_text(features.loc[rows, column], column)
-        verb = np.where(signed > 0, " raises risk", np.where(signed < 0, " lowers risk", " does not change risk"))
+                text[rows] = group_text(features.loc[rows], column)
+        verb = np.where(
+            signed > NEUTRAL, " raises risk", np.where(signed < -NEUTRAL, " lowers risk", " does not change risk")
+        )
         parts.append(text + verb)
     joined = parts[0]
     for part in parts[1:]:

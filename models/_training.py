@@ -2,8 +2,13 @@
 
 Steps (each a function of its own module)::
 
-    prepare (validate, label)  ->  stratified_split (label x sex)  ->  fit_estimator (train, early stopping)
-      ->  fit_calibration (calibration split)  ->  choose_thresholds (calibration split, per sex)
+    prepare (validate, label)  ->  stratified_split (label x sex)
+      ->  threshold.rule = cross_fit (default): K folds over every non-test row, each scored by a model fitted
+          (with early stopping) on the others; calibration and thresholds on those out-of-fold predictions;
+          the shipped model refitted on all non-test rows with the folds' mean number of rounds
+          (as scikit-learn's CalibratedClassifierCV(ensemble=False): cross_val_predict, one calibrator, refit)
+        | threshold.rule = calibration_split: fit_estimator (train, early stopping), then calibration and
+          thresholds on the calibration split alone
       ->  evaluate + evaluate_baselines (test split)  ->  save_model_dir (+ plots)
 """
 
@@ -19,12 +24,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from features import build_preprocessor, feature_columns
 from models._calibration import Calibration, fit_calibration
 from models._config import TrainConfig
-from models._data import TrainingData, stratified_split
-from models._estimators import FittedEstimator, fit_estimator
+from models._data import Split, TrainingData, stratified_split
+from models._estimators import FittedEstimator, fit_estimator, fit_final_estimator
 from models._evaluation import evaluate, evaluate_baselines
 from models._output_dir import output_lock
 from models._persistence import save_model_dir
@@ -69,6 +75,7 @@ def build_manifest(
     baselines: dict[str, Any],
     *,
     training_engine: dict[str, Any] | None = None,
+    models_v2: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest a trainer hands to :func:`save_model_dir`.
 
@@ -90,7 +97,47 @@ def build_manifest(
         "metrics": metrics,
         "baselines": baselines,
         "package_versions": package_versions(),
+        **(models_v2 or {}),
     }
+
+
+# --- models-v2 manifest fields (issue 14) -------------------------------------------------------------------
+# The one place that adds them; the manifest's pydantic model (models/_persistence.py) should declare:
+#   threshold_selection: {rule: "cross_fit"|"calibration_split", folds: int|None, target_sensitivity: float,
+#                         confidence: float, per_sex: bool, n_rows: int, n_positive: {female: int, male: int},
+#                         final_model_rounds: int|None}
+#   monotone_features: list[str]         output features along which the score never falls
+#   explanation: {method: "baseline_shapley", reference: list[float]}   one value per output feature
+def models_v2_manifest(
+    config: TrainConfig,
+    estimator: FittedEstimator,
+    reference: np.ndarray,
+    selection: dict[str, Any],
+    *,
+    rule: str | None = None,
+) -> dict[str, Any]:
+    """The manifest fields issue 14 adds: how the threshold was chosen, the constraints, the explanation reference.
+
+    ``rule`` is the threshold rule actually used (the dask engine has only the calibration split).
+    """
+    from features._pipeline import monotone_features
+
+    rule = rule or config.threshold.rule
+    return {
+        "threshold_selection": {
+            "rule": rule,
+            "folds": config.threshold.folds if rule == "cross_fit" else None,
+            "target_sensitivity": config.threshold.target_sensitivity,
+            "confidence": config.threshold.confidence,
+            "per_sex": config.threshold.per_sex,
+            **selection,
+        },
+        "monotone_features": list(monotone_features(estimator.feature_names)) if config.model.monotone else [],
+        "explanation": {"method": "baseline_shapley", "reference": [float(v) for v in reference]},
+    }
+
+
+# -------------------------------------------------------------------------------------------------------------
 
 
 def save_with_plots(
@@ -125,20 +172,63 @@ def save_with_plots(
     return model, [out_dir / "plots" / name for name in names], digest
 
 
-def train(
-    data: TrainingData,
-    config: TrainConfig,
-    out_dir: str | os.PathLike[str],
-    *,
-    on_round: Callable[[], None] | None = None,
-) -> TrainResult:
-    """Train, calibrate, threshold and evaluate; write the model directory atomically."""
-    split = stratified_split(data.label, data.attributes["sex"], config.split)
+@dataclass
+class Fitted:
+    """What either threshold rule produces: the shipped estimator, its calibration and thresholds."""
+
+    estimator: FittedEstimator
+    calibration: Calibration
+    thresholds: dict[str, float]
+    selection_index: np.ndarray  # rows whose (out-of-fold) risk chose the thresholds
+    selection_risk: np.ndarray
+    reference: np.ndarray  # the explanation's reference patient: median of each transformed feature
+    selection: dict[str, Any]  # manifest details of the threshold selection
+
+
+def _strata(data: TrainingData) -> np.ndarray:
+    return data.label.astype(int) * 2 + (data.attributes["sex"].astype("string") == "female").to_numpy().astype(int)
+
+
+def _thresholds(config: TrainConfig, risk: np.ndarray, y: np.ndarray, sex: pd.Series) -> dict[str, float]:
+    return choose_thresholds(
+        risk,
+        y,
+        sex,
+        target=config.threshold.target_sensitivity,
+        per_sex=config.threshold.per_sex,
+        confidence=config.threshold.confidence,
+    )
+
+
+def _selection_counts(data: TrainingData, rows: np.ndarray) -> dict[str, Any]:
+    sex = data.attributes["sex"].astype("string").to_numpy()[rows]
+    y = data.label[rows]
+    return {"n_rows": int(len(rows)), "n_positive": {g: int((y & (sex == g)).sum()) for g in ("female", "male")}}
+
+
+#: Features the reference patient holds at zero: "no 1 h change" (0 in ng/L and in log1p), the clinical
+#: reference, so any change reads as raising risk under the monotone constraints and none as "unchanged".
+ZERO_IN_REFERENCE = ("troponin_change_abs_ng_l", "troponin_rise_ng_l")
+
+
+def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
+    """The reference patient of the explanations: the median of each feature (from up to 100,000 rows), no change."""
+    rows = features.iloc[:: max(1, len(features) // 100_000)]
+    reference = np.median(estimator.transform(rows), axis=0)
+    for j, name in enumerate(estimator.feature_names):
+        if name in ZERO_IN_REFERENCE:
+            reference[j] = 0.0
+    return reference
+
+
+def fit_on_calibration_split(
+    data: TrainingData, config: TrainConfig, split: Split, on_round: Callable[[], None] | None = None
+) -> Fitted:
+    """The earlier rule: fit on the training split, calibrate and threshold on the calibration split."""
     features = data.features
-    preprocessor = build_preprocessor(config.features)
     estimator = fit_estimator(
         config.model,
-        preprocessor,
+        build_preprocessor(config.features),
         features.iloc[split.train],
         data.label[split.train],
         features.iloc[split.early_stopping],
@@ -150,37 +240,132 @@ def train(
     calibration, _ = fit_calibration(cal_raw, data.label[split.calibration], config.calibration.method)
     cal_risk = calibration.apply(cal_raw)
     cal_sex = data.attributes["sex"].iloc[split.calibration]
-    thresholds = choose_thresholds(
-        cal_risk,
-        data.label[split.calibration],
-        cal_sex,
-        target=config.threshold.target_sensitivity,
-        per_sex=config.threshold.per_sex,
-        confidence=config.threshold.confidence,
+    thresholds = _thresholds(config, cal_risk, data.label[split.calibration], cal_sex)
+    selection = {**_selection_counts(data, split.calibration), "final_model_rounds": None}
+    reference = explanation_reference(estimator, features.iloc[split.train])
+    return Fitted(estimator, calibration, thresholds, split.calibration, cal_risk, reference, selection)
+
+
+def fit_cross_fitted(
+    data: TrainingData, config: TrainConfig, split: Split, on_round: Callable[[], None] | None = None
+) -> Fitted:
+    """Cross-fitting: thresholds from out-of-fold risk of every non-test row; the shipped model refitted on all.
+
+    Each fold is scored by a model that never saw it, so the out-of-fold risk of a patient is what a model
+    would give a new patient; the one-sided Wilson bound then counts every MI of the non-test rows (e.g. about
+    2.5 times the calibration split's) and its margin above 99% shrinks accordingly. The shipped model is
+    refitted on all non-test rows with the folds' mean number of boosting rounds and calibrated by the
+    out-of-fold calibration; the independent-cohort tests check that its flag keeps the guarantee.
+    """
+    spec, seed = config.model, config.split.seed
+    features, y = data.features, data.label
+    pool = np.sort(np.concatenate([split.train, split.early_stopping, split.calibration]))
+    strata = _strata(data)
+    folds = StratifiedKFold(n_splits=config.threshold.folds, shuffle=True, random_state=seed + 3)
+    oof_raw = np.empty(len(pool))
+    rounds = []
+    for k, (inner, held) in enumerate(folds.split(pool, strata[pool])):
+        inner_rows = pool[inner]
+        fit_rows, early_rows = train_test_split(
+            inner_rows,
+            test_size=config.split.early_stopping_fraction,
+            stratify=strata[inner_rows],
+            random_state=seed + 10 + k,
+        )
+        fold_model = fit_estimator(
+            spec,
+            build_preprocessor(config.features),
+            features.iloc[fit_rows],
+            y[fit_rows],
+            features.iloc[early_rows],
+            y[early_rows],
+            seed=seed,
+            on_round=on_round,
+        )
+        oof_raw[held] = fold_model.raw_score(features.iloc[pool[held]])
+        if fold_model.kind == "xgboost":
+            rounds.append(int(fold_model.xgb_model.best_iteration) + 1)
+    calibration, _ = fit_calibration(oof_raw, y[pool], config.calibration.method)
+    oof_risk = calibration.apply(oof_raw)
+    thresholds = _thresholds(config, oof_risk, y[pool], data.attributes["sex"].iloc[pool])
+    n_rounds = int(round(float(np.mean(rounds)))) if rounds else None
+    estimator = fit_final_estimator(
+        spec,
+        build_preprocessor(config.features),
+        features.iloc[pool],
+        y[pool],
+        n_rounds=n_rounds or 1,
+        seed=seed,
+        on_round=on_round,
     )
+    selection = {**_selection_counts(data, pool), "final_model_rounds": n_rounds}
+    return Fitted(
+        estimator,
+        calibration,
+        thresholds,
+        pool,
+        oof_risk,
+        explanation_reference(estimator, features.iloc[pool]),
+        selection,
+    )
+
+
+def train(
+    data: TrainingData,
+    config: TrainConfig,
+    out_dir: str | os.PathLike[str],
+    *,
+    on_round: Callable[[], None] | None = None,
+) -> TrainResult:
+    """Train, calibrate, threshold and evaluate; write the model directory atomically."""
+    split = stratified_split(data.label, data.attributes["sex"], config.split)
+    features = data.features
+    fit = fit_cross_fitted if config.threshold.rule == "cross_fit" else fit_on_calibration_split
+    fitted = fit(data, config, split, on_round)
+    estimator, calibration, thresholds = fitted.estimator, fitted.calibration, fitted.thresholds
     test_features = features.iloc[split.test]
     test_sex = data.attributes["sex"].iloc[split.test]
     test_risk = calibration.apply(estimator.raw_score(test_features))
     test_flag = apply_thresholds(test_risk, test_sex, thresholds)
     y_eval = data.evaluation_label[split.test]
     oracle = data.oracle[split.test] if data.oracle is not None else None
+    target = config.threshold.target_sensitivity
     metrics = {
         "evaluation_label": config.evaluation_label or ("mi" if config.label != "cad" else "cad"),
-        "test": evaluate(test_risk, test_flag, y_eval, test_sex, oracle=oracle),
+        "test": evaluate(test_risk, test_flag, y_eval, test_sex, oracle=oracle, target=target),
         "test_against_training_label": evaluate(test_risk, test_flag, data.label[split.test], test_sex),
         "split_sizes": {
             name: int(len(getattr(split, name))) for name in ("train", "early_stopping", "calibration", "test")
         },
     }
     if estimator.kind == "xgboost":
-        metrics["best_iteration"] = int(estimator.xgb_model.best_iteration)
+        metrics["best_iteration"] = (
+            int(estimator.xgb_model.best_iteration)
+            if config.threshold.rule == "calibration_split"
+            else int(fitted.selection["final_model_rounds"]) - 1
+        )
     baselines = (
         evaluate_baselines(data.raw.iloc[split.test], y_eval, test_sex) if config.features.dataset == "cohort" else {}
     )
-    manifest = build_manifest(config, data.data_hash, metrics, baselines)
+    manifest = build_manifest(
+        config,
+        data.data_hash,
+        metrics,
+        baselines,
+        models_v2=models_v2_manifest(config, estimator, fitted.reference, fitted.selection),
+    )
     model, plots, digest = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )
     return TrainResult(
-        model, metrics, baselines, plots, split.test, test_risk, test_flag, split.calibration, cal_risk, digest
+        model,
+        metrics,
+        baselines,
+        plots,
+        split.test,
+        test_risk,
+        test_flag,
+        fitted.selection_index,
+        fitted.selection_risk,
+        digest,
     )

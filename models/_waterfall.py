@@ -1,9 +1,11 @@
-"""The explanation of one prediction as a waterfall: from the average patient's score to this patient's, input by input.
+"""The explanation of one prediction as a waterfall: from the reference patient's score to this patient's.
 
-Drawn with matplotlib from :meth:`TriageModel.explain` (TreeSHAP for XGBoost, linear terms for logistic), on a
-``Figure`` with an Agg canvas and never through ``pyplot``: no global state, safe in a web server. The bars are
-per input column (one-hot parts summed), in log-odds, so they add up exactly to the model's score; the calibrated
-risk is written beside the last bar because calibration is a monotone map applied after the sum.
+Drawn with matplotlib from :meth:`TriageModel.explain` (baseline Shapley values against the reference patient,
+the training medians; older models: TreeSHAP / linear terms from the average), on a ``Figure`` with an Agg
+canvas and never through ``pyplot``: no global state, safe in a web server. The bars are per clinical input (the
+derived features of one input summed: troponin 0 h in ng/L and as a multiple of the 99th percentile, the 1 h
+change, ...), in log-odds, so they add up exactly to the model's score; the calibrated risk is written beside
+the last bar because calibration is a monotone map applied after the sum.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS)
     ax.set_xlim(low - pad, high + pad)
     ax.set_xlabel("log-odds of MI (model score before calibration)")
     ax.set_title(
-        f"average patient {assessment.bias:+.2f}  ->  this patient {assessment.score:+.2f} "
+        f"reference patient {assessment.bias:+.2f}  ->  this patient {assessment.score:+.2f} "
         f"(calibrated risk {assessment.risk:.1%})",
         fontsize=10,
     )

@@ -21,7 +21,7 @@ from features import COLUMN_RULES, clinical_scores, validate_visits
 from features import _messages as msg
 from features.columns import ATYPICAL_SYMPTOMS, RISK_FACTORS, SYMPTOMS
 from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
-from models._reasons import _value_text, reasons_text
+from models._reasons import _value_text, group_text, reasons_text
 from triage.errors import TriageError
 
 #: Answers the form collects that are not symptoms, in the order the form asks for them (cohort-table names).
@@ -34,6 +34,7 @@ NON_SYMPTOM_FIELDS = (
     "heart_rate",
     "systolic_bp",
     "ecg",
+    "symptom_onset_hours",
     "troponin_0h_ng_l",
     "troponin_1h_ng_l",
 )
@@ -121,10 +122,10 @@ def field_problems(error: TriageError | str) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class Contribution:
-    """One input column's share of the model's log-odds score for this patient."""
+    """One clinical input's share of the model's log-odds score for this patient (its features summed)."""
 
-    column: str
-    text: str  # the input as it reads in a sentence, e.g. "troponin 1 h 31 ng/L"
+    column: str  # the clinical input (a column, or a derived group such as ``troponin_change``)
+    text: str  # the input as it reads in a sentence, e.g. "troponin rose 25 ng/L in 1 h"
     log_odds: float
 
 
@@ -177,7 +178,7 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
     parts = tuple(
         Contribution(
             explanation.columns[j],
-            str(_value_text(features[explanation.columns[j]], explanation.columns[j]).iloc[0]),
+            str(group_text(features, explanation.columns[j]).iloc[0]),
             float(contributions[j]),
         )
         for j in order

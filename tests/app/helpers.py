@@ -43,6 +43,7 @@ HIGH_RISK: dict[str, Any] = {
     "heart_rate": 104.0,
     "systolic_bp": 142.0,
     "ecg": "ischemic",
+    "symptom_onset_hours": 2.0,
     "troponin_0h_ng_l": 48.0,
     "troponin_1h_ng_l": 95.0,
 }
@@ -61,6 +62,7 @@ NO_CHEST_PAIN: dict[str, Any] = {
     "heart_rate": 92.0,
     "systolic_bp": 128.0,
     "ecg": "nonspecific",
+    "symptom_onset_hours": 6.0,
     "troponin_0h_ng_l": 9.0,
     "troponin_1h_ng_l": 14.0,
 }
@@ -75,6 +77,7 @@ LOW_RISK: dict[str, Any] = {
     "heart_rate": 72.0,
     "systolic_bp": 124.0,
     "ecg": "normal",
+    "symptom_onset_hours": 5.0,
     "troponin_0h_ng_l": 1.0,
     "troponin_1h_ng_l": 1.0,
 }

@@ -19,7 +19,10 @@ def test_high_risk_patient_is_flagged_with_reasons_and_scores():
     assert metrics["HEART score"] == "8 / 10"  # H1 (no chest pain: history from the chart) E2 A2 R2 T1
     assert metrics["ESC 0/1 h"] == "rule-in"
     reasons = [unescape(m.value) for m in at.markdown if m.value.startswith("- ")][0]
-    assert "troponin 1 h 95 ng/L raises risk" in reasons
+    # Issue 14: reasons per clinical input, in the terms a clinician reads (change, multiple of the 99th).
+    assert "troponin rose 47 ng/L in 1 h raises risk" in reasons
+    assert "troponin 1 h 95 ng/L (5.9x the 99th percentile for women) raises risk" in reasons
+    assert "lowers risk" not in reasons
     assert len(at.image) == 1  # the waterfall
 
 
@@ -41,6 +44,17 @@ def test_invalid_values_get_inline_messages_not_a_traceback():
     assert any(t.startswith("150 is outside the plausible range 18-100") for t in texts), texts  # under age
     assert any(t.startswith("Nothing was scored") and "troponin_1h_ng_l" in t for t in texts)
     assert not at.metric
+
+
+def test_hours_since_the_pain_began_is_asked_and_required():
+    at = run_page("discharge_check.py")
+    assert at.number_input(key="symptom_onset_hours").label == "Hours since the pain began"
+    answers = {key: value for key, value in LOW_RISK.items() if key != "symptom_onset_hours"}
+    at = fill_form(at, answers)
+    assert not at.exception
+    assert any("value is missing" in error.value and "symptom_onset_hours" in error.value for error in at.error)
+    at = fill_form(run_page("discharge_check.py"), {**LOW_RISK, "symptom_onset_hours": 800.0})
+    assert any(error.value.startswith("800 is outside the plausible range 0-720") for error in at.error)
 
 
 def test_an_unanswered_symptom_question_is_reported_not_assumed_absent():

@@ -53,10 +53,20 @@ def test_output_features_are_named_and_encoded():
     names = list(pre.get_feature_names_out())
     assert matrix.shape == (300, len(names)) and matrix.dtype == np.float64
     assert names[:3] == ["age", "sex_female", "sex_male"]
-    assert {"race_white", "race_not_recorded", "ecg_ischemic", "diabetes", "troponin_1h_ng_l"} <= set(names)
+    assert {"race_white", "race_not_recorded", "ecg_severity", "diabetes", "troponin_1h_ng_l"} <= set(names)
     column = dict(zip(names, matrix.T, strict=True))
     np.testing.assert_array_equal(column["diabetes"], visits["diabetes"].astype(float))
-    np.testing.assert_allclose(column["troponin_1h_ng_l"], np.log1p(visits["troponin_1h_ng_l"]))
+    t0, t1 = visits["troponin_0h_ng_l"], visits["troponin_1h_ng_l"]
+    np.testing.assert_allclose(column["troponin_1h_ng_l"], np.log1p(t1))
+    # Issue 14's clinical features: multiples of the sex-specific 99th percentile (16 / 34 ng/L), the higher
+    # sample, the 1 h change (absolute and rise) and the ECG as an ordered finding.
+    upper = np.where(visits["sex"] == "female", 16.0, 34.0)
+    np.testing.assert_allclose(column["troponin_0h_x99th"], np.log1p(t0 / upper))
+    np.testing.assert_allclose(column["troponin_max_ng_l"], np.log1p(np.maximum(t0, t1)))
+    np.testing.assert_allclose(column["troponin_change_abs_ng_l"], np.log1p(np.abs(t1 - t0)))
+    np.testing.assert_allclose(column["troponin_rise_ng_l"], np.log1p(np.maximum(t1 - t0, 0)))
+    severity = visits["ecg"].map({"normal": 0.0, "nonspecific": 1.0, "ischemic": 2.0})
+    np.testing.assert_array_equal(column["ecg_severity"], severity)
     np.testing.assert_array_equal(column["sex_female"], (visits["sex"] == "female").astype(float))
 
 

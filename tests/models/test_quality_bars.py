@@ -1,8 +1,58 @@
-"""The issue's quality bars on a seeded 400,000-row simulated cohort (figures also reported in the README)."""
+"""The issues' quality bars on seeded simulated cohorts (figures also reported in the README).
+
+Issue 14: the shipped xgboost config trained on 200,000 visits; the flag scored on an independent 200,000-visit
+cohort (another seed) against the simulator's oracle on the same rows. The heavy version, with the
+unconstrained and calibration-split variants beside it, is ``benchmarks/bench_model_quality.py``.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+
+from models._evaluation import rule_out_at_sensitivity
+
+
+@pytest.fixture(scope="module")
+def independent(xgb_result, independent_cohort):
+    out = xgb_result.model.predict(independent_cohort, with_reasons=False)
+    return {
+        "y": independent_cohort["mi"].to_numpy(bool),
+        "oracle": independent_cohort["oracle_mi_probability"].to_numpy(float),
+        "sex": independent_cohort["sex"].astype("string").to_numpy(),
+        "risk": out["risk"].to_numpy(float),
+        "flag": out["flag"].to_numpy(bool),
+    }
+
+
+@pytest.mark.parametrize("group", ["female", "male"])
+def test_shipped_flag_keeps_99_percent_sensitivity_in_each_sex_on_an_independent_cohort(independent, group):
+    # The threshold's one-sided 97.5% bound reached 99% on out-of-fold risk; on ~9,000 (women) / ~11,000 (men)
+    # new MIs the point estimate must still reach 99% (its binomial SD there is about 0.1 point).
+    rows = independent["y"] & (independent["sex"] == group)
+    assert rows.sum() > 3_000
+    assert independent["flag"][rows].mean() >= 0.99
+
+
+def test_shipped_flag_rules_out_at_least_085_of_the_oracle_at_99_percent(independent):
+    # Issue 14 bar: >= 0.85 of the oracle's rule-out at exactly 99% sensitivity, same independent rows.
+    oracle = rule_out_at_sensitivity(independent["oracle"], independent["y"], 0.99)
+    assert np.mean(~independent["flag"]) >= 0.85 * oracle
+
+
+def test_ranking_at_equal_sensitivity_is_at_least_097_of_the_oracle(independent):
+    # Issue 14 bar: the model's rule-out at exactly 99% sensitivity >= 0.97 of the oracle's.
+    y = independent["y"]
+    model = rule_out_at_sensitivity(independent["risk"], y, 0.99)
+    assert model >= 0.97 * rule_out_at_sensitivity(independent["oracle"], y, 0.99)
+
+
+def test_both_oracle_ratios_are_reported_by_sex(xgb_result):
+    for group in ("overall", "female", "male"):
+        comparison = xgb_result.metrics["test"][group]["vs_oracle"]
+        assert 0 < comparison["ranking_vs_oracle"] <= 1.05 and 0 < comparison["flag_rule_out_vs_oracle"] <= 1.05
+    selection = xgb_result.model.manifest["threshold_selection"]
+    assert selection["rule"] == "cross_fit" and selection["n_positive"]["female"] > 0
 
 
 def test_xgboost_auroc_close_to_the_oracle(xgb_result):
@@ -13,9 +63,11 @@ def test_xgboost_auroc_close_to_the_oracle(xgb_result):
 
 @pytest.mark.parametrize("group", ["overall", "female", "male"])
 def test_sensitivity_at_least_99_percent(xgb_result, group):
-    # The threshold is set on the calibration split so that the one-sided 95% lower bound of sensitivity reaches
-    # 99% there; on the independent test split the point estimate must still reach 99% in each sex.
-    assert xgb_result.metrics["test"][group]["sensitivity"]["value"] >= 0.99
+    # The threshold is set on out-of-fold risk so that the one-sided 97.5% lower bound of sensitivity reaches
+    # 99% there. The test split of a 200,000-visit cohort holds only ~3,000 women with MI (binomial SD of the
+    # sensitivity about 0.18 point), so here the check is that it is not significantly below 99% (Wilson 95%
+    # upper bound >= 99%); the point-estimate bar is on the independent 200,000-visit cohort (tests above).
+    assert xgb_result.metrics["test"][group]["sensitivity"]["ci_high"] >= 0.99
 
 
 def test_model_rules_out_more_than_heart_at_better_sensitivity(xgb_result):

@@ -69,6 +69,10 @@ def train(
         result = _fit(cfg, data, out, engine, scheduler)
         stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
         stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
+        from models._evaluation import oracle_summary
+
+        if (line := oracle_summary(result.metrics["test"])) is not None:
+            stdout.print(line)
         if cfg.label == "cad":
             stdout.print("Label 'cad' is angiographic coronary disease, not myocardial infarction.")
         if mlflow and cfg.tracking.enabled:
