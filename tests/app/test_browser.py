@@ -214,7 +214,10 @@ def test_physician_checks_a_patient_in_a_real_browser(browser, server):
     assert any("HEART score" in text for text in metrics) and any("ESC 0/1 h" in text for text in metrics)
     assert page.get_by_text(FLAG_TEXT, exact=True).is_visible()
     reasons = page.locator("[data-testid='stMarkdownContainer'] li").all_inner_texts()
-    assert len(reasons) == 3 and any("(asked) raises risk" in reason for reason in reasons), reasons
+    # Her troponin rose 5 ng/L to 14 ng/L: the reasons speak of it in clinical terms (issue 14), and nothing about
+    # a troponin, its change or the ECG lowers risk (monotone constraints).
+    assert len(reasons) == 3 and any(r.startswith("troponin") and "raises risk" in r for r in reasons), reasons
+    assert not any(r.startswith(("troponin", "ECG")) and "lowers risk" in r for r in reasons), reasons
 
     page.locator(".st-key-whatif_troponin_1h input").fill("40")
     page.locator(".st-key-whatif_troponin_1h input").press("Enter")
