@@ -168,6 +168,7 @@ class TroponinMixture:
     hill: np.ndarray  # (K,)
     decline: np.ndarray  # (K,)
     lag: np.ndarray  # (K,)
+    baseline: np.ndarray  # (K,) level before release, as a fraction of the plateau
     onset_scale: np.ndarray  # (K,) true onset / recorded onset in this state (recall error)
     adjudication_hours: float
     adjudication_limit: np.ndarray  # (2,) by sex, ng/L
@@ -213,6 +214,7 @@ class TroponinMixture:
             hill=kinetic("hill", 0.0),
             decline=kinetic("decline_per_hour", 0.0),
             lag=kinetic("lag_hours", 0.0),
+            baseline=kinetic("baseline_fraction", 0.0),
             adjudication_hours=troponin.adjudication_sample_hours,
             adjudication_limit=np.array([troponin.adjudication_limit_women_ng_l, troponin.adjudication_limit_men_ng_l]),
             analytical_sd=troponin.analytical_sd_ng_l,
@@ -225,12 +227,10 @@ class TroponinMixture:
         true_hours = np.asarray(recorded_onset, dtype=float)[:, None] * self.onset_scale + later_hours
         excess = (true_hours - self.lag) / _LAG_SMOOTHING_HOURS
         t = _LAG_SMOOTHING_HOURS * np.logaddexp(0.0, excess)
-        with np.errstate(invalid="ignore"):
-            g = (
-                self.hill * np.log(t)
-                - np.logaddexp(self.hill * np.log(self.half_rise), self.hill * np.log(t))
-                - self.decline * t
-            )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_rise = self.hill * np.log(t) - np.logaddexp(self.hill * np.log(self.half_rise), self.hill * np.log(t))
+            b = self.baseline
+            g = np.logaddexp(np.log(b), np.log1p(-b) + log_rise) - self.decline * t
         return np.where(np.isnan(self.half_rise)[None, :], 0.0, g)
 
     def _means(self, onset: np.ndarray, male: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

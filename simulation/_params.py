@@ -153,15 +153,16 @@ class Onset(StrictModel):
 class Kinetics(StrictModel):
     """hs-cTnI after an acute coronary event: log level = log(plateau) + g(t), t = hours since onset.
 
-    With ``s = 0.1 * log(1 + exp((t - lag_hours) / 0.1))`` hours of release (a smooth ``max(t - lag, 0)``),
-    ``g(t) = hill * log(s) - log(half_rise_hours**hill + s**hill) - decline_per_hour * s``: nothing measurable
-    while ischaemia has not yet caused necrosis (the lag), then low but rising, near the plateau after a few
-    half-rise times, slowly falling late.
+    With ``s = 0.1 * log(1 + exp((t - lag_hours) / 0.1))`` hours of release (a smooth ``max(t - lag, 0)``) and
+    ``r(s) = s**hill / (half_rise_hours**hill + s**hill)``, ``g(t) = log(b + (1 - b) r(s)) - decline_per_hour *
+    s`` with ``b = baseline_fraction``: the patient's own baseline while ischaemia has not yet caused necrosis
+    (the lag), then low but rising, near the plateau after a few half-rise times, slowly falling late.
     """
 
     half_rise_hours: PositiveFloat
     hill: PositiveFloat
     lag_hours: Annotated[float, Field(ge=0.0)] = 0.0
+    baseline_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     decline_per_hour: Annotated[float, Field(ge=0.0)] = 0.0
 
 

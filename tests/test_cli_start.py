@@ -67,11 +67,13 @@ def test_every_verb_has_complete_help(verb):
     assert result.output.count("--") >= 2, result.output  # at least one option besides --help
 
 
-def test_score_troponin_policy_choices_match_the_library():
-    """The light enum the command line shows is the library's, value for value."""
-    from features import TroponinPolicy as LibraryPolicy
-    from triage.cli_support import TroponinPolicy
+def test_score_choices_match_the_library():
+    """The light enums the command line shows are the library's, value for value."""
+    import features
+    from triage import cli_support
 
-    assert [p.value for p in TroponinPolicy] == [p.value for p in LibraryPolicy]
+    for name in ("TroponinPolicy", "EscEdition"):
+        light, library = getattr(cli_support, name), getattr(features, name)
+        assert [(p.name, p.value) for p in light] == [(p.name, p.value) for p in library], name
     result = CliRunner().invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
-    assert "universal|sex-specific" in result.output
+    assert "universal|sex-specific" in result.output and "2020|2015" in result.output

@@ -43,6 +43,13 @@ class TroponinPolicy(enum.StrEnum):
     sex_specific = "sex-specific"
 
 
+class EscEdition(enum.StrEnum):
+    """``--esc-edition``: the choices of ``features.EscEdition`` (which imports pandas), passed on by value."""
+
+    esc2020 = "2020"
+    esc2015 = "2015"
+
+
 # The same --scheduler for every command that takes --engine dask.
 SchedulerOption = Annotated[
     str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster on this machine).")

@@ -29,6 +29,8 @@ def visit_frame(n: int = 5, *, seed: int = 0, symptom_source: str = "sx") -> pd.
             data[name] = np.round(rng.uniform(80, 220, n), 1)
         elif name.startswith("troponin"):
             data[name] = np.round(1 + rng.lognormal(1.5, 1.5, n), 2)
+        elif name == "symptom_onset_hours":
+            data[name] = np.round(rng.lognormal(1.5, 1.0, n), 1)
         else:
             data[name] = rng.random(n) < 0.3
     return pd.DataFrame(data)

@@ -94,6 +94,22 @@ def test_score_policy_changes_troponin_points(run, tmp_path):
     assert points == {"universal": [0, 0], "sex-specific": [1, 0]}
 
 
+def test_score_esc_edition_2015_on_request(run, tmp_path):
+    # 0 h 55 ng/L without change: ESC 2015 rules in (>= 52), ESC 2020 (the default) observes (< 64).
+    visits = visit_frame(1, symptom_source="doc").assign(troponin_0h_ng_l=[55.0], troponin_1h_ng_l=[55.0])
+    data = tmp_path / "visits.parquet"
+    visits.to_parquet(data)
+    categories = {}
+    for edition in (None, "2015"):
+        out = tmp_path / f"{edition}.parquet"
+        extra = [] if edition is None else ["--esc-edition", edition]
+        result = run("score", "--data", data, "--out", out, *extra)
+        assert result.exit_code == 0, result.output
+        assert f"ESC {edition or '2020'} 0/1 h" in result.output
+        categories[edition] = pd.read_parquet(out)["esc_0_1h"].tolist()
+    assert categories == {None: ["observe"], "2015": ["rule-in"]}
+
+
 def test_score_bad_batch_is_one_line_error_and_no_partial_output(run, tmp_path):
     visits = as_text(visit_frame(5, symptom_source="doc"))
     visits.loc[3, "sex"] = "F"

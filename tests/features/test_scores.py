@@ -106,33 +106,58 @@ def test_heart_troponin_sex_specific_edges():
     assert troponin_upper_limit(["female", "male"], "sex-specific").tolist() == [16.0, 34.0]
 
 
+# ESC 2020 (Collet et al., Eur Heart J 2021), Architect hs-cTnI: very low < 4 (only when onset > 3 h), low < 5
+# with a 1 h change < 2, high >= 64, change >= 6 (rise or fall). Every cut-off just below and at its value.
 @pytest.mark.parametrize(
-    ("t0", "t1", "expected"),
+    ("t0", "t1", "onset", "expected"),
     [
-        (1.9, 30.0, "rule-in"),  # very low 0 h, but a measured rise of >= 6 ng/L wins
-        (1.9, 1.9, "rule-out"),  # very low 0 h
-        (1.9, 5.0, "rule-out"),  # very low 0 h, change 3.1 < 6
-        (2.0, 3.9, "rule-out"),  # low 0 h and change < 2
-        (4.9, 6.8, "rule-out"),
-        (4.9, 6.9, "observe"),  # change exactly 2: not < 2
-        (5.0, 5.0, "observe"),  # 0 h exactly 5: not < 5
-        (10.0, 15.9, "observe"),
-        (10.0, 16.0, "rule-in"),  # change exactly 6
-        (20.0, 14.0, "rule-in"),  # a fall counts like a rise
-        (63.9, 63.9, "observe"),
-        (64.0, 64.0, "rule-in"),  # 0 h exactly 64
+        (3.9, 5.8, 3.1, "rule-out"),  # very low (3.9 < 4) after 3 h, change 1.9 irrelevant
+        (4.0, 6.1, 3.1, "observe"),  # 0 h exactly 4: not very low; change 2.1 >= 2
+        (3.9, 6.1, 3.0, "observe"),  # onset exactly 3 h: the very-low arm needs more than 3 h
+        (3.9, 6.1, 3.1, "rule-out"),  # onset 3.1 h: very low applies
+        (3.9, 6.1, None, "observe"),  # onset unknown: the very-low arm is never used
+        (4.9, 6.8, 1.0, "rule-out"),  # low 0 h (4.9 < 5) and change 1.9 < 2
+        (5.0, 5.0, 1.0, "observe"),  # 0 h exactly 5: not low
+        (4.9, 6.9, 1.0, "observe"),  # change exactly 2: not < 2
+        (4.9, 2.9, 1.0, "observe"),  # a fall of exactly 2 likewise
+        (10.0, 15.9, 1.0, "observe"),  # rise 5.9
+        (10.0, 16.0, 1.0, "rule-in"),  # rise exactly 6
+        (20.0, 14.1, 1.0, "observe"),  # fall 5.9
+        (20.0, 14.0, 1.0, "rule-in"),  # fall exactly 6 counts like a rise
+        (63.9, 63.9, 5.0, "observe"),
+        (64.0, 64.0, 5.0, "rule-in"),  # 0 h exactly 64
+        (1.9, 30.0, 5.0, "rule-in"),  # very low 0 h, but a measured rise of >= 6 ng/L wins
     ],
 )
-def test_esc_0_1h_cut_offs(t0, t1, expected):
-    assert esc_0_1h([t0], [t1]).tolist() == [expected]
+def test_esc_2020_cut_offs(t0, t1, onset, expected):
+    onsets = None if onset is None else [onset]
+    assert esc_0_1h([t0], [t1], onsets).tolist() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("t0", "t1", "onset", "expected"),
+    [
+        (1.9, 5.5, 4.0, "rule-out"),  # ESC 2015: very low is < 2
+        (2.0, 5.5, 4.0, "observe"),  # ... so 2.0 with a change of 3.5 is not ruled out (ESC 2020 would)
+        (51.9, 51.9, 4.0, "observe"),
+        (52.0, 52.0, 4.0, "rule-in"),  # ESC 2015: high is >= 52 (ESC 2020: 64)
+    ],
+)
+def test_esc_2015_on_request(t0, t1, onset, expected):
+    assert esc_0_1h([t0], [t1], [onset], edition="2015").tolist() == [expected]
+    if expected == "observe" and t0 == 2.0:
+        assert esc_0_1h([t0], [t1], [onset]).tolist() == ["rule-out"]
 
 
 def test_esc_without_1h_value_uses_0h_arms_only():
-    assert esc_0_1h([1.0, 4.0, 80.0], [np.nan] * 3).tolist() == ["rule-out", "observe", "rule-in"]
+    result = esc_0_1h([1.0, 4.5, 80.0], [np.nan] * 3, [5.0, 5.0, 5.0]).tolist()
+    assert result == ["rule-out", "observe", "rule-in"]
 
 
 def test_single_sample_rule_out_below_limit_of_detection():
     assert single_sample_rule_out([0.0, 1.99, 2.0, 5.0]).tolist() == [True, True, False, False]
+    # With onset recorded, only presentations more than 3 h after onset are ruled out on one sample.
+    assert single_sample_rule_out([1.0, 1.0, 1.0], [2.0, 3.0, 3.1]).tolist() == [False, False, True]
     assert single_sample_rule_out([4.0], limit_of_detection=5.0).tolist() == [True]
 
 
@@ -164,8 +189,9 @@ def test_clinical_scores_columns_order_and_types():
     assert (scores["heart_score"] == scores[list(HEART_COMPONENTS)].sum(axis=1)).all()
     assert set(scores["esc_0_1h"]) <= set(ESC_CATEGORIES)
     assert scores["single_sample_rule_out"].dtype == bool
-    expected = esc_0_1h(visits["troponin_0h_ng_l"], visits["troponin_1h_ng_l"]).tolist()
-    assert scores["esc_0_1h"].tolist() == expected
+    assert "symptom_onset_hours" in visits  # the cohort records onset, so the very-low arm can apply
+    t0, t1, onset = visits["troponin_0h_ng_l"], visits["troponin_1h_ng_l"], visits["symptom_onset_hours"]
+    assert scores["esc_0_1h"].tolist() == esc_0_1h(t0, t1, onset).tolist()
 
 
 def test_scores_are_vectorised_over_pandas_and_numpy_inputs_alike():
