@@ -6,6 +6,8 @@ or ``models:/NAME@ALIAS``), by default ``models:/chest-pain-triage@champion`` in
 
 import streamlit as st
 
+from app_pages._common import warm_up
+
 PAGES = [
     st.Page("app_pages/discharge_check.py", title="Discharge check", icon=":material/stethoscope:", default=True),
     st.Page("app_pages/batch_discharges.py", title="Batch discharges", icon=":material/table_view:"),
@@ -14,4 +16,9 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Chest-pain triage", page_icon=":material/cardiology:", layout="wide")
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:
+    # After the page has drawn (also when it stopped early): the model and the pages' libraries load in the
+    # background, so the first view is not slowed by them and the first answer need not wait for them.
+    warm_up()
