@@ -43,15 +43,20 @@ class CalibrationResult:
         return self.scenarios[0]
 
     @property
+    def tested(self) -> tuple[Target, ...]:
+        """Targets with a published range (the reported-only rows are context)."""
+        return tuple(target for target in self.targets if not target.reported_only)
+
+    @property
     def in_range(self) -> int:
-        """How many targets the reference scenario reproduces within the tested range."""
-        return sum(self.reference.within(target) for target in self.targets)
+        """How many tested targets the reference scenario reproduces within the tested range."""
+        return sum(self.reference.within(target) for target in self.tested)
 
     def metrics(self) -> dict[str, float]:
         """Headline numbers for MLflow: every estimate of every scenario and the in-range count."""
         out = {f"{s.scenario}.{key}": e.value for s in self.scenarios for key, e in s.estimates.items()}
         out["targets_in_range"] = float(self.in_range)
-        out["targets"] = float(len(self.targets))
+        out["targets"] = float(len(self.tested))
         return out
 
 

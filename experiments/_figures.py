@@ -67,7 +67,8 @@ def calibration_figure(result: CalibrationResult) -> Figure:
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     names = [s.scenario for s in result.scenarios]
     for ax, target in zip(axes, result.targets, strict=False):
-        ax.axhspan(target.low, target.high, color="#cccccc", alpha=0.6, lw=0)
+        if not target.reported_only:
+            ax.axhspan(target.low, target.high, color="#cccccc", alpha=0.6, lw=0)
         for k, scenario in enumerate(result.scenarios):
             values, err = _bars([scenario.estimates[target.key]])
             ax.errorbar([k], values, yerr=err, fmt="o", ms=5, capsize=3, color=COLOURS[k])

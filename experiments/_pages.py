@@ -142,13 +142,15 @@ def render_calibration(result: CalibrationResult, config: CalibrationConfig) -> 
         percent, digits = _CAL_FORMAT.get(target.key, (False, 2))
         shown_range = f"{target.low * 100:g}-{target.high * 100:g}%" if percent else f"{target.low:g}-{target.high:g}"
         shown_target = target.target if target.target == shown_range else f"{target.target} ({shown_range})"
+        if target.reported_only:
+            shown_target = target.target
         rows.append(
             [
                 target.quantity,
                 shown_target,
                 target.source,
                 est(reference.estimates[target.key], digits, percent=percent),
-                "yes" if reference.within(target) else "**no**",
+                "-" if target.reported_only else "yes" if reference.within(target) else "**no**",
                 *(est(s.estimates[target.key], digits, percent=percent) for s in others),
             ]
         )
@@ -158,11 +160,11 @@ def render_calibration(result: CalibrationResult, config: CalibrationConfig) -> 
     young = reference.estimates["or_young_women"]
     headline = (
         f"On {result.n:,} simulated visits the `{reference.scenario}` scenario lands inside the tested range of "
-        f"{result.in_range} of {len(result.targets)} published targets: missed MI {est(missed, 2, percent=True)} of "
+        f"{result.in_range} of {len(result.tested)} published targets: missed MI {est(missed, 2, percent=True)} of "
         f"MI (Pope 2000: 2.1%), odds ratio for women under 55 {est(young)} (Pope 2000: 6.7)."
     )
     summary = (
-        f"{result.in_range}/{len(result.targets)} targets in range; missed MI {est(missed, 2, percent=True)} of MI; "
+        f"{result.in_range}/{len(result.tested)} targets in range; missed MI {est(missed, 2, percent=True)} of MI; "
         f"OR women <55 {est(young)}"
     )
     if others:

@@ -33,6 +33,11 @@ class Target:
     high: float
     source: str
 
+    @property
+    def reported_only(self) -> bool:
+        """A figure shown for context with no published range to test (both bounds infinite)."""
+        return not (math.isfinite(self.low) or math.isfinite(self.high))
+
 
 TARGETS = (
     Target(
@@ -463,7 +468,7 @@ class CalibrationSummary:
                     "ci_low": e.ci_low,
                     "ci_high": e.ci_high,
                     "within_range": bool(target.low <= e.value <= target.high),
-                    "reported_only": not (math.isfinite(target.low) or math.isfinite(target.high)),
+                    "reported_only": target.reported_only,
                 }
             )
         return rows
