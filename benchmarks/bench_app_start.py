@@ -195,6 +195,7 @@ def main() -> None:
         raise SystemExit(f"no {CHROMIUM}: `make install` installs Debian's chromium")
     from playwright.sync_api import sync_playwright
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # as the console script does
     with tempfile.TemporaryDirectory() as tmp:
         model = args.model or small_model(Path(tmp))
         hello = Path(tmp) / "hello.py"
