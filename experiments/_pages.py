@@ -130,6 +130,21 @@ _CAL_FORMAT = {
     "missed_share": (True, 2),
     "analgesia_rr_black": (False, 3),
     "oracle_auroc": (False, 3),
+    "esc_rule_out_sensitivity": (True, 2),
+    "esc_rule_out_sensitivity_women": (True, 2),
+    "esc_rule_out_sensitivity_men": (True, 2),
+    "esc_rule_out_npv": (True, 2),
+    "esc_rule_out_share": (True, 1),
+    "esc_rule_in_ppv": (True, 1),
+    "nonmi_change_6": (True, 2),
+    "t0_below_5_sensitivity": (True, 1),
+    "mi_above_99th_0_1h": (True, 1),
+    "heart_low_share": (True, 1),
+    "heart_low_sensitivity": (True, 1),
+    "nonmi_admitted": (True, 1),
+    "nonmi_admitted_sex_gap": (False, 1),
+    "harm_per_1000_discharges": (False, 2),
+    "missed_vs_treated_outcome_rr": (False, 2),
 }
 
 

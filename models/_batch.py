@@ -60,6 +60,14 @@ def predict_path(
     partial file beside ``out``, renamed into place at the end. CSV output cannot run as spreadsheet formulas.
     """
     data, out = Path(data), Path(out)
+    if data.suffix.lower() == ".json" or (data.suffix.lower() not in (".csv", ".parquet") and _is_fhir(data)):
+        # A FHIR R4 Bundle (ehr/): a few visits, mapped to batch-schema rows, then the same validation and model.
+        from ehr import read_fhir_visits
+
+        part = predict_file(model, read_fhir_visits(data), source=data.name, with_reasons=with_reasons)
+        with atomic_output(out) as tmp, _ChunkWriter(tmp, out.suffix.lower()) as writer:
+            writer.write(part)
+        return BatchSummary(len(part), int(part["flag"].sum()))
     spec = model.table_spec
     validate_file(data, spec, source=data.name, chunk_rows=chunk_rows)
     n = flagged = 0
@@ -70,6 +78,12 @@ def predict_path(
             n += len(part)
             flagged += int(part["flag"].sum())
     return BatchSummary(n, flagged)
+
+
+def _is_fhir(path: Path) -> bool:
+    from ehr import is_fhir_json
+
+    return is_fhir_json(path)
 
 
 class _ChunkWriter:

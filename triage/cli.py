@@ -15,6 +15,7 @@ from triage.commands import data as data_command
 from triage.commands import experiment as experiment_command
 from triage.commands import predict as predict_command
 from triage.commands import score as score_command
+from triage.commands import serve_hooks as serve_hooks_command
 from triage.commands import simulate as simulate_command
 from triage.commands import train as train_command
 
@@ -37,6 +38,7 @@ app.command("train")(train_command.train)
 app.command("predict")(predict_command.predict)
 app.command("audit")(audit_command.audit)
 app.command("app")(app_command.app)
+app.command("serve-hooks")(serve_hooks_command.serve_hooks)
 data_app.command("uci")(data_command.uci)
 experiment_app.command("run")(experiment_command.run)
 app.add_typer(data_app, name="data")

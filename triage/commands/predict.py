@@ -15,7 +15,7 @@ def predict(
     model: Annotated[
         str, typer.Option(help="Model directory or registry URI, e.g. models:/chest-pain-triage@champion.")
     ],
-    data: Annotated[Path, typer.Option(help="ED visits to score (.csv or .parquet).")],
+    data: Annotated[Path, typer.Option(help="ED visits to score (.csv, .parquet, or a FHIR R4 Bundle .json).")],
     out: Annotated[Path, typer.Option(help="Output .csv or .parquet: patient_id, risk, flag, reasons.")],
     reasons: Annotated[bool, typer.Option(help="Explain each row (top three contributions in words).")] = True,
 ) -> None:

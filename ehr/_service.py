@@ -1,0 +1,211 @@
+"""The CDS Hooks 2.0 service: discovery, one discharge-check handler for two hooks, and feedback.
+
+``GET /cds-services`` lists two services sharing one handler: ``chest-pain-discharge`` (``encounter-discharge``)
+and ``chest-pain-patient-view`` (``patient-view``). A call posts the hook context and the prefetch (FHIR R4
+resources); the answer is one card (see ``ehr._cards``). A prefetch key that is missing or null is fetched from
+the request's ``fhirServer`` only if that server is on the configured allow-list; otherwise the answer is 412.
+Every request, discovery included, first passes the JWT check (``ehr._security``): a bare 401 otherwise.
+Nothing about the patient is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Body, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ehr._cards import Assessment, assess, card, group_of
+from ehr._codes import code_table
+from ehr._config import HooksConfig
+from ehr._feedback import OUTCOMES, FeedbackStore
+from ehr._fhir import VisitMapping, map_visit
+from ehr._security import ReplayCache, TokenVerifier, Unauthorized
+from triage.errors import TriageError
+
+log = logging.getLogger("ehr.hooks")
+
+PATIENT = "{{context.patientId}}"
+
+
+def prefetch_templates(hook: str) -> dict[str, str]:
+    """FHIR queries the EHR should run before calling (patient, encounter, troponin, vitals, ECG, conditions...)."""
+    table = code_table()
+    trop = [
+        code
+        for system, code in sorted(table.hs_troponin | set(table.refused_troponin))
+        if system == table.systems["loinc"]
+    ]
+    vitals = (table.heart_rate[1], table.bp_panel[1], table.systolic_bp[1], table.pain_score[1])
+    ecg = sorted(code for _, code in table.ecg_observations)
+    encounter = (
+        "Encounter/{{context.encounterId}}"
+        if hook == "encounter-discharge"
+        else f"Encounter?patient={PATIENT}&status=in-progress"
+    )
+    return {
+        "patient": f"Patient/{PATIENT}",
+        "encounter": encounter,
+        "troponin": f"Observation?patient={PATIENT}&code={table.loinc_codes(*trop)}",
+        "vitals": f"Observation?patient={PATIENT}&code={table.loinc_codes(*vitals)}",
+        "ecg": f"Observation?patient={PATIENT}&code={table.loinc_codes(*ecg)}",
+        "conditions": f"Condition?patient={PATIENT}",
+        "smoking": f"Observation?patient={PATIENT}&code={table.loinc_codes(table.smoking[1])}",
+        "familyHistory": f"FamilyMemberHistory?patient={PATIENT}",
+    }
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    hook: str
+    title: str
+    description: str
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": prefetch_templates(self.hook),
+            "usageRequirements": "Research and audit tool, not a medical device. "
+            "Needs hs-cTnI (LOINC 89579-7) at 0 h and 1 h.",
+        }
+
+
+SERVICES = {
+    service.id: service
+    for service in (
+        Service(
+            "chest-pain-discharge",
+            "encounter-discharge",
+            "Chest-pain discharge check",
+            "Flags ED chest-pain discharges that may be a missed MI (calibrated risk, HEART, ESC 0/1 h, reasons).",
+        ),
+        Service(
+            "chest-pain-patient-view",
+            "patient-view",
+            "Chest-pain MI risk",
+            "The same discharge check when the chart of a patient in the ED is opened.",
+        ),
+    )
+}
+
+
+class _PrefetchMissing(Exception):
+    pass
+
+
+def _fill_prefetch(body: dict[str, Any], templates: dict[str, str], config: HooksConfig) -> dict[str, Any]:
+    """The prefetch with missing keys fetched from an allow-listed FHIR server; raises when that is impossible."""
+    prefetch = dict(body.get("prefetch") or {})
+    missing = [key for key in templates if prefetch.get(key) is None]
+    if not missing:
+        return prefetch
+    server = str(body.get("fhirServer") or "").rstrip("/")
+    auth = body.get("fhirAuthorization") or {}
+    if not server or server not in [url.rstrip("/") for url in config.fhir_servers] or not auth.get("access_token"):
+        raise _PrefetchMissing
+    import httpx
+
+    context = body.get("context") or {}
+    headers = {"Authorization": f"Bearer {auth['access_token']}", "Accept": "application/fhir+json"}
+    try:
+        with httpx.Client(timeout=config.fhir_timeout_seconds, follow_redirects=False, trust_env=False) as client:
+            for key in missing:
+                query = templates[key]
+                for name in ("patientId", "encounterId", "userId"):
+                    query = query.replace("{{context." + name + "}}", str(context.get(name, "")))
+                response = client.get(f"{server}/{query}", headers=headers)
+                response.raise_for_status()
+                prefetch[key] = response.json()
+    except (httpx.HTTPError, ValueError):
+        raise _PrefetchMissing from None
+    return prefetch
+
+
+def create_app(
+    model: Any, config: HooksConfig, *, store: FeedbackStore | None = None, no_cards: bool = False
+) -> FastAPI:
+    """The ASGI app. ``no_cards=True`` answers every hook with an empty card list (benchmark baseline only)."""
+    verifier = TokenVerifier(config, ReplayCache())
+    store = store if store is not None else FeedbackStore(config.feedback_db)
+    app = FastAPI(title="chest-pain triage CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store = store
+
+    @app.middleware("http")
+    async def authenticate(request: Request, call_next: Any) -> Response:
+        audience = config.base_url + request.url.path
+        try:
+            await run_in_threadpool(verifier.verify, request.headers.get("authorization"), audience)
+        except Unauthorized as refused:
+            log.warning("request refused: %s", refused.reason)
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        # Added after the JWT middleware, so it runs first: a browser's preflight carries no token.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=config.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.get("/cds-services")
+    def discovery() -> dict[str, Any]:
+        return {"services": [service.discovery() for service in SERVICES.values()]}
+
+    @app.post("/cds-services/{service_id}")
+    def call(service_id: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008 - FastAPI idiom
+        service = SERVICES.get(service_id)
+        if service is None:
+            return JSONResponse({"error": "no such service"}, status_code=404)
+        context = body.get("context")
+        if body.get("hook") != service.hook or not isinstance(context, dict) or not context.get("patientId"):
+            return JSONResponse({"error": f"expected hook {service.hook} with context.patientId"}, status_code=400)
+        if no_cards:
+            return JSONResponse({"cards": []})
+        templates = prefetch_templates(service.hook)
+        try:
+            prefetch = _fill_prefetch(body, templates, config)
+        except _PrefetchMissing:
+            return JSONResponse(
+                {"error": "prefetch incomplete and no allowed FHIR server to complete it"}, status_code=412
+            )
+        patient_id = str(context["patientId"])
+        encounter_id = context.get("encounterId")
+        try:
+            mapping = map_visit(prefetch.values(), patient_id=patient_id, encounter_id=encounter_id)
+        except TriageError as error:
+            mapping = VisitMapping(None, (f"insufficient data: {error}",), (), None, None, code_table().version)
+        assessment = assess(model, mapping) if mapping.sufficient else Assessment(mapping)
+        issued = card(assessment, patient_id)
+        store.card_issued(issued["uuid"], service.id, issued["indicator"], group_of(mapping))
+        log.info("card issued: %s", issued["indicator"])
+        return JSONResponse({"cards": [issued]})
+
+    @app.post("/cds-services/{service_id}/feedback")
+    def feedback(service_id: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008 - FastAPI idiom
+        if service_id not in SERVICES:
+            return JSONResponse({"error": "no such service"}, status_code=404)
+        items = body.get("feedback")
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return JSONResponse({"error": "expected {'feedback': [...]}"}, status_code=400)
+        for item in items:
+            if item.get("outcome") not in OUTCOMES or not isinstance(item.get("card"), str):
+                return JSONResponse(
+                    {"error": f"each feedback needs a card uuid and an outcome in {OUTCOMES}"}, status_code=400
+                )
+        for item in items:
+            reason = ((item.get("overrideReason") or {}).get("reason") or {}).get("code")
+            store.record(item["card"], item["outcome"], reason)
+        return JSONResponse({})
+
+    return app

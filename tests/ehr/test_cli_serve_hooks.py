@@ -1,0 +1,83 @@
+"""`triage serve-hooks` as a user runs it: a child process on 127.0.0.1, answering only signed requests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import httpx
+import yaml
+from typer.testing import CliRunner
+
+from tests.ehr.conftest import ISSUER, free_socket, make_token
+from triage.cli import app as cli
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def test_bad_config_is_one_line_error(tmp_path):
+    config = tmp_path / "hooks.yaml"
+    config.write_text("algorithms: [HS256]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve-hooks", "--model", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 1
+    assert "algorithms" in result.output and "not allowed" in result.output
+    config.write_text("bind_everything: true\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["serve-hooks", "--model", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 1 and "bind_everything" in result.output
+
+
+def test_cli_help_does_not_import_the_web_stack():
+    code = "import sys; from triage.cli import app; print(*(m in sys.modules for m in ('fastapi', 'fhir', 'jwt')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
+    assert out.split() == ["False", "False", "False"]
+
+
+def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir, keys, jwks_urls, tmp_path):
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    base = f"http://127.0.0.1:{port}"
+    config = tmp_path / "hooks.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "base_url": base,
+                "port": port,
+                "issuers": [{"iss": ISSUER, "jku": [jwks_urls["ehr"]]}],
+                "feedback_db": str(tmp_path / "feedback.sqlite"),
+            }
+        ),
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable,
+        "-c",
+        "from triage.cli import main; main()",
+        "serve-hooks",
+        "--model",
+        str(app_model_dir),
+        "--config",
+        str(config),
+    ]
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with httpx.Client(timeout=5, trust_env=False) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    response = client.get(base + "/cds-services")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None and time.monotonic() < deadline, (
+                        process.stderr.read() if process.poll() is not None else "timeout"
+                    )
+                    time.sleep(0.2)
+            assert response.status_code == 401
+            token = make_token(keys.rsa, aud=base + "/cds-services")
+            response = client.get(base + "/cds-services", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200 and len(response.json()["services"]) == 2
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert b"1015" not in err  # nothing about patients in the server's output

@@ -1,0 +1,62 @@
+"""The same patient as a CSV row and as a FHIR bundle: same risk, flag and reasons, through `triage predict`."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from models import load_model
+from models._batch import predict_path
+from tests.ehr.conftest import FIXTURES
+from triage.cli import app as cli
+
+PATIENTS = [1004, 1007, 1015, 1018]
+
+
+@pytest.fixture(scope="module")
+def csv_predictions(app_model_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("csv") / "csv.csv"
+    predict_path(load_model(app_model_dir), FIXTURES / "visits.csv", out)
+    return pd.read_csv(out).set_index("patient_id")
+
+
+@pytest.mark.parametrize("pid", PATIENTS)
+def test_same_risk_and_reasons_from_csv_and_fhir(app_model_dir, csv_predictions, tmp_path, pid):
+    out = tmp_path / "fhir.csv"
+    predict_path(load_model(app_model_dir), FIXTURES / f"visit_{pid}.json", out)
+    fhir = pd.read_csv(out).set_index("patient_id")
+    assert list(fhir.index) == [pid]
+    # Exact equality: both paths validate the same row and run the same model (no tolerance needed).
+    assert fhir.loc[pid, "risk"] == csv_predictions.loc[pid, "risk"]
+    assert fhir.loc[pid, "flag"] == csv_predictions.loc[pid, "flag"]
+    assert fhir.loc[pid, "reasons"] == csv_predictions.loc[pid, "reasons"]
+
+
+def test_cli_predict_reads_a_fhir_bundle(app_model_dir, tmp_path):
+    out = tmp_path / "out.parquet"
+    result = CliRunner().invoke(
+        cli, ["predict", "--model", str(app_model_dir), "--data", str(FIXTURES / "visit_1015.json"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "scored 1 visits" in result.output
+    frame = pd.read_parquet(out)
+    assert list(frame.columns) == ["patient_id", "risk", "flag", "reasons"] and frame["patient_id"].tolist() == [1015]
+
+
+def test_cli_predict_fhir_without_troponin_is_one_line_error_and_no_output(app_model_dir, tmp_path):
+    out = tmp_path / "out.csv"
+    data = FIXTURES / "variant_non_hs_troponin.json"
+    result = CliRunner().invoke(cli, ["predict", "--model", str(app_model_dir), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "LOINC 10839-9" in result.output and "no assessment was made" in result.output
+    assert not out.exists()
+
+
+def test_fhir_content_is_detected_without_the_json_suffix(app_model_dir, tmp_path):
+    data = tmp_path / "bundle.fhir"
+    data.write_bytes((FIXTURES / "visit_1004.json").read_bytes())
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["predict", "--model", str(app_model_dir), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["patient_id"].tolist() == [1004]
