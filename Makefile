@@ -52,6 +52,7 @@ test-scale: install
 	TRIAGE_TEST_SCALE=1 $(BIN)/python -m pytest tests/scale tests/experiments/test_configs.py
 
 bench: install
+	$(BIN)/python benchmarks/bench_cli_start.py
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_predict.py
 	$(BIN)/python benchmarks/bench_scores.py

@@ -6,6 +6,8 @@ or ``models:/NAME@ALIAS``), by default ``models:/chest-pain-triage@champion`` in
 
 import streamlit as st
 
+from app_pages._common import warm_up
+
 PAGES = [
     st.Page("app_pages/patient_account.py", title="Tell us in your own words", icon=":material/record_voice_over:"),
     st.Page("app_pages/clinician_summary.py", title="Clinician summary", icon=":material/summarize:"),
@@ -17,4 +19,9 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="Chest-pain triage", page_icon=":material/cardiology:", layout="wide")
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:
+    # After the page has drawn (also when it stopped early): the model and the pages' libraries load in the
+    # background, so the first view is not slowed by them and the first answer need not wait for them.
+    warm_up()

@@ -2,17 +2,28 @@
 
 Only Streamlit glue lives here; what a page computes comes from the library (``models``, ``features``,
 ``fairness``), which never imports Streamlit.
+
+The model loads in a background thread (:func:`start_loading`, called by ``app.py`` on the first page view), so a
+page can draw its form while the model and its libraries (xgboost, scikit-learn, skops, MLflow: seconds on a small
+machine) load; :func:`get_model` waits for it, with a spinner, only when an answer needs it. This module imports
+none of them at the top, for the same reason.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from models import TriageModel
-from models._registry import TRAIN_HINT, load_app_model, model_reference
 from triage.errors import TriageError
+
+if TYPE_CHECKING:
+    from models import TriageModel
 
 NOTICE = (
     "**Research and audit tool, not a medical device.** Nothing here is validated for patient care: do not use "
@@ -64,21 +75,103 @@ def page_frame(title: str, intro: str) -> None:
     st.sidebar.warning(NOTICE)
 
 
-@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
-def _cached_model(reference: str) -> TriageModel:
-    """Load once per process and reference; a failure is not cached, so training a model fixes the app."""
+#: Models kept per process (like the ``st.cache_resource(max_entries=4)`` this replaces): one per reference.
+MAX_MODELS = 4
+#: How long a page's first view waits for a model still loading before drawing its form without it: long enough
+#: for a load that fails at once (no model directory, no store) to be reported up front in a warm process, short
+#: enough not to hold the form while a cold process imports the model's libraries (seconds).
+FIRST_VIEW_WAIT_SECONDS = 0.3
+#: Libraries the pages need after the model, imported by the loader thread while a physician fills the form.
+PAGE_LIBRARIES = ("models._whatif", "models._waterfall", "features")
+# One loader thread per process: loads run one at a time, off the script thread, and every session shares them.
+_LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-model-loader")
+_LOADS: dict[str, Future[TriageModel]] = {}
+_LOCK = threading.Lock()
+_WARMED: list[Future[None]] = []
+
+
+def default_reference() -> str:
+    """``$TRIAGE_MODEL`` or the champion, as ``models._registry.model_reference`` says (without importing it)."""
+    return os.environ.get("TRIAGE_MODEL", "").strip() or "models:/chest-pain-triage@champion"
+
+
+def _load(reference: str) -> TriageModel:
+    from models._registry import load_app_model
+
     return load_app_model(reference)
 
 
-def get_model(reference: str | None = None) -> TriageModel | None:
-    """The model at ``reference`` (default ``$TRIAGE_MODEL`` or the champion), or None after saying how to train one."""
-    reference = reference or model_reference()
+def _import_page_libraries() -> None:
+    for name in PAGE_LIBRARIES:
+        importlib.import_module(name)
+
+
+def start_loading(reference: str | None = None) -> Future[TriageModel]:
+    """Start loading ``reference`` in the background unless it is loaded or loading; never waits.
+
+    A failure is not kept: the next call loads again, so training a model fixes the app without a restart.
+    """
+    reference = reference or default_reference()
+    with _LOCK:
+        future = _LOADS.get(reference)
+        if future is None or (future.done() and future.exception() is not None):
+            future = _LOADER.submit(_load, reference)
+            _LOADS.pop(reference, None)
+            _LOADS[reference] = future
+            while len(_LOADS) > MAX_MODELS:  # forget the oldest reference
+                del _LOADS[next(iter(_LOADS))]
+        return future
+
+
+def warm_up() -> None:
+    """Called by ``app.py`` on every run: the default model, then the pages' libraries, load in the background once."""
+    start_loading()
+    with _LOCK:
+        if not _WARMED:
+            _WARMED.append(_LOADER.submit(_import_page_libraries))
+
+
+def _wait_and_describe(reference: str, future: Future[TriageModel]) -> TriageModel | None:
     try:
-        model = _cached_model(reference)
+        if future.done():
+            model = future.result()
+        else:
+            with st.spinner("Loading the model..."):
+                model = future.result()
     except TriageError as error:
+        from models._registry import TRAIN_HINT
+
         st.info(f"No model to load: {md(error)}.\n\n{TRAIN_HINT}")
         return None
     describe_model(model, reference)
+    return model
+
+
+def get_model(reference: str | None = None) -> TriageModel | None:
+    """The model at ``reference`` (default ``$TRIAGE_MODEL`` or the champion), or None after saying how to train one.
+
+    Waits for a load in progress under a visible spinner.
+    """
+    reference = reference or default_reference()
+    return _wait_and_describe(reference, start_loading(reference))
+
+
+def model_if_ready(reference: str | None = None) -> TriageModel | None:
+    """For a page's first view: the model if it is loaded, None while it is still loading; never waits long.
+
+    While it loads, the page draws its form and calls :func:`get_model` when an answer needs it. A load that has
+    failed stops the page after saying how to train a model.
+    """
+    reference = reference or default_reference()
+    future = start_loading(reference)
+    try:
+        future.exception(timeout=FIRST_VIEW_WAIT_SECONDS)
+    except TimeoutError:
+        st.sidebar.caption("Loading the model in the background; an answer waits for it.")
+        return None
+    model = _wait_and_describe(reference, future)
+    if model is None:
+        st.stop()
     return model
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _patient_prefill as prefill
-from app_pages._common import get_model, md, page_frame, show_error
+from app_pages._common import get_model, md, model_if_ready, page_frame, show_error
 from features import feature_label
 from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
 from models._waterfall import waterfall_png
@@ -49,16 +49,17 @@ page_frame(
     "For the ED physician: is it safe, on this model, to send this chest-pain patient home? Every answer comes "
     "with the reasons, to check against the patient's own account.",
 )
-model = get_model()
-if model is None:
-    st.stop()
-if model.dataset != "cohort":
-    st.warning(
-        f"Model '{md(model.manifest.get('name'))}' was trained on the UCI table (label {md(model.label)}), not on ED "
-        "visits: "
-        "the discharge form needs an ED-cohort model. Set TRIAGE_MODEL to one."
-    )
-    st.stop()
+
+
+def stop_unless_cohort_model(model: Any) -> None:
+    """The form needs a model trained on ED visits; say so and stop for a UCI model."""
+    if model.dataset != "cohort":
+        st.warning(
+            f"Model '{md(model.manifest.get('name'))}' was trained on the UCI table (label {md(model.label)}), not "
+            "on ED visits: the discharge form needs an ED-cohort model. Set TRIAGE_MODEL to one."
+        )
+        st.stop()
+
 
 slots: dict[str, Any] = {}
 answers: dict[str, Any] = {}
@@ -146,9 +147,18 @@ with form_column, st.form("patient", enter_to_submit=False):
 
 submitted: dict[str, Any] | None = st.session_state.get(ANSWERS)
 with result_column:
+    # The form above does not wait for the model: it loads in the background, and only an answer waits for it.
+    model = model_if_ready()
+    if model is not None:
+        stop_unless_cohort_model(model)
     if submitted is None:
         st.info("Answer every question and press **Check discharge**.")
         st.stop()
+    if model is None:
+        model = get_model()  # still loading: wait here, under a spinner
+        if model is None:
+            st.stop()
+        stop_unless_cohort_model(model)
     try:
         assessment = assess(model, visit_row(submitted))
     except TriageError as error:

@@ -8,6 +8,8 @@ requirements are installed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import mlflow
 import pandas as pd
 from mlflow.pyfunc import PythonModel, PythonModelContext
@@ -21,9 +23,12 @@ class TriagePyfunc(PythonModel):
 
         self.model = TriageModel.load(context.artifacts["model_dir"])
 
-    # No type hints on purpose: MLflow would turn them into a schema it can only call "Any"; the logged
-    # signature (models/_serving.py) and the model's own validation check ``model_input``.
-    def predict(self, context, model_input, params=None):  # noqa: ANN001, ANN201
+    # ``model_input: pd.DataFrame`` is a hint MLflow accepts without inferring a schema from it (pandas types are in
+    # its "no signature inference" list), so the logged signature (models/_serving.py) and the model's own
+    # validation still check ``model_input``; without any hint MLflow warns on every ``log_model``.
+    def predict(
+        self, context: PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         """``patient_id, risk, flag, reasons`` for a batch of ED visits; a bad batch is an HTTP 400."""
         from models._serving import InputError
         from triage.errors import TriageError

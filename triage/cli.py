@@ -5,6 +5,8 @@ Command modules live in ``triage/commands/``; this file only wires them together
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from triage.commands import app as app_command
@@ -43,6 +45,14 @@ app.add_typer(data_app, name="data")
 app.add_typer(experiment_app, name="experiment")
 
 
+#: Settings for third-party libraries, applied by the console script before any of them is imported (each can be
+#: overridden in the environment). MLflow's tqdm bars for artifact downloads (registry models, audit reports) would
+#: interleave with the project's own rich progress bars and tables; downloads still fail loudly when they fail.
+QUIET_DEFAULTS = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+
+
 def main() -> None:
     """Console-script entry point."""
+    for name, value in QUIET_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     app()

@@ -1,4 +1,10 @@
-"""Helpers shared by the command modules: one-line errors, consoles and progress bars."""
+"""Helpers shared by the command modules: one-line errors, consoles, progress bars and option choices.
+
+This module, like every ``triage/commands/*.py`` module, imports nothing heavy (no numpy, pandas, pandera, scipy,
+scikit-learn, xgboost, mlflow, pyarrow or streamlit) at import: ``triage --help`` must answer at once, and Typer
+reads every option's type when the command line is built. Enums used as option types therefore live here, not in
+the domain packages; ``tests/test_cli_start.py`` checks both the imports and that the choices match the library's.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,20 @@ class Engine(enum.StrEnum):
 
     local = "local"
     dask = "dask"
+
+
+class TroponinPolicy(enum.StrEnum):
+    """``--troponin-policy``: the choices of ``features.TroponinPolicy`` (which imports pandas), passed on by value."""
+
+    universal = "universal"
+    sex_specific = "sex-specific"
+
+
+class EscEdition(enum.StrEnum):
+    """``--esc-edition``: the choices of ``features.EscEdition`` (which imports pandas), passed on by value."""
+
+    esc2020 = "2020"
+    esc2015 = "2015"
 
 
 # The same --scheduler for every command that takes --engine dask.

@@ -19,7 +19,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from features import read_table
 from triage.cli_support import Engine, SchedulerOption, one_line_errors, stdout
 from triage.errors import TriageError
 
@@ -126,6 +125,9 @@ def audit(
     ] = 1e-3,
 ) -> None:
     """Audit missed MI (FNR), false alarms and calibration by sex, race, age band and their intersections."""
+    # Heavy modules are imported here, not at the top, so that `triage --help` answers at once.
+    from features import read_table
+
     given = [
         name for name, value in (("--model", model), ("--predictions", predictions), ("--decision", decision)) if value
     ]

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from features import check_output_path
 from triage.cli_support import one_line_errors, stdout
 
 
@@ -21,6 +20,8 @@ def predict(
     reasons: Annotated[bool, typer.Option(help="Explain each row (top three contributions in words).")] = True,
 ) -> None:
     """Flag visits that are not safe to discharge on this model, with the reasons."""
+    # Heavy modules are imported here, not at the top, so that `triage --help` answers at once.
+    from features import check_output_path
     from models import load_model
     from models._batch import predict_path
 

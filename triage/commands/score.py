@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from features import EscEdition, TroponinPolicy
-from triage.cli_support import one_line_errors, stdout
+from triage.cli_support import EscEdition, TroponinPolicy, one_line_errors, stdout
 
 
 @one_line_errors
@@ -37,12 +36,12 @@ def score(
     ] = EscEdition.esc2020,
 ) -> None:
     """Score every visit with HEART, the ESC 0/1 h algorithm and single-sample rule-out, in input order."""
-    # Imported here so that `triage --help` and other verbs do not pay for pandera.
+    # Imported here so that `triage --help` and other verbs do not pay for pandas and pandera.
     from features import check_output_path, clinical_scores, read_visits, write_table
 
     check_output_path(out, inputs=[data], probe=True)
     visits = read_visits(data, symptom_source="doc")
-    scores = clinical_scores(visits, troponin_policy=troponin_policy, esc_edition=esc_edition)
+    scores = clinical_scores(visits, troponin_policy=troponin_policy.value, esc_edition=esc_edition.value)
     write_table(scores, out)
     low = (scores["heart_score"] <= 3).mean()
     esc = scores["esc_0_1h"].value_counts(normalize=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from simulation import CalibrationSummary, load_scenario, write_cohort
-from simulation._generator import check_size
 from triage.cli_support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
 from triage.errors import TriageError
-from triage.io import check_writable_output
+
+if TYPE_CHECKING:
+    from simulation import CalibrationSummary
 
 
 def calibration_table(summary: CalibrationSummary, title: str) -> Table:
@@ -55,6 +55,11 @@ def simulate(
     """Simulate ED chest-pain visits with clinician bias as a switchable mechanism."""
     if seed < 0:
         raise TriageError(f"--seed must be a non-negative integer, got {seed}")
+    # Heavy modules (numpy, pyarrow, scipy, the simulator) are imported here so that `triage --help` answers at once.
+    from simulation import CalibrationSummary, load_scenario, write_cohort
+    from simulation._generator import check_size
+    from triage.io import check_writable_output
+
     if engine is Engine.dask:
         _simulate_dask(config, n, out, seed, set_ or [], summary, scheduler, partition_blocks)
         return
@@ -90,6 +95,7 @@ def _simulate_dask(
     partition_blocks: int,
 ) -> None:
     """``--engine dask``: one task per partition, written as ``out/part-*.parquet``."""
+    from simulation import load_scenario
     from simulation._dask_engine import check_dask_size, write_cohort_dask
     from triage._cluster import dask_client
 

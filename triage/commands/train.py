@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from features import read_table
 from triage.cli_support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
 from triage.errors import TriageError
 
@@ -57,6 +56,7 @@ def train(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
+    # Heavy modules are imported here, not at the top, so that `triage --help` answers at once.
     from models import load_train_config, log_training_run
     from models._output_dir import output_lock
     from models._tracking import record_run
@@ -97,6 +97,7 @@ def train(
 
 def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
     """Train with the chosen engine and write ``out`` (the caller holds its lock)."""
+    from features import read_table
     from models import prepare
     from models import train as train_model
 
