@@ -113,7 +113,7 @@ class ThresholdSelection(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     rule: Literal["cross_fit", "calibration_split"]
     target_sensitivity: Probability
-    confidence: Probability
+    confidence: Annotated[float, Field(strict=True, ge=0.0, lt=1.0, allow_inf_nan=False)]  # 0: point estimate
 
 
 class Manifest(BaseModel):
