@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._scores import TroponinPolicy, esc_0_1h_codes, heart_score
+from features._scores import TroponinPolicy, esc_0_1h_codes, heart_score, troponin_upper_limit
 from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
-from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, wilson
+from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, newcombe, wilson
 
 _LOGIT_EDGES = np.linspace(-30.0, 30.0, 30_001)  # 0.002 logit units: binning error on the AUROC is negligible
 _SECONDS_EDGES = np.linspace(0.0, 2_000.0, 200_001)  # 0.01 s
@@ -280,14 +280,8 @@ def _scaled(e: Estimate, factor: float) -> Estimate:
 
 
 def _difference_points(a: float, n1: float, b: float, n0: float) -> Estimate:
-    """Difference of two proportions in percentage points, Newcombe's hybrid Wilson interval (1998)."""
-    if min(n1, n0) == 0:
-        return NAN_ESTIMATE
-    p1, p0 = wilson(a, n1), wilson(b, n0)
-    d = p1.value - p0.value
-    low = d - math.sqrt((p1.value - p1.ci_low) ** 2 + (p0.ci_high - p0.value) ** 2)
-    high = d + math.sqrt((p1.ci_high - p1.value) ** 2 + (p0.value - p0.ci_low) ** 2)
-    return Estimate(100 * d, 100 * low, 100 * high)
+    """Difference of two proportions in percentage points (Newcombe's interval, :func:`triage.stats.newcombe`)."""
+    return _scaled(newcombe(a, n1, b, n0), 100.0)
 
 
 def grid_searchsorted(edges: np.ndarray, values: np.ndarray, side: str = "left") -> np.ndarray:
@@ -389,7 +383,7 @@ class CalibrationSummary:
         self._add("no_mi", ~mi)
         self._add("no_mi_change_6", ~mi & (np.abs(t1 - t0) >= 6.0))
         self._add("mi_t0_5", mi & (t0 >= 5.0))
-        limit = np.where(female, 16.0, 34.0)  # sex-specific 99th percentiles (High-STEACS; assay label)
+        limit = troponin_upper_limit(np.where(female, "female", "male"), TroponinPolicy.sex_specific)
         self._add("mi_above_99th", mi & (np.maximum(t0, t1) > limit))
         columns = ["age", "sex", "ecg", "troponin_0h_ng_l", *RISK_FACTORS, *DOCUMENTED_SYMPTOM_COLUMNS]
         heart = heart_score(

@@ -34,6 +34,21 @@ def wilson(successes: float, n: float) -> Estimate:
     return Estimate(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
+def newcombe(a: float, n1: float, b: float, n0: float) -> Estimate:
+    """``a/n1 - b/n0`` with Newcombe's hybrid score interval (Stat Med 1998, method 10) from the two Wilson limits.
+
+    The scalar twin of ``fairness._intervals.difference_interval`` (vectorised, several methods), kept here so the
+    simulator's calibration table does not import the fairness package.
+    """
+    if min(n1, n0) == 0:
+        return NAN_ESTIMATE
+    p1, p0 = wilson(a, n1), wilson(b, n0)
+    d = p1.value - p0.value
+    low = d - math.sqrt((p1.value - p1.ci_low) ** 2 + (p0.ci_high - p0.value) ** 2)
+    high = d + math.sqrt((p1.ci_high - p1.value) ** 2 + (p0.value - p0.ci_low) ** 2)
+    return Estimate(d, low, high)
+
+
 def hanley_mcneil(auc: float, n_pos: float, n_neg: float) -> Estimate:
     """AUROC interval of Hanley & McNeil, Radiology 1982 (normal approximation)."""
     if n_pos == 0 or n_neg == 0 or math.isnan(auc):
