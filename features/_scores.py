@@ -10,15 +10,19 @@ cut-offs (the assay the cohort's 99th percentiles come from).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import ArrayLike
 
 from features.columns import ECG_FINDINGS, RISK_FACTORS, SEXES
+
+if TYPE_CHECKING:  # imported inside the frame-level functions: the simulator uses the array rules without pandas
+    import pandas as pd
 
 
 class TroponinPolicy(StrEnum):
@@ -88,7 +92,8 @@ _HEART_REFERENCES = """
 
 def _equals(values: ArrayLike, label: str) -> np.ndarray:
     """``values == label`` as a numpy bool array; pandas string columns compare without an object copy."""
-    if isinstance(values, pd.Series | pd.Index | pd.Categorical):
+    pd = sys.modules.get("pandas")  # a pandas object means pandas is loaded; never import it just to check
+    if pd is not None and isinstance(values, pd.Series | pd.Index | pd.Categorical):
         return np.asarray(values == label, dtype=bool)
     return np.asarray(values) == label
 
@@ -96,7 +101,7 @@ def _equals(values: ArrayLike, label: str) -> np.ndarray:
 def _bool(values: ArrayLike, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.dtype != bool:
-        if array.dtype == object or pd.isna(array).any():
+        if array.dtype == object or (array.dtype.kind == "f" and np.isnan(array).any()):
             raise ValueError(f"{name}: expected true/false without missing values")
         array = array.astype(bool)
     return array
@@ -364,6 +369,8 @@ def heart_score(
     ----------
     {references}
     """
+    import pandas as pd
+
     if symptom_source not in ("sx", "doc"):
         raise ValueError(f"symptom_source must be 'sx' or 'doc', got {symptom_source!r}")
     symptoms = (frame[f"{symptom_source}_{name}"] for name in HEART_HISTORY_SYMPTOMS)
@@ -527,6 +534,8 @@ def clinical_scores(
         ``patient_id``, the five HEART components, ``heart_score``, ``esc_0_1h`` (str) and
         ``single_sample_rule_out`` (bool).
     """
+    import pandas as pd
+
     heart = heart_score(frame, troponin_policy=troponin_policy, symptom_source="doc")
     onset = frame["symptom_onset_hours"] if "symptom_onset_hours" in frame else None
     codes = esc_0_1h_codes(frame["troponin_0h_ng_l"], frame["troponin_1h_ng_l"], onset, edition=esc_edition)

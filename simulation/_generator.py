@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -26,10 +28,15 @@ from simulation._streams import BLOCK_ROWS, ChunkStreams
 from triage.errors import TriageError
 from triage.io import atomic_output
 
+if TYPE_CHECKING:  # pandas only for simulate_frame's result: `triage simulate` never imports it
+    import pandas as pd
+
 MAX_ROWS = 10_000_000
 #: One block per chunk: the same rows (streams are per block) at a third of the peak memory of four blocks (the
 #: troponin mixture holds rows x states arrays), at no cost in speed (benchmarks/bench_simulate.py).
 DEFAULT_CHUNK_BLOCKS = 1
+#: Chunks simulated but not yet written: bounds memory while the writer thread catches up.
+_MAX_PENDING_CHUNKS = 2
 
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pa.Array:
@@ -122,10 +129,34 @@ def write_cohort(
     chunk_blocks: int = DEFAULT_CHUNK_BLOCKS,
     on_chunk: Callable[[pa.Table], None] | None = None,
 ) -> None:
-    """Write the cohort to Parquet, one row group per block, atomically (nothing is left on failure)."""
+    """Write the cohort to Parquet, one row group per block, atomically (nothing is left on failure).
+
+    Simulating and writing overlap: one writer thread compresses and writes each chunk (and runs ``on_chunk``,
+    in order) while the next is simulated. pyarrow and numpy release the GIL for their work, so on two cores the
+    writing is mostly hidden (benchmarks/bench_simulate.py). At most ``_MAX_PENDING_CHUNKS`` chunks wait for the
+    writer, so memory stays bounded whatever ``n``.
+    """
     check_size(n)
-    with atomic_output(out) as tmp, pq.ParquetWriter(tmp, COHORT_SCHEMA, compression="zstd") as writer:
-        for table in iter_chunks(cfg, n, seed, chunk_blocks):
+    with (
+        atomic_output(out) as tmp,
+        pq.ParquetWriter(tmp, COHORT_SCHEMA, compression="zstd") as writer,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-writer") as pool,
+    ):
+
+        def write(table: pa.Table) -> None:
             writer.write_table(table, row_group_size=BLOCK_ROWS)
             if on_chunk is not None:
                 on_chunk(table)
+
+        pending: deque[Future[None]] = deque()
+        try:
+            for table in iter_chunks(cfg, n, seed, chunk_blocks):
+                pending.append(pool.submit(write, table))
+                while len(pending) > _MAX_PENDING_CHUNKS or (pending and pending[0].done()):
+                    pending.popleft().result()  # re-raises a failed write here, in the caller's thread
+            while pending:
+                pending.popleft().result()
+        except BaseException:
+            for future in pending:
+                future.cancel()  # nothing more is written to a file that atomic_output will remove
+            raise

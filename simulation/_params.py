@@ -142,11 +142,17 @@ class Onset(StrictModel):
     # The recorded onset is the patient's recollection: troponin kinetics follow the recorded time x exp(e),
     # e discrete at RECALL_POINTS Gauss-Hermite points of N(0, recall_log_sd^2). 0: the record is exact.
     recall_log_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
+    # The record's resolution: times are written to the nearest step (None: exact). A coarse record also lets the
+    # oracle compute each state's kinetics once per distinct recorded time instead of once per visit.
+    recorded_step_hours: PositiveFloat | None = None
 
     @model_validator(mode="after")
     def _range(self) -> Onset:
         if not self.min_hours < self.max_hours:
             raise ValueError("onset needs min_hours < max_hours")
+        step = self.recorded_step_hours
+        if step is not None and not (step <= self.min_hours and float(self.min_hours / step).is_integer()):
+            raise ValueError("onset.recorded_step_hours must divide min_hours (rounded times stay in range)")
         return self
 
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
-from features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
 from features._scores import esc_0_1h_codes
+from features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
 from simulation._distributions import PresentationModel, decades_from
 from simulation._params import ScenarioConfig, TroponinPolicy
 from simulation._streams import ChunkStreams

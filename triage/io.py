@@ -14,10 +14,12 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from triage.errors import TriageError
+
+if TYPE_CHECKING:  # imported where used: `triage simulate` writes through this module without pandas
+    import pandas as pd
 
 # Characters that make a spreadsheet treat a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -127,6 +129,8 @@ def check_writable_output(out: str | os.PathLike[str], inputs: Iterable[str | os
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot run as spreadsheet formulas (a leading quote is added)."""
+    import pandas as pd
+
     safe = frame.copy()
     for column in safe.columns:
         values = safe[column]

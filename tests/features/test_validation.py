@@ -169,7 +169,9 @@ def _cohort(n: int = 4) -> pd.DataFrame:
         if name.startswith("doc_"):
             frame[name] = frame["sx" + name[3:]]
     frame = frame.assign(interrupt_seconds=11.0, clinician_risk=0.1, oracle_mi_probability=0.05)
-    frame = frame.assign(mi=[True, False] * (n // 2), diagnosed_mi=False, discharged=True, analgesia_given=False, outcome_30d=False)
+    frame = frame.assign(
+        mi=[True, False] * (n // 2), diagnosed_mi=False, discharged=True, analgesia_given=False, outcome_30d=False
+    )
     frame["missed_mi"] = frame["mi"] & frame["discharged"] & ~frame["diagnosed_mi"]
     return frame[list(COHORT_COLUMNS)]
 

@@ -1,0 +1,138 @@
+"""The simulator's fast paths give the same numbers as the plain formulas they replace (issue 18).
+
+The oracle sums over 22 troponin states per visit; to make ``triage simulate`` fast it evaluates the kinetic
+curves once per distinct recorded onset and the weights once per distinct age, sums in linear space with one
+normal CDF per state, and works in cache-sized blocks. Each trick is checked here against the direct formula.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import log_ndtr, logsumexp
+
+from simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
+from simulation._distributions import PresentationModel, _logsumexp_rows, _split_by_adjudication
+from simulation._streams import BLOCK_ROWS
+from triage.errors import TriageError
+
+
+def test_logsumexp_rows_matches_scipy_including_minus_infinity():
+    rng = np.random.default_rng(0)
+    a = rng.normal(scale=300.0, size=(50, 7))
+    a[3, :2] = -np.inf
+    a[4] = -np.inf  # a state set with no mass at all
+    np.testing.assert_allclose(_logsumexp_rows(a), logsumexp(a, axis=1), rtol=1e-13)
+
+
+def _reference_split(log_joint, margin, above):
+    """The log-space formula the fast path replaces: two log_ndtr per element."""
+    log_mi = np.where(above[:, None], 0.0, log_ndtr(margin))
+    log_not = np.where(above[:, None], -np.inf, log_ndtr(-margin))
+    return logsumexp(log_joint + log_mi, axis=1), logsumexp(log_joint + log_not, axis=1)
+
+
+def test_split_by_adjudication_matches_log_space_even_where_linear_sums_underflow():
+    rng = np.random.default_rng(1)
+    n, k = 400, 15
+    log_joint = rng.normal(scale=50.0, size=(n, k))
+    margin = rng.normal(scale=6.0, size=(n, k))
+    # Rows where every MI term is ~1e-300 or smaller relative to the largest state: the linear sum underflows
+    # and must fall back to log space; and rows where a tiny-weight state carries all the MI probability.
+    margin[:20] = -40.0
+    margin[20:40, 0] = 30.0
+    margin[20:40, 1:] = -45.0
+    log_joint[20:40, 0] = -700.0
+    log_joint[40:45] = -np.inf  # no acute state is possible
+    above = rng.random(n) < 0.2
+    got_mi, got_not = _split_by_adjudication(log_joint, margin, above)
+    want_mi, want_not = _reference_split(log_joint, margin, above)
+    finite = np.isfinite(want_mi)
+    assert np.array_equal(finite, np.isfinite(got_mi)) and np.array_equal(np.isfinite(want_not), np.isfinite(got_not))
+    # Linear sums of exact terms: agreement to a few ulps of the log (1e-12 relative, 1e-10 absolute near 0).
+    np.testing.assert_allclose(got_mi[finite], want_mi[finite], rtol=1e-12, atol=1e-10)
+    both = np.isfinite(want_not)
+    np.testing.assert_allclose(got_not[both], want_not[both], rtol=1e-12, atol=1e-10)
+    assert np.all(got_not[above] == -np.inf)
+
+
+@pytest.fixture(scope="module")
+def continuous_onset_cohort():
+    # Onset recorded exactly (no quarter-hour rounding): every row has its own onset, the tables have one row
+    # per visit, and the blocks of terms() cut through the chunk.
+    cfg = load_scenario(SCENARIO_DIR / "default.yaml", ["presentation.onset.recorded_step_hours=null"])
+    return cfg, simulate_frame(cfg, 20_000, 5)
+
+
+def _terms(cfg, frame):
+    model = PresentationModel.from_params(cfg.presentation).troponin
+    return model, model.terms(
+        frame.troponin_0h_ng_l.to_numpy(),
+        frame.troponin_1h_ng_l.to_numpy(),
+        frame.symptom_onset_hours.to_numpy(),
+        frame.age.to_numpy(),
+        (frame.sex == "male").to_numpy(),
+    )
+
+
+def _direct_terms(model, frame):
+    """terms() written with per-row curves and weights and log-space sums, as before the fast paths."""
+    t0, t1 = frame.troponin_0h_ng_l.to_numpy(), frame.troponin_1h_ng_l.to_numpy()
+    onset, age, male = frame.symptom_onset_hours.to_numpy(), frame.age.to_numpy(), (frame.sex == "male").to_numpy()
+    g0 = model.curve(onset)
+    mu0 = model.mu0[:, male.astype(int)].T + g0
+    mud = model.curve(onset, 1.0) - g0 + model.log_ratio
+    mua = model.curve(onset, model.adjudication_hours) - g0 + model.log_ratio
+    log_dens = model.component_log_likelihood(t0, t1, mu0, mud)
+    limit = model.adjudication_limit_for(male)
+    margin = (np.log(t0 - model.floor)[:, None] + mua - np.log(limit - model.floor)[:, None]) / model.s_adj
+    above = np.maximum(t0, t1) > limit
+    acute = model.log_weights(age, np.ones(len(age), bool)) + log_dens
+    log_mi, log_not = _reference_split(acute[:, model.is_acute], margin[:, model.is_acute], above)
+    return log_mi, log_not, logsumexp(model.log_weights(age, np.zeros(len(age), bool)) + log_dens, axis=1)
+
+
+def test_terms_match_the_direct_formula_with_continuous_onsets(continuous_onset_cohort):
+    cfg, frame = continuous_onset_cohort
+    assert frame.symptom_onset_hours.nunique() > 19_000
+    model, got = _terms(cfg, frame)
+    for fast, direct in zip(got, _direct_terms(model, frame), strict=True):
+        # Logs of probabilities: relative agreement to rounding, and a few ulps of 1 where the log is near 0.
+        np.testing.assert_allclose(fast, direct, rtol=1e-12, atol=1e-14)
+
+
+def test_terms_do_not_depend_on_where_blocks_are_cut(continuous_onset_cohort):
+    cfg, frame = continuous_onset_cohort
+    _, whole = _terms(cfg, frame)
+    _, head = _terms(cfg, frame.iloc[:5_001])
+    _, tail = _terms(cfg, frame.iloc[5_001:])
+    for all_rows, first, rest in zip(whole, head, tail, strict=True):
+        np.testing.assert_array_equal(all_rows, np.concatenate([first, rest]))
+
+
+def test_onset_is_recorded_to_the_quarter_hour_within_its_range():
+    cfg = load_scenario(SCENARIO_DIR / "default.yaml")
+    onset = simulate_frame(cfg, 5_000, 3).symptom_onset_hours.to_numpy()
+    assert np.all(onset * 4 == np.round(onset * 4))
+    assert onset.min() >= cfg.presentation.onset.min_hours and onset.max() <= cfg.presentation.onset.max_hours
+
+
+def test_a_step_that_does_not_divide_the_minimum_is_refused():
+    with pytest.raises(TriageError, match="recorded_step_hours"):
+        load_scenario(SCENARIO_DIR / "default.yaml", ["presentation.onset.recorded_step_hours=0.2"])
+
+
+def test_a_failure_while_writing_in_the_background_keeps_the_old_file(tmp_path):
+    out = tmp_path / "cohort.parquet"
+    out.write_bytes(b"the user's earlier cohort")
+    written = []
+
+    def fail_on_second(table):
+        written.append(table.num_rows)
+        if len(written) == 2:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_cohort(load_scenario(SCENARIO_DIR / "default.yaml"), 4 * BLOCK_ROWS, 1, str(out), on_chunk=fail_on_second)
+    assert out.read_bytes() == b"the user's earlier cohort"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.parquet"]  # no partial file left
