@@ -15,7 +15,7 @@ from features._schemas import TableSpec, uci_spec, visit_spec
 from models._calibration import Calibration
 from models._estimators import FittedEstimator
 from models._persistence import load_estimator
-from models._reasons import column_matrix, reasons_text
+from models._reasons import column_matrix, fold_peak_into_higher_sample, reasons_text
 from models._thresholds import apply_thresholds
 from triage.errors import TriageError
 
@@ -97,7 +97,7 @@ class TriageModel:
         return apply_thresholds(risk, features["sex"], self.thresholds)
 
     def explain(self, features: pd.DataFrame) -> Explanation:
-        """Per-column contributions (TreeSHAP for XGBoost, linear terms for logistic) and risk."""
+        """Contributions per clinical input (baseline Shapley or linear terms; peak folded into the higher sample)."""
         if self._columns is None:
             self._columns = column_matrix(self.estimator.preprocessor)
         columns, matrix = self._columns
@@ -106,7 +106,8 @@ class TriageModel:
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
         raw = self.estimator.raw_score(features, transformed)
-        return Explanation(columns, contribs @ matrix, bias, raw, self.calibration.apply(raw))
+        columns, by_column = fold_peak_into_higher_sample(features, columns, contribs @ matrix)
+        return Explanation(columns, by_column, bias, raw, self.calibration.apply(raw))
 
     def predict_features(self, features: pd.DataFrame, *, with_reasons: bool = True) -> pd.DataFrame:
         """``patient_id, risk, flag, reasons`` for validated features, in input order."""

@@ -2,10 +2,10 @@
 
 Contributions of the output features of one clinical input are summed, which keeps SHAP's additivity, so each
 reason speaks of one thing the clinician entered or reads: a troponin sample in ng/L and as a multiple of the
-sex-specific 99th percentile ("troponin 0 h 70 ng/L (4.4x the 99th percentile for women)"), the 1 h change
-("troponin rose 25 ng/L in 1 h"), the higher sample, the time since onset ("pain began 2 h before the first
-sample"), the ECG. Strings are built per input and rank with vectorised pandas operations, never in a Python
-loop over patients.
+sex-specific 99th percentile ("troponin 0 h 70 ng/L (4.4x the 99th percentile for women)"; the higher sample
+also carries the model's peak features), the 1 h change ("troponin rose 25 ng/L in 1 h"), the time since onset
+("pain began 2 h before the first sample"), the ECG. Strings are built per input and rank with vectorised
+pandas operations, never in a Python loop over patients.
 
 A contribution is measured from the reference patient (the training medians, see ``FittedEstimator.
 contributions``); with the monotone constraints, a troponin, change or ECG above the reference's never reads
@@ -34,6 +34,8 @@ UNITS = {
     "st_depression_exercise_mm": " mm",
 }
 TOP_REASONS = 3
+#: The clinical group of the higher of the two troponin samples (features._pipeline).
+PEAK_GROUP = "troponin_max"
 #: Contributions smaller than this (log-odds) read "does not change risk": float rounding, not the model.
 NEUTRAL = 1e-9
 
@@ -46,6 +48,27 @@ def column_matrix(preprocessor: ColumnTransformer) -> tuple[list[str], np.ndarra
     for j, name in enumerate(columns):
         matrix[preprocessor.output_indices_[name], j] = 1.0
     return columns, matrix
+
+
+def fold_peak_into_higher_sample(
+    features: pd.DataFrame, columns: list[str], contributions: np.ndarray
+) -> tuple[list[str], np.ndarray]:
+    """Add the higher-sample group's contribution to the sample that is the higher (ties: the 1 h sample).
+
+    The model uses the higher of the two samples as features of their own, but read beside the samples that group
+    repeats one of their values ("higher troponin 95 ng/L"; "troponin 1 h 95 ng/L"). Summed into the sample it
+    came from, each value is named once and the contributions still add up to the score.
+    """
+    t0_name, t1_name = TROPONIN_COLUMNS
+    if not {PEAK_GROUP, t0_name, t1_name} <= set(columns):
+        return columns, contributions
+    peak, first, second = (columns.index(name) for name in (PEAK_GROUP, t0_name, t1_name))
+    first_is_higher = features[t0_name].to_numpy(float) > features[t1_name].to_numpy(float)
+    folded = contributions.copy()
+    folded[:, first] += np.where(first_is_higher, contributions[:, peak], 0.0)
+    folded[:, second] += np.where(first_is_higher, 0.0, contributions[:, peak])
+    keep = [j for j in range(len(columns)) if j != peak]
+    return [columns[j] for j in keep], folded[:, keep]
 
 
 def _number(values: pd.Series, decimals: int = 0) -> pd.Series:
@@ -83,8 +106,8 @@ def _multiple_text(level: pd.Series, features: pd.DataFrame) -> pd.Series:
 def group_text(features: pd.DataFrame, group: str) -> pd.Series:
     """How one clinical input reads for each row (the troponin groups combine both samples and sex)."""
     t0_name, t1_name = TROPONIN_COLUMNS
-    if group in (t0_name, t1_name, "troponin_max"):
-        if group == "troponin_max":
+    if group in (t0_name, t1_name, PEAK_GROUP):
+        if group == PEAK_GROUP:
             level = np.maximum(features[t0_name].astype("float64"), features[t1_name].astype("float64"))
             text = "higher troponin " + _number(level) + " ng/L"
         else:

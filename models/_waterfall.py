@@ -42,13 +42,13 @@ def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS)
     y = np.arange(n)[::-1] + 1  # largest contribution at the top, the total at y = 0
     colours = [RAISES if value > 0 else LOWERS for value in values]
     ax.barh(y, values, left=starts, color=colours, height=0.7)
-    span = max(abs(assessment.score - assessment.bias), *(abs(v) for v in values), 1e-6)
     for yi, start, value in zip(y, starts, values, strict=True):
-        end = start + value
-        ax.text(
-            end + (0.01 if value >= 0 else -0.01) * span * 3,
-            yi,
+        # The value just beyond the bar's far end, offset in points so it never overlaps a thin bar.
+        ax.annotate(
             f"{value:+.2f}",
+            (start + value, yi),
+            xytext=(4 if value >= 0 else -4, 0),
+            textcoords="offset points",
             va="center",
             ha="left" if value >= 0 else "right",
             fontsize=8,
@@ -62,23 +62,16 @@ def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS)
     high = max(assessment.bias, assessment.score, *(starts + np.maximum(values, 0)))
     pad = 0.18 * (high - low or 1.0)
     ax.set_xlim(low - pad, high + pad)
-    ax.set_xlabel("log-odds of MI (model score before calibration)")
-    ax.set_title(
-        f"reference patient {assessment.bias:+.2f}  ->  this patient {assessment.score:+.2f} "
-        f"(calibrated risk {assessment.risk:.1%})",
+    ax.set_xlabel("log-odds of MI (model score before calibration)", fontsize=9)
+    # A figure-level title is centred on the whole figure and given room by the constrained layout; an axes title
+    # is centred over the bars only and ran off the right edge beside long labels. The colour key sits in it too:
+    # a text inside the axes would cover the smallest bars.
+    figure.suptitle(
+        f"From the reference patient (score {assessment.bias:+.2f}) to this patient ({assessment.score:+.2f}):"
+        f" calibrated risk {assessment.risk:.1%}\nred raises risk, blue lowers it",
         fontsize=10,
     )
     ax.spines[["top", "right"]].set_visible(False)
-    ax.text(
-        0.99,
-        0.01,
-        "red raises risk, blue lowers it",
-        transform=ax.transAxes,
-        ha="right",
-        va="bottom",
-        fontsize=8,
-        color="#666666",
-    )
     return figure
 
 
