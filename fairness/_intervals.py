@@ -143,6 +143,21 @@ def _rates(events: np.ndarray, trials: np.ndarray) -> np.ndarray:
         return np.where(trials > 0, events / np.where(trials > 0, trials, 1.0), np.nan)
 
 
+def _both_groups(
+    events: np.ndarray,
+    trials: np.ndarray,
+    ref_events: np.ndarray,
+    ref_trials: np.ndarray,
+    alpha: float | np.ndarray,
+    method: IntervalMethod | str,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each group's rate with its own interval limits: what every MOVER combination starts from."""
+    return (
+        (_rates(events, trials), *proportion_interval(events, trials, alpha, method)),
+        (_rates(ref_events, ref_trials), *proportion_interval(ref_events, ref_trials, alpha, method)),
+    )
+
+
 def difference_interval(
     events: np.ndarray,
     trials: np.ndarray,
@@ -152,9 +167,7 @@ def difference_interval(
     method: IntervalMethod | str = "wilson",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``p1 - p0`` with Newcombe's hybrid score interval (MOVER-D with other limits); returns value, low, high."""
-    p1, p0 = _rates(events, trials), _rates(ref_events, ref_trials)
-    l1, u1 = proportion_interval(events, trials, alpha, method)
-    l0, u0 = proportion_interval(ref_events, ref_trials, alpha, method)
+    (p1, l1, u1), (p0, l0, u0) = _both_groups(events, trials, ref_events, ref_trials, alpha, method)
     d = p1 - p0
     return d, d - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
 
@@ -196,9 +209,7 @@ def ratio_interval(
 
     The value is ``inf`` when only the reference rate is 0, ``nan`` when either rate is undefined or both are 0.
     """
-    p1, p0 = _rates(events, trials), _rates(ref_events, ref_trials)
-    l1, u1 = proportion_interval(events, trials, alpha, method)
-    l0, u0 = proportion_interval(ref_events, ref_trials, alpha, method)
+    (p1, l1, u1), (p0, l0, u0) = _both_groups(events, trials, ref_events, ref_trials, alpha, method)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(p0 > 0, p1 / np.where(p0 > 0, p0, 1.0), np.where(p1 > 0, np.inf, np.nan))
     low, high = _mover_ratio(p1, l1, u1, p0, l0, u0)
