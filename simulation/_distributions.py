@@ -39,7 +39,7 @@ def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
     """log(sum(exp(a), axis=1)) for finite or -inf entries.
 
     Plain numpy instead of scipy.special.logsumexp, whose array-API wrapper costs more than the sum on the
-    simulator's (rows x states) arrays; tests/simulation/test_distributions.py checks it against scipy.
+    simulator's (rows x states) arrays; tests/simulation/test_fast_paths.py checks it against scipy.
     """
     shift = a.max(axis=1)
     shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -62,7 +62,7 @@ def _split_by_adjudication(
     Phi(-|margin|) is exact to relative precision and the larger is 1 minus it (no cancellation, since the
     smaller is at most 1/2). That is a quarter of the cost of two log_ndtr passes. Rows where a sum is so small
     that terms may have underflowed are recomputed with log_ndtr, so the result stays exact to rounding
-    (tests/simulation/test_distributions.py compares both paths with scipy).
+    (tests/simulation/test_fast_paths.py compares both paths with scipy).
     """
     shift = log_joint.max(axis=1)
     shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -298,7 +298,7 @@ class TroponinMixture:
         return np.where(np.isnan(self.half_rise)[None, :], 0.0, g)
 
     def _curve_tables(self, onset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """G at 0 h, 1 h and the adjudication sample for each distinct recorded onset, and each row's index.
+        """Kinetic curve at 0 h, 1 h and the adjudication sample per distinct recorded onset, and each row's index.
 
         The curve depends on the row only through its recorded onset, so it is evaluated once per distinct value
         (exact for any input; with onset recorded to the quarter hour a chunk has a few hundred values, not tens of
