@@ -25,6 +25,10 @@ from triage.errors import TriageError
 if TYPE_CHECKING:
     from models import TriageModel
 
+#: Session-state key of the patient's account (:class:`triage.patient.PatientAccount`), set by the patient page and
+#: read by the discharge check's pre-fill; here so that the discharge page need not import ``triage.patient``.
+ACCOUNT = "patient_account"
+
 NOTICE = (
     "**Research and audit tool, not a medical device.** Nothing here is validated for patient care: do not use "
     "it to make or justify a decision about a patient. Simulated results are not clinical evidence."

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import md
+from app_pages._common import ACCOUNT, md  # noqa: F401  (ACCOUNT: the patient pages import it from here)
 from triage.patient import LANGUAGES, Catalogue, Document, catalogue, icon_svg, to_html, to_pdf
 
-#: The patient's account (:class:`triage.patient.PatientAccount`), set by the patient page.
-ACCOUNT = "patient_account"
 LANGUAGE = "patient_language"
 
 

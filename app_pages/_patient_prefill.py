@@ -12,12 +12,11 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._common import md
-from app_pages._patient import ACCOUNT
-from features import feature_label
+# Light modules only: the discharge form imports this module before anything heavy has loaded (issue 18).
+from app_pages._common import ACCOUNT, md
+from features._form_text import PROMPT_LIST
+from features._labels import feature_label
 from features.columns import SYMPTOMS
-from models._whatif import PROMPT_LIST
-from triage.patient import prefill_answers
 
 MARK = "patient-reported"
 CONFIRM_KEY = "patient_prefill_confirmed"
@@ -36,7 +35,12 @@ def widget_key(name: str) -> str:
 def reported() -> dict[str, Any]:
     """The patient-reported answers of this session's account, under the form's field names."""
     account = st.session_state.get(ACCOUNT)
-    return {} if account is None else prefill_answers(account)
+    if account is None:
+        return {}
+    # Only with an account, which the patient page made (so triage.patient, with fpdf and pandas, is loaded).
+    from triage.patient import prefill_answers
+
+    return prefill_answers(account)
 
 
 def apply() -> dict[str, Any]:

@@ -10,21 +10,13 @@ from typing import Any
 
 import streamlit as st
 
+# Only light modules here (words and column names; tests/app/test_first_page_imports.py checks it): the form is drawn
+# before pandas, scikit-learn, xgboost and the model load, which the answer below imports when it needs them.
 from app_pages import _patient_prefill as prefill
 from app_pages._common import get_model, md, model_if_ready, page_frame, show_error
-from features import feature_label
+from features._form_text import PROMPT_LIST, field_hint, more_common_in_women
+from features._labels import feature_label
 from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
-from models._waterfall import waterfall_png
-from models._whatif import (
-    PROMPT_LIST,
-    assess,
-    field_hint,
-    field_problems,
-    more_common_in_women,
-    risk_curve,
-    visit_row,
-    what_if,
-)
 from triage.errors import TriageError
 
 ANSWERS = "discharge_answers"
@@ -159,6 +151,10 @@ with result_column:
         if model is None:
             st.stop()
         stop_unless_cohort_model(model)
+    # Imported here, once an answer is asked for (the loader thread has usually imported them already).
+    from models._waterfall import waterfall_png
+    from models._whatif import assess, field_problems, risk_curve, visit_row, what_if
+
     try:
         assessment = assess(model, visit_row(submitted))
     except TriageError as error:

@@ -2,12 +2,14 @@
 
 The public surface is listed here; the code lives in private modules with one job each:
 
-- ``_schemas``: column rules (types, units, plausible ranges and their sources) and one pandera schema per
-  input kind (cohort table, ED visit batch, UCI table);
+- ``_schemas``: one pandera schema per input kind (cohort table, ED visit batch, UCI table), built from the
+  column rules (types, units, plausible ranges and their sources) of ``_rules``;
 - ``_validation``: coercion of CSV text and validation with all problems in one message;
 - ``_io``: reading CSV/parquet with file-level checks, writing outputs atomically;
 - ``_uci``: the md5-checked UCI Heart Disease loader and its harmonisation;
 - ``_scores``: HEART, ESC 0/1 h and single-sample rule-out;
+- ``_rules``: the column rules as plain data (no pandas), which ``_schemas`` turns into pandera schemas;
+- ``_labels``: plain words for columns and model features (no scikit-learn);
 - ``_pipeline``: the shared scikit-learn ColumnTransformer and ``FeatureConfig``;
 - ``_messages``: every error message as a template.
 
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from features._io import check_output_path, read_table, read_visits, write_table
+    from features._labels import feature_label
     from features._pipeline import (
         FORBIDDEN_FEATURES,
         UCI_FEATURE_COLUMNS,
@@ -29,10 +32,10 @@ if TYPE_CHECKING:
         build_preprocessor,
         check_feature_columns,
         feature_columns,
-        feature_label,
         feature_labels,
     )
-    from features._schemas import COLUMN_RULES, Rule, cohort_schema, uci_schema, visit_schema
+    from features._rules import COLUMN_RULES, Rule
+    from features._schemas import cohort_schema, uci_schema, visit_schema
     from features._scores import (
         ESC_CATEGORIES,
         ESC_CUTOFFS,
@@ -71,10 +74,12 @@ _EXPORTS = {
         "build_preprocessor",
         "check_feature_columns",
         "feature_columns",
-        "feature_label",
         "feature_labels",
     ),
-    "features._schemas": ("COLUMN_RULES", "Rule", "cohort_schema", "uci_schema", "visit_schema"),
+    # Plain data and words without pandas, pandera or scikit-learn: the app's first page imports only these.
+    "features._labels": ("feature_label",),
+    "features._rules": ("COLUMN_RULES", "Rule"),
+    "features._schemas": ("cohort_schema", "uci_schema", "visit_schema"),
     "features._scores": (
         "ESC_CATEGORIES",
         "ESC_CUTOFFS",

@@ -48,7 +48,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
 from features import _messages as msg
-from features._schemas import COLUMN_RULES, Rule, uci_spec, visit_spec
+from features._labels import NOT_RECORDED, feature_label  # noqa: F401  (re-exported: their old home)
+from features._rules import COLUMN_RULES, Rule
+from features._schemas import uci_spec, visit_spec
 from features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
 from features.columns import (
     ECG_FINDINGS,
@@ -59,9 +61,6 @@ from features.columns import (
 )
 from triage.config import StrictModel
 from triage.errors import TriageError
-
-#: Category used for a missing value in a nullable categorical column.
-NOT_RECORDED = "not_recorded"
 
 #: UCI columns a model may learn from. Left out: ``fluoroscopy_vessels`` (measured at the angiography that
 #: defines the label), ``sx_chest_pain`` (a coarsening of ``chest_pain_type``), ``site``/``site_row``/
@@ -88,55 +87,6 @@ FORBIDDEN_FEATURES: dict[str, str] = {
     "cad": "it is the UCI label",
     "fluoroscopy_vessels": "it is measured at the angiography that defines the UCI label",
 }
-
-_LABELS = {
-    "age": "age",
-    "sex": "sex",
-    "race": "race",
-    "diabetes": "diabetes",
-    "hypertension": "high blood pressure",
-    "hyperlipidemia": "high cholesterol",
-    "current_smoker": "current smoker",
-    "family_history_cad": "family history of heart disease",
-    "prior_cad": "known coronary disease",
-    "pain_score": "pain score",
-    "heart_rate": "heart rate at triage",
-    "systolic_bp": "systolic blood pressure",
-    "ecg": "ECG",
-    "symptom_onset_hours": "hours since the pain began",
-    "troponin_0h_ng_l": "troponin 0 h",
-    "troponin_1h_ng_l": "troponin 1 h",
-    "troponin_0h_x99th": "troponin 0 h (x 99th percentile)",
-    "troponin_1h_x99th": "troponin 1 h (x 99th percentile)",
-    "troponin_max": "higher troponin",
-    "troponin_max_ng_l": "higher troponin",
-    "troponin_max_x99th": "higher troponin (x 99th percentile)",
-    "troponin_change": "troponin 1 h change",
-    "troponin_change_abs_ng_l": "troponin 1 h change (absolute)",
-    "troponin_rise_ng_l": "troponin 1 h rise",
-    "ecg_severity": "ECG severity (normal < nonspecific < ischemic)",
-    "chest_pain_type": "chest pain type",
-    "cholesterol_mg_dl": "cholesterol",
-    "fasting_glucose_over_120": "fasting glucose over 120 mg/dL",
-    "max_heart_rate_exercise": "maximum heart rate on exercise",
-    "st_depression_exercise_mm": "ST depression on exercise",
-    "st_slope": "ST slope on exercise",
-    "thallium": "thallium scan",
-    "site": "UCI site",
-}
-_SYMPTOM_WORDS = {
-    "chest_pain": "chest pain",
-    "radiation": "radiating pain",
-    "diaphoresis": "sweating",
-    "nausea": "nausea",
-    "dyspnea": "shortness of breath",
-    "back_or_jaw_pain": "back or jaw pain",
-    "fatigue": "fatigue",
-    "exertional": "pain on exertion",
-}
-_LABELS.update({f"sx_{key}": f"{words} (asked)" for key, words in _SYMPTOM_WORDS.items()})
-_LABELS.update({f"doc_{key}": f"{words} (charted)" for key, words in _SYMPTOM_WORDS.items()})
-_LABELS["sx_exertional"] = "pain on exertion (asked)"
 
 
 #: Sex-specific 99th percentile upper reference limit of the Architect hs-cTnI, ng/L: women 16, men 34 (High-STEACS,
@@ -372,31 +322,6 @@ def monotone_features(feature_names: Sequence[str]) -> tuple[str, ...]:
     increasing = {name for outputs in (_CLINICAL_GROUPS[g][1] for g in (*TROPONIN_GROUPS, "ecg")) for name in outputs}
     increasing |= {f"{prefix}_{name}" for prefix in ("sx", "doc") for name in TYPICAL_SYMPTOMS}
     return tuple(name for name in feature_names if name in increasing)
-
-
-def feature_label(feature: str) -> str:
-    """Plain words for a transformed feature name, for explanations shown to clinicians.
-
-    Examples
-    --------
-    >>> feature_label("troponin_1h_ng_l")
-    'troponin 1 h'
-    >>> feature_label("sex_female")
-    'sex: female'
-    >>> feature_label("missingindicator_cholesterol_mg_dl")
-    'cholesterol not recorded'
-    """
-    if feature in _LABELS:
-        return _LABELS[feature]
-    prefix = "missingindicator_"
-    if feature.startswith(prefix):
-        return f"{feature_label(feature[len(prefix) :])} not recorded"
-    for column, rule in COLUMN_RULES.items():
-        if rule.kind == "category" and feature.startswith(f"{column}_"):
-            category = feature[len(column) + 1 :]
-            if category in rule.categories or category == NOT_RECORDED:
-                return f"{_LABELS.get(column, column)}: {category.replace('_', ' ')}"
-    return feature.replace("_", " ")
 
 
 def feature_labels(preprocessor: ColumnTransformer) -> dict[str, str]:

@@ -5,7 +5,10 @@ Every package reads column names from here so the contract lives in one place.
 
 from __future__ import annotations
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SEXES = ("female", "male")
 RACES = ("white", "black", "hispanic", "asian", "other")
@@ -57,37 +60,52 @@ OUTCOME_AND_PROCESS_COLUMNS = (
     "oracle_mi_probability",
 )
 
-_BOOL = pa.bool_()
-_F64 = pa.float64()
-
-COHORT_SCHEMA = pa.schema(
-    [
-        ("patient_id", pa.int64()),
-        ("age", pa.int64()),
-        ("sex", pa.string()),
-        ("race", pa.string()),
-        *[(name, _BOOL) for name in RISK_FACTORS],
-        *[(name, _BOOL) for name in TRUE_SYMPTOM_COLUMNS],
-        *[(name, _BOOL) for name in DOCUMENTED_SYMPTOM_COLUMNS],
-        ("pain_score", pa.int64()),
-        ("heart_rate", _F64),
-        ("systolic_bp", _F64),
-        ("ecg", pa.string()),
-        ("symptom_onset_hours", _F64),
-        ("troponin_0h_ng_l", _F64),
-        ("troponin_1h_ng_l", _F64),
-        ("interrupt_seconds", _F64),
-        ("clinician_risk", _F64),
-        ("mi", _BOOL),
-        ("diagnosed_mi", _BOOL),
-        ("discharged", _BOOL),
-        ("missed_mi", _BOOL),
-        ("outcome_30d", _BOOL),
-        ("analgesia_given", _BOOL),
-        ("oracle_mi_probability", _F64),
-    ]
+#: The cohort table's columns and Arrow types (``pyarrow.type_for_alias`` names), in file order.
+_COHORT_TYPES: tuple[tuple[str, str], ...] = (
+    ("patient_id", "int64"),
+    ("age", "int64"),
+    ("sex", "string"),
+    ("race", "string"),
+    *[(name, "bool") for name in RISK_FACTORS],
+    *[(name, "bool") for name in TRUE_SYMPTOM_COLUMNS],
+    *[(name, "bool") for name in DOCUMENTED_SYMPTOM_COLUMNS],
+    ("pain_score", "int64"),
+    ("heart_rate", "float64"),
+    ("systolic_bp", "float64"),
+    ("ecg", "string"),
+    ("symptom_onset_hours", "float64"),
+    ("troponin_0h_ng_l", "float64"),
+    ("troponin_1h_ng_l", "float64"),
+    ("interrupt_seconds", "float64"),
+    ("clinician_risk", "float64"),
+    ("mi", "bool"),
+    ("diagnosed_mi", "bool"),
+    ("discharged", "bool"),
+    ("missed_mi", "bool"),
+    ("outcome_30d", "bool"),
+    ("analgesia_given", "bool"),
+    ("oracle_mi_probability", "float64"),
 )
-COHORT_COLUMNS = tuple(COHORT_SCHEMA.names)
+COHORT_COLUMNS = tuple(name for name, _ in _COHORT_TYPES)
+
+
+def __getattr__(name: str) -> object:
+    """``COHORT_SCHEMA`` (the Arrow schema of the cohort table), built on first use (PEP 562).
+
+    Lazy so that importing the column names does not import pyarrow and numpy (a quarter of a second on a small
+    machine): the app's discharge form, which needs only the names, draws before they load (issue 18).
+    """
+    if name == "COHORT_SCHEMA":
+        import pyarrow as pa
+
+        schema = pa.schema([(column, pa.type_for_alias(kind)) for column, kind in _COHORT_TYPES])
+        globals()[name] = schema
+        return schema
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    COHORT_SCHEMA: pa.Schema
 
 
 def model_visible_columns(symptom_source: str = "sx") -> tuple[str, ...]:

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import COLUMN_RULES, clinical_scores, validate_visits
 from features import _messages as msg
-from features.columns import ATYPICAL_SYMPTOMS, RISK_FACTORS, SYMPTOMS
+from features import clinical_scores, validate_visits
+from features._form_text import PROMPT_LIST, field_hint, more_common_in_women  # noqa: F401  (their old home)
+from features.columns import RISK_FACTORS, SYMPTOMS
 from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
 from models._reasons import _value_text, group_text, reasons_text
 from triage.errors import TriageError
@@ -40,19 +41,6 @@ NON_SYMPTOM_FIELDS = (
 )
 #: Every answer of the form: the non-symptom fields plus one answer per symptom suffix (``nausea``, ...).
 FORM_FIELDS = (*NON_SYMPTOM_FIELDS, *SYMPTOMS)
-#: The question prompt list: one question per symptom, in the order they are asked. The symptoms that are more
-#: common in women (``ATYPICAL_SYMPTOMS``) are asked like the others, not only when the patient volunteers them.
-PROMPT_LIST = {
-    "chest_pain": "Chest pain, pressure or tightness?",
-    "radiation": "Pain spreading to the arm, shoulder, neck or jaw?",
-    "diaphoresis": "Sweating (diaphoresis)?",
-    "exertional": "Brought on or made worse by exertion?",
-    "nausea": "Nausea or vomiting?",
-    "dyspnea": "Shortness of breath?",
-    "back_or_jaw_pain": "Pain in the back, neck or jaw?",
-    "fatigue": "Unusual tiredness or weakness?",
-}
-
 _CELL_PROBLEM = re.compile(r"^row \d+, column (?P<column>\w+): (?P<text>.*)$")
 _COLUMN_PROBLEM = re.compile(r"^column (?P<column>\w+) (?P<text>is missing.*)$")
 _PROBLEMS_HEAD = re.compile(
@@ -62,22 +50,6 @@ _PROBLEMS_HEAD = re.compile(
     .replace(re.escape("{n}"), r"\d+")
     .replace(re.escape("{s}"), "s?")
 )
-
-
-def field_hint(name: str) -> str:
-    """Unit and plausible range of a numeric field, from the schema's own rule (e.g. 'ng/L, plausible 0-100000')."""
-    rule = COLUMN_RULES[name]
-    text = rule.meaning
-    if rule.low is not None and rule.high is not None:
-        text += f"; plausible range {rule.low:g}-{rule.high:g} {rule.unit}".rstrip()
-    if rule.troponin:
-        text += "; enter ng/L, not ng/mL (0.034 ng/mL = 34 ng/L)"
-    return text
-
-
-def more_common_in_women(symptom: str) -> bool:
-    """Whether a symptom is one of those more common in women (van Oosterhout et al., JAHA 2020)."""
-    return symptom in ATYPICAL_SYMPTOMS
 
 
 def visit_row(answers: Mapping[str, Any], *, patient_id: int = 1) -> pd.DataFrame:

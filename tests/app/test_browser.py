@@ -104,7 +104,7 @@ def server(app_work, app_model_dir, audit_table, tracking_db) -> Iterator[str]:
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
     log = app_work / "streamlit.log"
-    command = [*streamlit_command(APP_FILE, port), "--server.fileWatcherType", "none"]
+    command = streamlit_command(APP_FILE, port)  # as `triage app` runs it (no file watcher)
     with log.open("w") as out:
         process = subprocess.Popen(
             command, cwd=app_work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

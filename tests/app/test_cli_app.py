@@ -25,6 +25,9 @@ def test_triage_app_prints_the_url_and_execs_streamlit(monkeypatch):
     assert args[args.index("--server.address") + 1] == "127.0.0.1"
     assert args[args.index("--server.headless") + 1] == "true"
     assert args[args.index("--server.port") + 1] == "8611"
+    # Start-up time (issue 18): no usage-statistics request, and no watcher of the checkout's modules (.venv too).
+    assert args[args.index("--browser.gatherUsageStats") + 1] == "false"
+    assert args[args.index("--server.fileWatcherType") + 1] == "none"
 
 
 def test_missing_app_py_is_one_line_error(monkeypatch, tmp_path):

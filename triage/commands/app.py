@@ -18,7 +18,14 @@ ADDRESS = "127.0.0.1"
 
 
 def streamlit_command(script: Path, port: int) -> list[str]:
-    """The ``streamlit run`` command line: headless, local address only, no usage statistics, no developer menu."""
+    """The ``streamlit run`` command line: headless, 127.0.0.1 only, no usage statistics, developer menu or watcher.
+
+    Every option is one a user of the app wants, and each also saves start-up time (issue 18): headless opens no
+    browser and asks for no e-mail; usage statistics would send a request at start; and the file watcher, which
+    reruns the page when its source changes, serves only someone editing the app (who runs ``streamlit run
+    app.py``): it watches every imported module under the checkout, whose ``.venv`` holds thousands, and made the
+    discharge form appear 0.3-0.45 s later in Chromium on this 2-core machine (benchmarks/bench_app_start.py).
+    """
     return [
         sys.executable,
         "-m",
@@ -35,6 +42,8 @@ def streamlit_command(script: Path, port: int) -> list[str]:
         "false",
         "--client.toolbarMode",
         "minimal",
+        "--server.fileWatcherType",
+        "none",
     ]
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from features import COLUMN_RULES
-from features.columns import ATYPICAL_SYMPTOMS, ONSET_COLUMN, SYMPTOMS
+from features._form_text import more_common_in_women  # noqa: F401  (one definition, shared with the discharge form)
+from features.columns import ONSET_COLUMN, SYMPTOMS
 from triage.errors import TriageError
 
 Answer = Literal["yes", "no", "unsure"]
@@ -29,11 +30,6 @@ MAX_TEXT = 4000  # characters per free-text answer: a page of text, enough for a
 BAD_ONSET = "hours since the pain started: {problem}"
 BAD_CHOICE = "{field}: unknown choice {value!r}; use one of {known}"
 TOO_LONG = "{field}: at most {limit} characters ({n} given)"
-
-
-def more_common_in_women(symptom: str) -> bool:
-    """Symptoms more common in women with MI (van Oosterhout et al., JAHA 2020), starred on the patient page."""
-    return symptom in ATYPICAL_SYMPTOMS
 
 
 @dataclass(frozen=True)

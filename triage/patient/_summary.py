@@ -6,8 +6,8 @@ so each symptom lines up with the question the clinician confirms; the patient's
 
 from __future__ import annotations
 
+from features._form_text import PROMPT_LIST
 from features.columns import SYMPTOMS
-from models._whatif import PROMPT_LIST
 from triage.patient._account import PatientAccount, more_common_in_women
 from triage.patient._catalogue import LANGUAGES, catalogue
 from triage.patient._documents import Document, Section

@@ -1,0 +1,87 @@
+"""Plain words for every column and model feature (``feature_label``), for explanations and forms shown to clinicians.
+
+Split from ``features._pipeline`` (the scikit-learn pipeline, which re-exports these names) so that the app's
+discharge form can label its fields without importing scikit-learn, pandas or pandera: the form draws before they
+load (issue 18).
+"""
+
+from __future__ import annotations
+
+from features._rules import COLUMN_RULES
+
+#: Category used for a missing value in a nullable categorical column.
+NOT_RECORDED = "not_recorded"
+
+_LABELS = {
+    "age": "age",
+    "sex": "sex",
+    "race": "race",
+    "diabetes": "diabetes",
+    "hypertension": "high blood pressure",
+    "hyperlipidemia": "high cholesterol",
+    "current_smoker": "current smoker",
+    "family_history_cad": "family history of heart disease",
+    "prior_cad": "known coronary disease",
+    "pain_score": "pain score",
+    "heart_rate": "heart rate at triage",
+    "systolic_bp": "systolic blood pressure",
+    "ecg": "ECG",
+    "symptom_onset_hours": "hours since the pain began",
+    "troponin_0h_ng_l": "troponin 0 h",
+    "troponin_1h_ng_l": "troponin 1 h",
+    "troponin_0h_x99th": "troponin 0 h (x 99th percentile)",
+    "troponin_1h_x99th": "troponin 1 h (x 99th percentile)",
+    "troponin_max": "higher troponin",
+    "troponin_max_ng_l": "higher troponin",
+    "troponin_max_x99th": "higher troponin (x 99th percentile)",
+    "troponin_change": "troponin 1 h change",
+    "troponin_change_abs_ng_l": "troponin 1 h change (absolute)",
+    "troponin_rise_ng_l": "troponin 1 h rise",
+    "ecg_severity": "ECG severity (normal < nonspecific < ischemic)",
+    "chest_pain_type": "chest pain type",
+    "cholesterol_mg_dl": "cholesterol",
+    "fasting_glucose_over_120": "fasting glucose over 120 mg/dL",
+    "max_heart_rate_exercise": "maximum heart rate on exercise",
+    "st_depression_exercise_mm": "ST depression on exercise",
+    "st_slope": "ST slope on exercise",
+    "thallium": "thallium scan",
+    "site": "UCI site",
+}
+_SYMPTOM_WORDS = {
+    "chest_pain": "chest pain",
+    "radiation": "radiating pain",
+    "diaphoresis": "sweating",
+    "nausea": "nausea",
+    "dyspnea": "shortness of breath",
+    "back_or_jaw_pain": "back or jaw pain",
+    "fatigue": "fatigue",
+    "exertional": "pain on exertion",
+}
+_LABELS.update({f"sx_{key}": f"{words} (asked)" for key, words in _SYMPTOM_WORDS.items()})
+_LABELS.update({f"doc_{key}": f"{words} (charted)" for key, words in _SYMPTOM_WORDS.items()})
+_LABELS["sx_exertional"] = "pain on exertion (asked)"
+
+
+def feature_label(feature: str) -> str:
+    """Plain words for a transformed feature name, for explanations shown to clinicians.
+
+    Examples
+    --------
+    >>> feature_label("troponin_1h_ng_l")
+    'troponin 1 h'
+    >>> feature_label("sex_female")
+    'sex: female'
+    >>> feature_label("missingindicator_cholesterol_mg_dl")
+    'cholesterol not recorded'
+    """
+    if feature in _LABELS:
+        return _LABELS[feature]
+    prefix = "missingindicator_"
+    if feature.startswith(prefix):
+        return f"{feature_label(feature[len(prefix) :])} not recorded"
+    for column, rule in COLUMN_RULES.items():
+        if rule.kind == "category" and feature.startswith(f"{column}_"):
+            category = feature[len(column) + 1 :]
+            if category in rule.categories or category == NOT_RECORDED:
+                return f"{_LABELS.get(column, column)}: {category.replace('_', ' ')}"
+    return feature.replace("_", " ")
