@@ -135,10 +135,14 @@ def bench_train(rows: int, workdir: Path, workers: int) -> None:
         model = TriageModel.load(result.model.path)
         aurocs.append(roc_auc_score(holdout["mi"], model.risk(model.validate(holdout))))
     per_worker = ", ".join(f"{v:,.0f}" for v in sorted(peaks.values()))
-    print(f"train on {rows:,} rows: local (validate + train in memory, 1 process) {local_seconds:.1f} s, "
-          f"peak RSS {local_peak:,.0f} MiB (with the frame)")
-    print(f"dask ({workers} workers, data already on disk) {dask_seconds:.1f} s = {dask_seconds / local_seconds:.2f}x "
-          f"local; peak MiB per worker {per_worker}")
+    print(
+        f"train on {rows:,} rows: local (validate + train in memory, 1 process) {local_seconds:.1f} s, "
+        f"peak RSS {local_peak:,.0f} MiB (with the frame)"
+    )
+    print(
+        f"dask ({workers} workers, data already on disk) {dask_seconds:.1f} s = {dask_seconds / local_seconds:.2f}x "
+        f"local; peak MiB per worker {per_worker}"
+    )
     print(f"AUROC on an independent 200,000-row cohort: local {aurocs[0]:.4f}, dask {aurocs[1]:.4f}")
 
 

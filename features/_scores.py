@@ -37,6 +37,7 @@ TROPONIN_URL_UNIVERSAL_NG_L = 26.0
 TROPONIN_URL_FEMALE_NG_L = 16.0
 TROPONIN_URL_MALE_NG_L = 34.0
 
+
 class EscEdition(StrEnum):
     """Which ESC guideline's 0/1 h cut-offs for ARCHITECT hs-cTnI."""
 

@@ -154,7 +154,15 @@ def presentation(
         streams.normal("troponin_level", 3),
     )
     return Findings(
-        symptoms, pain_score, heart_rate, systolic_bp, ecg, onset_hours, trop.t0, trop.t1, trop.component,
+        symptoms,
+        pain_score,
+        heart_rate,
+        systolic_bp,
+        ecg,
+        onset_hours,
+        trop.t0,
+        trop.t1,
+        trop.component,
         trop.t_adjudication,
     )
 

@@ -81,8 +81,7 @@ def _troponin_terms(cfg, component, male: bool, row: pd.Series) -> tuple[float, 
         return _terms_at(trop, component, male, row, row.symptom_onset_hours)
     nodes, weights = np.polynomial.hermite.hermgauss(5)
     parts = [
-        _terms_at(trop, component, male, row, row.symptom_onset_hours * np.exp(np.sqrt(2) * recall * x))
-        for x in nodes
+        _terms_at(trop, component, male, row, row.symptom_onset_hours * np.exp(np.sqrt(2) * recall * x)) for x in nodes
     ]
     probabilities = weights / np.sqrt(np.pi)
     return (
