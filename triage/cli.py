@@ -48,7 +48,9 @@ app.add_typer(experiment_app, name="experiment")
 #: Settings for third-party libraries, applied by the console script before any of them is imported (each can be
 #: overridden in the environment). MLflow's tqdm bars for artifact downloads (registry models, audit reports) would
 #: interleave with the project's own rich progress bars and tables; downloads still fail loudly when they fail.
-QUIET_DEFAULTS = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
+#: MLflow's INFO lines ("Experiment ... does not exist. Creating a new experiment", database migrations) say what
+#: the project reports itself; its warnings and errors still show.
+QUIET_DEFAULTS = {"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", "MLFLOW_LOGGING_LEVEL": "WARNING"}
 
 
 def main() -> None:
