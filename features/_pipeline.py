@@ -26,7 +26,11 @@ its features' contributions (SHAP stays additive):
 - ``troponin_max``: the higher of the two samples (ng/L and multiple);
 - ``troponin_change``: the absolute 1 h change and the rise (its positive part). Together they are the signed
   change (signed = 2 x rise - absolute) but, unlike a signed feature, both may be constrained to raise risk:
-  scaling a falling pattern up makes a signed change more negative while every clinical reading of it worsens;
+  scaling a falling pattern up makes a signed change more negative while every clinical reading of it worsens.
+  Also the relative change, as the size and the rise of ``log((1 + t1) / (1 + t0))`` (relative deltas: Reichlin
+  et al., Circulation 2011;124:136-45; the ESC 2011 NSTE-ACS guideline's >20% change): a change of 5 ng/L means
+  little at 300 ng/L and much at 5 ng/L, which monotone trees cannot build from the two absolute features. The
+  ``1 +`` keeps it non-decreasing when both samples scale up (and finite at 0 ng/L), so it can be constrained;
 - ``ecg``: the ordered finding normal (0) < nonspecific (1) < ischemic (2);
 - ``symptom_onset_hours``: passed through (time since onset changes what a troponin means; not constrained).
 
@@ -101,7 +105,10 @@ _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "troponin_0h_ng_l": ((_T0, "sex"), (_T0, "troponin_0h_x99th")),
     "troponin_1h_ng_l": ((_T1, "sex"), (_T1, "troponin_1h_x99th")),
     "troponin_max": ((_T0, _T1, "sex"), ("troponin_max_ng_l", "troponin_max_x99th")),
-    "troponin_change": ((_T0, _T1), ("troponin_change_abs_ng_l", "troponin_rise_ng_l")),
+    "troponin_change": (
+        (_T0, _T1),
+        ("troponin_change_abs_ng_l", "troponin_rise_ng_l", "troponin_relative_change", "troponin_relative_rise"),
+    ),
     "ecg": (("ecg",), ("ecg_severity",)),
 }
 #: The clinical groups (transformer names) that come from the two troponin samples.
@@ -122,12 +129,22 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         ``log1p`` of every troponin-derived value (monotone, so constraints keep their direction).
     multiple : bool, default=True
         Include the multiple of the sex-specific 99th percentile (left out when sex is excluded: it encodes sex).
+    relative : bool, default=True
+        ``troponin_change`` only: add the relative change (size and rise of ``log((1 + t1) / (1 + t0))``, never
+        ``log1p``-ed again). Pipelines saved before it existed lack the attribute and keep their two features.
     """
 
-    def __init__(self, *, group: str = "troponin_0h_ng_l", log: bool = True, multiple: bool = True) -> None:
+    def __init__(
+        self, *, group: str = "troponin_0h_ng_l", log: bool = True, multiple: bool = True, relative: bool = True
+    ) -> None:
         self.group = group
         self.log = log
         self.multiple = multiple
+        self.relative = relative
+
+    def _relative(self) -> bool:
+        # getattr: a ClinicalFeature loaded from a model directory written before ``relative`` has no attribute.
+        return self.group == "troponin_change" and getattr(self, "relative", False)
 
     def fit(self, x: object, y: object = None) -> ClinicalFeature:
         if self.group not in _CLINICAL_GROUPS:
@@ -142,7 +159,9 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         names = _CLINICAL_GROUPS[self.group][1]
-        if not self.multiple and self.group != "troponin_change":
+        if self.group == "troponin_change":
+            names = names if self._relative() else names[:2]
+        elif not self.multiple:
             names = names[:1]
         return np.asarray(names, dtype=object)
 
@@ -163,14 +182,18 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
         if self.group == "troponin_change":
             change = t1 - t0
-            out = [np.abs(change), np.maximum(change, 0.0)]
-        else:
-            level = {"troponin_0h_ng_l": t0, "troponin_1h_ng_l": t1, "troponin_max": np.maximum(t0, t1)}[self.group]
-            out = [level]
-            if self.multiple:
-                sex = np.asarray(values["sex"], dtype=object)
-                upper = np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
-                out.append(level / upper)
+            absolute = np.column_stack([np.abs(change), np.maximum(change, 0.0)])
+            absolute = np.log1p(absolute) if self.log else absolute
+            if not self._relative():
+                return absolute
+            ratio = np.log1p(t1) - np.log1p(t0)
+            return np.column_stack([absolute, np.abs(ratio), np.maximum(ratio, 0.0)])
+        level = {"troponin_0h_ng_l": t0, "troponin_1h_ng_l": t1, "troponin_max": np.maximum(t0, t1)}[self.group]
+        out = [level]
+        if self.multiple:
+            sex = np.asarray(values["sex"], dtype=object)
+            upper = np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
+            out.append(level / upper)
         stacked = np.column_stack(out)
         return np.log1p(stacked) if self.log else stacked
 

@@ -5,7 +5,8 @@ Steps (each a function of its own module)::
     prepare (validate, label)  ->  stratified_split (label x sex)
       ->  threshold.rule = cross_fit (default): K folds over every non-test row, each scored by a model fitted
           (with early stopping) on the others; calibration and thresholds on those out-of-fold predictions;
-          the shipped model refitted on all non-test rows with the folds' mean number of rounds
+          the shipped model refitted on all non-test rows with the folds' mean number of rounds scaled by the
+          rows ratio (final_rounds)
           (as scikit-learn's CalibratedClassifierCV(ensemble=False): cross_val_predict, one calibrator, refit)
         | threshold.rule = calibration_split: fit_estimator (train, early stopping), then calibration and
           thresholds on the calibration split alone
@@ -30,7 +31,7 @@ from features import build_preprocessor, feature_columns
 from models._calibration import Calibration, fit_calibration
 from models._config import TrainConfig
 from models._data import Split, TrainingData, stratified_split
-from models._estimators import FittedEstimator, fit_estimator, fit_final_estimator
+from models._estimators import FittedEstimator, fit_estimator, fit_final_estimator, xgb_params
 from models._evaluation import evaluate, evaluate_baselines
 from models._output_dir import output_lock
 from models._persistence import save_model_dir
@@ -206,9 +207,14 @@ def _selection_counts(data: TrainingData, rows: np.ndarray) -> dict[str, Any]:
     return {"n_rows": int(len(rows)), "n_positive": {g: int((y & (sex == g)).sum()) for g in ("female", "male")}}
 
 
-#: Features the reference patient holds at zero: "no 1 h change" (0 in ng/L and in log1p), the clinical
-#: reference, so any change reads as raising risk under the monotone constraints and none as "unchanged".
-ZERO_IN_REFERENCE = ("troponin_change_abs_ng_l", "troponin_rise_ng_l")
+#: Features the reference patient holds at zero: "no 1 h change" (0 in ng/L, in log1p and as a log ratio), the
+#: clinical reference, so any change reads as raising risk under the monotone constraints and none as "unchanged".
+ZERO_IN_REFERENCE = (
+    "troponin_change_abs_ng_l",
+    "troponin_rise_ng_l",
+    "troponin_relative_change",
+    "troponin_relative_rise",
+)
 
 
 def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
@@ -246,6 +252,22 @@ def fit_on_calibration_split(
     return Fitted(estimator, calibration, thresholds, split.calibration, cal_risk, reference, selection)
 
 
+def final_rounds(fold_rounds: list[int], fold_fit_rows: list[int], n_rows: int, cap: int) -> int:
+    """Boosting rounds of the model refitted on all ``n_rows``: the folds' early-stopped rounds x the rows ratio.
+
+    Never more than ``cap``, the config's ``n_estimators`` (the most rounds the user allows any fit).
+
+    Each fold's model was early-stopped on log-loss with about 57% of the rows (3 folds, 15% of the rest held out
+    for stopping); the refit sees all of them, and with more rows each round overfits less, so it supports more
+    rounds. Scaling by the rows ratio is the simple proportional rule; the folds' plain mean stopped too early
+    for the 99%-sensitivity tail: on five seeded 200,000-visit training/test cohort pairs (shipped xgboost
+    config) the ranking at equal sensitivity rose from 0.968 to 0.975 of the oracle's on average, AUROC from
+    0.9973 to 0.9977 of the oracle's (README, model section).
+    """
+    scale = n_rows / float(np.mean(fold_fit_rows))
+    return min(int(cap), max(1, int(round(float(np.mean(fold_rounds)) * scale))))
+
+
 def fit_cross_fitted(
     data: TrainingData, config: TrainConfig, split: Split, on_round: Callable[[], None] | None = None
 ) -> Fitted:
@@ -254,8 +276,9 @@ def fit_cross_fitted(
     Each fold is scored by a model that never saw it, so the out-of-fold risk of a patient is what a model
     would give a new patient; the one-sided Wilson bound then counts every MI of the non-test rows (e.g. about
     2.5 times the calibration split's) and its margin above 99% shrinks accordingly. The shipped model is
-    refitted on all non-test rows with the folds' mean number of boosting rounds and calibrated by the
-    out-of-fold calibration; the independent-cohort tests check that its flag keeps the guarantee.
+    refitted on all non-test rows with the folds' mean number of boosting rounds times the rows ratio
+    (:func:`final_rounds`) and calibrated by the out-of-fold calibration; the independent-cohort tests check
+    that its flag keeps the guarantee.
     """
     spec, seed = config.model, config.split.seed
     features, y = data.features, data.label
@@ -263,7 +286,7 @@ def fit_cross_fitted(
     strata = _strata(data)
     folds = StratifiedKFold(n_splits=config.threshold.folds, shuffle=True, random_state=seed + 3)
     oof_raw = np.empty(len(pool))
-    rounds = []
+    rounds, fit_sizes = [], []
     for k, (inner, held) in enumerate(folds.split(pool, strata[pool])):
         inner_rows = pool[inner]
         fit_rows, early_rows = train_test_split(
@@ -285,10 +308,12 @@ def fit_cross_fitted(
         oof_raw[held] = fold_model.raw_score(features.iloc[pool[held]])
         if fold_model.kind == "xgboost":
             rounds.append(int(fold_model.xgb_model.best_iteration) + 1)
+            fit_sizes.append(len(fit_rows))
     calibration, _ = fit_calibration(oof_raw, y[pool], config.calibration.method)
     oof_risk = calibration.apply(oof_raw)
     thresholds = _thresholds(config, oof_risk, y[pool], data.attributes["sex"].iloc[pool])
-    n_rounds = int(round(float(np.mean(rounds)))) if rounds else None
+    cap = int(xgb_params(spec, []).get("n_estimators", 500)) if rounds else 0
+    n_rounds = final_rounds(rounds, fit_sizes, len(pool), cap) if rounds else None
     estimator = fit_final_estimator(
         spec,
         build_preprocessor(config.features),
