@@ -37,6 +37,8 @@ _LABELS = {
     "troponin_change": "troponin 1 h change",
     "troponin_change_abs_ng_l": "troponin 1 h change (absolute)",
     "troponin_rise_ng_l": "troponin 1 h rise",
+    "troponin_relative_change": "troponin 1 h change (relative)",
+    "troponin_relative_rise": "troponin 1 h rise (relative)",
     "ecg_severity": "ECG severity (normal < nonspecific < ischemic)",
     "chest_pain_type": "chest pain type",
     "cholesterol_mg_dl": "cholesterol",
