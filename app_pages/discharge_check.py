@@ -199,10 +199,10 @@ with result_column:
     st.subheader("Why: the top reasons")
     st.caption(
         "Check each reason against what the patient told you; if an answer is wrong, correct the form. Each reason "
-        "is one clinical input (a troponin sample in ng/L and as a multiple of the 99th percentile for the "
-        "patient's sex, the 1 h change, the higher sample, the time since onset, the ECG), measured from a "
-        "reference patient (the training medians, no 1 h change); a higher troponin, a larger change, a worse ECG "
-        "or a typical symptom never lowers the risk on this model."
+        "is one clinical input: a troponin sample, in ng/L and as a multiple of the 99th percentile for the "
+        "patient's sex (the higher sample also carries the model's peak), the 1 h change, the time since onset, the "
+        "ECG. Each is measured from a reference patient (the training medians, no 1 h change); a higher troponin, "
+        "a larger change, a worse ECG or a typical symptom never lowers the risk on this model."
     )
     st.markdown("\n".join(f"- {md(reason)}" for reason in assessment.reasons))
     st.image(
