@@ -13,8 +13,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Download a local folder with MLflow's artifact API, after (or without) the console script's start-up.
-DOWNLOAD = """
+# Run the console script's start-up (its settings for third-party libraries) when argv[2] says so.
+START = """
 import sys, tempfile
 if sys.argv[2] == "console-script":
     from triage.cli import main
@@ -23,9 +23,16 @@ if sys.argv[2] == "console-script":
         main()
     except SystemExit:
         pass
+"""
+
+# Download a local folder with MLflow's artifact API, after (or without) the console script's start-up.
+DOWNLOAD = (
+    START
+    + """
 import mlflow.artifacts
 mlflow.artifacts.download_artifacts(artifact_uri="file://" + sys.argv[1], dst_path=tempfile.mkdtemp())
 """
+)
 
 
 def _python(code: str, *args: str) -> subprocess.CompletedProcess:
@@ -53,19 +60,14 @@ def test_pyfunc_wrapper_gets_no_type_hint_warning():
 
 
 # Create an experiment in a new tracking store, after (or without) the console script's start-up.
-CREATE_EXPERIMENT = """
-import sys
-if sys.argv[2] == "console-script":
-    from triage.cli import main
-    sys.argv = ["triage", "--help"]
-    try:
-        main()
-    except SystemExit:
-        pass
+CREATE_EXPERIMENT = (
+    START
+    + """
 import mlflow
 mlflow.set_tracking_uri("sqlite:///" + sys.argv[1] + "/mlflow.db")
 mlflow.set_experiment("quiet-check")
 """
+)
 
 
 def test_console_script_keeps_mlflow_info_lines_out_of_the_output(tmp_path):
