@@ -261,8 +261,10 @@ def final_rounds(fold_rounds: list[int], fold_fit_rows: list[int], n_rows: int, 
     for stopping); the refit sees all of them, and with more rows each round overfits less, so it supports more
     rounds. Scaling by the rows ratio is the simple proportional rule; the folds' plain mean stopped too early
     for the 99%-sensitivity tail: on five seeded 200,000-visit training/test cohort pairs (shipped xgboost
-    config) the ranking at equal sensitivity rose from 0.968 to 0.975 of the oracle's on average, AUROC from
-    0.9973 to 0.9977 of the oracle's (README, model section).
+    config, simulator of commit 28b181d) the ranking at equal sensitivity rose from 0.968 to 0.975 of the oracle's
+    on average, AUROC from 0.9973 to 0.9977 of the oracle's (README, model section). Calibration and thresholds
+    come from the folds' scores; on an independent cohort the refit stays calibrated (deciles within 0.2 points,
+    expected calibration error 0.0012, seeds 424242/424243) and keeps 99% sensitivity in each sex.
     """
     scale = n_rows / float(np.mean(fold_fit_rows))
     return min(int(cap), max(1, int(round(float(np.mean(fold_rounds)) * scale))))
