@@ -14,45 +14,34 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
 
-from models import TriageModel, log_training_run
+from models import TriageModel
 from models._serving import model_signature
+from tests.models.conftest import register_in_private_store
 
 MODEL_URI = "models:/serve-triage@champion"
 BIN = Path(sys.executable).parent
-# MLflow warns, under its own "once" filter, that the pyfunc's predict has no type hints (on purpose: see
-# models/_mlflow_pyfunc.py). That one warning is dropped; any other is re-raised.
-TYPE_HINT_WARNING = "Add type hints to the `predict` method"
 
 
 @pytest.fixture(scope="module")
 def store(logistic_result, tmp_path_factory) -> dict[str, str]:
     """A private tracking store with the logistic test model registered as ``serve-triage@champion``."""
     work = tmp_path_factory.mktemp("serve")
-    uri = f"sqlite:///{work / 'mlflow.db'}"
     manifest = logistic_result.model.manifest
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        mp.chdir(work)
-        log_training_run(
-            logistic_result.model.path,
-            manifest,
-            {"label": manifest["label"], "model": manifest["model_kind"]},
-            [],
-            experiment="serve-tests",
-            registered_model="serve-triage",
-            alias="champion",
-            manifest_sha256=logistic_result.manifest_sha256,
-        )
-    for warning in caught:
-        if TYPE_HINT_WARNING not in str(warning.message):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    uri = register_in_private_store(
+        logistic_result,
+        work,
+        {"label": manifest["label"], "model": manifest["model_kind"]},
+        experiment="serve-tests",
+        registered_model="serve-triage",
+        alias="champion",
+        manifest_sha256=logistic_result.manifest_sha256,
+    )
     return {"uri": uri, "work": str(work)}
 
 

@@ -9,40 +9,27 @@ from __future__ import annotations
 
 import socket
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 
-from models import load_model, log_training_run
+from models import load_model
 from models._registry import load_app_model, registered_models, runs_table
+from tests.models.conftest import register_in_private_store
 from triage.errors import TriageError
-
-TYPE_HINT_WARNING = "Add type hints to the `predict` method"
 
 
 @pytest.fixture(scope="module")
 def registered(logistic_result, tmp_path_factory) -> str:
     """A store with the logistic test model registered as ``reg-triage@champion``; returns its URI."""
-    work = tmp_path_factory.mktemp("registry")
-    uri = f"sqlite:///{work / 'mlflow.db'}"
-    manifest = logistic_result.model.manifest
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        mp.chdir(work)
-        log_training_run(
-            logistic_result.model.path,
-            manifest,
-            {"label": manifest["label"]},
-            [],
-            experiment="registry-tests",
-            registered_model="reg-triage",
-            alias="champion",
-        )
-    for warning in caught:
-        if TYPE_HINT_WARNING not in str(warning.message):
-            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return uri
+    return register_in_private_store(
+        logistic_result,
+        tmp_path_factory.mktemp("registry"),
+        {"label": logistic_result.model.manifest["label"]},
+        experiment="registry-tests",
+        registered_model="reg-triage",
+        alias="champion",
+    )
 
 
 def one_line(error: pytest.ExceptionInfo[TriageError]) -> str:
