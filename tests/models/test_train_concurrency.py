@@ -110,6 +110,17 @@ def test_two_concurrent_runs_leave_a_consistent_champion(work, repo_root, tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model")) == ["model", "model.lock"]
 
 
+def kill_when_ready(process: subprocess.Popen, ready: Path, log: Path) -> None:
+    """SIGKILL ``process`` once it has created ``ready`` (within 300 s; its log is shown if it dies first)."""
+    deadline = time.monotonic() + 300
+    while not ready.exists():
+        assert process.poll() is None, log.read_text()[-2000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 SLOW_SAVE = textwrap.dedent(
     """
     import sys, time
@@ -152,13 +163,7 @@ def kill_during_save(work: Path, repo_root: Path, out: Path, where: str) -> int:
     log = work / f"slow_save-{where}.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(args, cwd=work, stderr=handle)
-    deadline = time.monotonic() + 300
-    while not ready.exists():
-        assert process.poll() is None, log.read_text()[-2000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_when_ready(process, ready, log)
     ready.unlink()
     return process.pid
 
@@ -223,13 +228,7 @@ def test_run_killed_while_logging_is_marked_failed_by_the_next(logistic_result, 
     with log.open("wb") as handle:
         command = [sys.executable, str(script), str(logistic_result.model.path), str(ready)]
         process = subprocess.Popen(command, env=env_for(store), cwd=tmp_path, stderr=handle)
-    deadline = time.monotonic() + 300
-    while not ready.exists():
-        assert process.poll() is None, log.read_text()[-2000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_when_ready(process, ready, log)
 
     mlflow.set_tracking_uri(f"sqlite:///{store}")
     (killed,) = mlflow.search_runs(experiment_names=["killed"], output_format="list")
