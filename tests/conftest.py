@@ -29,6 +29,17 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+UCI_DIR = REPO_ROOT.parent / "shared" / "data" / "uci-heart-disease"
+
+
+@pytest.fixture(scope="session")
+def uci_dir() -> Path:
+    """The shared UCI folder; tests that need it are skipped with a reason when it is absent."""
+    if not (UCI_DIR / "processed.cleveland.data").is_file():
+        pytest.skip(f"UCI data not found at {UCI_DIR} (expected ../shared/data/uci-heart-disease beside the repo)")
+    return UCI_DIR
+
+
 @pytest.fixture(scope="session")
 def seed() -> int:
     return 20261125

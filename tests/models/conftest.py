@@ -44,6 +44,14 @@ def xgb_result(quality_cohort, repo_root, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def uci(uci_dir) -> pd.DataFrame:
+    """The harmonised UCI table (920 rows), loaded once for every model test that trains on it."""
+    from features import load_uci
+
+    return load_uci(uci_dir)
+
+
+@pytest.fixture(scope="session")
 def logistic_result(small_cohort, repo_root, tmp_path_factory):
     cfg = load_train_config(repo_root / "configs/train/logistic.yaml")
     return train(prepare(small_cohort, cfg), cfg, tmp_path_factory.mktemp("logistic") / "model")

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from features import load_uci
 from models import load_train_config, prepare, train
 from simulation import SCENARIO_DIR, load_scenario, simulate_frame
 from triage.cli import app
@@ -52,11 +51,7 @@ def test_audit_against_the_chart_label(logistic_result, audit_cohort, tmp_path):
     assert json.loads((out / "metrics.json").read_text())["label"] == "diagnosed_mi"
 
 
-def test_audit_on_uci_by_site_and_sex(repo_root, tmp_path):
-    source = repo_root.parent / "shared" / "data" / "uci-heart-disease"
-    if not source.is_dir():
-        pytest.skip(f"shared UCI data not found at {source}")
-    uci = load_uci(source)
+def test_audit_on_uci_by_site_and_sex(uci, repo_root, tmp_path):
     cfg = load_train_config(repo_root / "configs/train/uci_logistic.yaml")
     model_dir = tmp_path / "uci_model"
     train(prepare(uci, cfg), cfg, model_dir)

@@ -145,16 +145,6 @@ def test_unconstrained_logistic_has_wrong_signs_that_the_constraint_removes(smal
     assert min(signs("true").values()) >= 0.0
 
 
-@pytest.fixture(scope="module")
-def uci(repo_root):
-    from features import load_uci
-
-    source = repo_root.parent / "shared" / "data" / "uci-heart-disease"
-    if not source.is_dir():
-        pytest.skip(f"shared UCI data not found at {source}")
-    return load_uci(source)
-
-
 @pytest.mark.parametrize("config", UCI_CONFIGS)
 def test_shipped_uci_configs_are_monotone_in_exertional_angina(config, uci, repo_root, tmp_path_factory):
     model = _train(uci, repo_root, tmp_path_factory, config)

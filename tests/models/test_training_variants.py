@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features import load_uci
 from features.columns import model_visible_columns
 from models import load_train_config, prepare, train
 from triage.errors import TriageError
@@ -42,14 +41,6 @@ def test_per_sex_thresholds_each_reach_target_on_calibration(small_cohort, repo_
     for group in ("female", "male"):
         rows = (sex == group) & y
         assert (result.calibration_risk[rows] >= thresholds[group]).mean() >= 0.99
-
-
-@pytest.fixture(scope="module")
-def uci(repo_root):
-    source = repo_root.parent / "shared" / "data" / "uci-heart-disease"
-    if not source.is_dir():
-        pytest.skip(f"shared UCI data not found at {source}")
-    return load_uci(source)
 
 
 @pytest.mark.parametrize("config", ["uci_xgboost", "uci_logistic"])
