@@ -140,17 +140,17 @@ with form_column, st.form("patient", enter_to_submit=False):
 submitted: dict[str, Any] | None = st.session_state.get(ANSWERS)
 with result_column:
     # The form above does not wait for the model: it loads in the background, and only an answer waits for it.
-    model = model_if_ready()
-    if model is not None:
-        stop_unless_cohort_model(model)
     if submitted is None:
+        model = model_if_ready()  # never waits; says in the sidebar while the model is still loading
+        if model is not None:
+            stop_unless_cohort_model(model)
         st.info("Answer every question and press **Check discharge**.")
         st.stop()
+    # An answer waits here, under a spinner if the model is still loading (no "still loading" note beside it).
+    model = get_model()
     if model is None:
-        model = get_model()  # still loading: wait here, under a spinner
-        if model is None:
-            st.stop()
-        stop_unless_cohort_model(model)
+        st.stop()
+    stop_unless_cohort_model(model)
     # Imported here, once an answer is asked for (the loader thread has usually imported them already).
     from models._waterfall import waterfall_png
     from models._whatif import assess, field_problems, risk_curve, visit_row, what_if
