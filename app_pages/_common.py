@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 if TYPE_CHECKING:
-    from models import TriageModel
+    from chestpain.models import TriageModel
 
-#: Session-state key of the patient's account (:class:`triage.patient.PatientAccount`), set by the patient page and
-#: read by the discharge check's pre-fill; here so that the discharge page need not import ``triage.patient``.
+#: Session-state key of the patient's account (:class:`chestpain.patient.PatientAccount`), set by the patient page and
+#: read by the discharge check's pre-fill; here so that the discharge page need not import ``chestpain.patient``.
 ACCOUNT = "patient_account"
 
 NOTICE = (
@@ -86,7 +86,8 @@ MAX_MODELS = 4
 #: enough not to hold the form while a cold process imports the model's libraries (seconds).
 FIRST_VIEW_WAIT_SECONDS = 0.3
 #: Libraries the pages need after the model, imported by the loader thread while a physician fills the form.
-PAGE_LIBRARIES = ("models._whatif", "models._waterfall", "features")
+#: Each is a package's public name, which loads its module (and that module's libraries) on first use.
+PAGE_LIBRARIES = {"chestpain.models": ("what_if", "waterfall_png")}
 # One loader thread per process: loads run one at a time, off the script thread, and every session shares them.
 _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-model-loader")
 _LOADS: dict[str, Future[TriageModel]] = {}
@@ -95,19 +96,21 @@ _WARMED: list[Future[None]] = []
 
 
 def default_reference() -> str:
-    """``$TRIAGE_MODEL`` or the champion, as ``models._registry.model_reference`` says (without importing it)."""
+    """``$TRIAGE_MODEL`` or the champion, as ``chestpain.models.model_reference`` says (without importing it)."""
     return os.environ.get("TRIAGE_MODEL", "").strip() or "models:/chest-pain-triage@champion"
 
 
 def _load(reference: str) -> TriageModel:
-    from models._registry import load_app_model
+    from chestpain.models import load_app_model
 
     return load_app_model(reference)
 
 
 def _import_page_libraries() -> None:
-    for name in PAGE_LIBRARIES:
-        importlib.import_module(name)
+    for package, names in PAGE_LIBRARIES.items():
+        module = importlib.import_module(package)
+        for name in names:
+            getattr(module, name)
 
 
 def start_loading(reference: str | None = None) -> Future[TriageModel]:
@@ -143,7 +146,7 @@ def _wait_and_describe(reference: str, future: Future[TriageModel]) -> TriageMod
             with st.spinner("Loading the model..."):
                 model = future.result()
     except TriageError as error:
-        from models._registry import TRAIN_HINT
+        from chestpain.models import TRAIN_HINT
 
         st.info(f"No model to load: {md(error)}.\n\n{TRAIN_HINT}")
         return None

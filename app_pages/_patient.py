@@ -1,6 +1,6 @@
 """Streamlit glue shared by the patient-side pages: language picker, document display and the two downloads.
 
-What a page shows is a :class:`triage.patient.Document` built by the library; here it is only drawn. The
+What a page shows is a :class:`chestpain.patient.Document` built by the library; here it is only drawn. The
 patient's answers live in ``st.session_state`` (this browser tab's session) and nowhere else: no file, no log,
 no database; they leave the session only when the user presses a download button.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import ACCOUNT, md  # noqa: F401  (ACCOUNT: the patient pages import it from here)
-from triage.patient import LANGUAGES, Catalogue, Document, catalogue, icon_svg, to_html, to_pdf
+from chestpain.app._common import ACCOUNT, md  # noqa: F401  (ACCOUNT: the patient pages import it from here)
+from chestpain.patient import LANGUAGES, Catalogue, Document, catalogue, icon_svg, to_html, to_pdf
 
 LANGUAGE = "patient_language"
 

@@ -13,10 +13,9 @@ from typing import Any
 import streamlit as st
 
 # Light modules only: the discharge form imports this module before anything heavy has loaded (issue 18).
-from app_pages._common import ACCOUNT, md
-from features._form_text import PROMPT_LIST
-from features._labels import feature_label
-from features.columns import SYMPTOMS
+from chestpain.app._common import ACCOUNT, md
+from chestpain.features import PROMPT_LIST, feature_label
+from chestpain.features.columns import SYMPTOMS
 
 MARK = "patient-reported"
 CONFIRM_KEY = "patient_prefill_confirmed"
@@ -37,8 +36,8 @@ def reported() -> dict[str, Any]:
     account = st.session_state.get(ACCOUNT)
     if account is None:
         return {}
-    # Only with an account, which the patient page made (so triage.patient, with fpdf and pandas, is loaded).
-    from triage.patient import prefill_answers
+    # Only with an account, which the patient page made (so chestpain.patient, with fpdf and pandas, is loaded).
+    from chestpain.patient import prefill_answers
 
     return prefill_answers(account)
 

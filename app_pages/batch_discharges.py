@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import get_model, page_frame, show_error
-from features.columns import model_visible_columns
-from models import TriageModel
-from models._batch_review import BatchReview, review_upload
-from models._registry import model_reference
-from triage.errors import TriageError
+from chestpain.app._common import get_model, page_frame, show_error
+from chestpain.features.columns import model_visible_columns
+from chestpain.kernel.errors import TriageError
+from chestpain.models import BatchReview, TriageModel, model_reference, review_upload
 
 page_frame(
     "Batch discharges",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import page_frame
-from app_pages._patient import ACCOUNT, downloads, show_document
-from triage.patient import PatientAccount, catalogue, clinician_summary
+from chestpain.app._common import page_frame
+from chestpain.app._patient import ACCOUNT, downloads, show_document
+from chestpain.patient import PatientAccount, catalogue, clinician_summary
 
 page_frame(
     "Clinician summary",

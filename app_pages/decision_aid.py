@@ -3,7 +3,7 @@
 For a patient that neither the model nor the ESC 0/1 h pathway flags: a 100-person icon array of the risk of MI
 now and of death or MI within 30 days, what going home with follow-up and staying for more tests each mean, and
 when to come back at once. For a flagged patient: why the doctor recommends staying. The 30-day number is an
-approximation from a simulated cohort scored by the same model (triage/patient/_decision.py), shown with its
+approximation from a simulated cohort scored by the same model (patient/_decision.py), shown with its
 source, or "not available".
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import get_model, md, show_error
-from app_pages._patient import downloads, language_picker, show_document
-from models import TriageModel
-from models._registry import model_reference
-from models._whatif import assess, visit_row
-from triage.errors import TriageError
-from triage.patient import (
+from chestpain.app._common import get_model, md, show_error
+from chestpain.app._patient import downloads, language_picker, show_document
+from chestpain.kernel.errors import TriageError
+from chestpain.models import TriageModel, assess, model_reference, visit_row
+from chestpain.patient import (
+    NOT_A_VISIT_MODEL,
     ThirtyDayRisk,
     decision_aid,
     pathway_flags,
@@ -26,7 +25,6 @@ from triage.patient import (
     thirty_day_from_table,
     thirty_day_source,
 )
-from triage.patient._decision import NOT_A_VISIT_MODEL
 
 ANSWERS = "discharge_answers"  # what app_pages/discharge_check.py stores after "Check discharge"
 

@@ -12,12 +12,11 @@ import streamlit as st
 
 # Only light modules here (words and column names; tests/app/test_first_page_imports.py checks it): the form is drawn
 # before pandas, scikit-learn, xgboost and the model load, which the answer below imports when it needs them.
-from app_pages import _patient_prefill as prefill
-from app_pages._common import get_model, md, model_if_ready, page_frame, show_error
-from features._form_text import PROMPT_LIST, field_hint, more_common_in_women
-from features._labels import feature_label
-from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
-from triage.errors import TriageError
+from chestpain.app import _patient_prefill as prefill
+from chestpain.app._common import get_model, md, model_if_ready, page_frame, show_error
+from chestpain.features import PROMPT_LIST, feature_label, field_hint, more_common_in_women
+from chestpain.features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
+from chestpain.kernel.errors import TriageError
 
 ANSWERS = "discharge_answers"
 NUMBER_LABELS = {
@@ -152,8 +151,7 @@ with result_column:
         st.stop()
     stop_unless_cohort_model(model)
     # Imported here, once an answer is asked for (the loader thread has usually imported them already).
-    from models._waterfall import waterfall_png
-    from models._whatif import assess, field_problems, risk_curve, visit_row, what_if
+    from chestpain.models import assess, field_problems, risk_curve, visit_row, waterfall_png, what_if
 
     try:
         assessment = assess(model, visit_row(submitted))

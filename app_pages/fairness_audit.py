@@ -1,9 +1,9 @@
 """Fairness audit: missed-MI rate and false alarms by sex, race, age band and their intersections.
 
 What is audited: a model, a table's own score/flag columns (any model), the clinicians' discharges, or the
-HEART / ESC 0/1 h pathway decisions, as ``triage audit`` offers. The audit is the library's
+HEART / ESC 0/1 h pathway decisions, as ``chestpain audit`` offers. The audit is the library's
 (``models._audit.audit_model``, ``models._decision_audit``); the report files are written by the same writer as
-``triage audit``, so the downloads here are what the command line produces. Results are cached per request.
+``chestpain audit``, so the downloads here are what the command line produces. Results are cached per request.
 Every string that comes from a file, a column or a model is shown escaped (``escape_markdown``) or in a
 dataframe, never rendered as Markdown.
 """
@@ -16,26 +16,27 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages._common import get_model, page_frame
-from fairness import default_label_note
-from features import read_table
-from features._upload import read_table_bytes
-from models import TriageModel
-from models._audit import ModelAudit, audit_model
-from models._audit_view import (
+from chestpain.app._common import get_model, page_frame
+from chestpain.fairness import default_label_note
+from chestpain.features import read_table, read_table_bytes
+from chestpain.kernel.errors import TriageError
+from chestpain.models import (
+    ModelAudit,
+    TriageModel,
+    audit_decision,
+    audit_model,
+    audit_table,
     default_audit_data,
     detection_lines,
     disparity_table,
     escape_markdown,
     flagged_disparities,
     group_table,
+    model_reference,
     report_files,
     rule_text,
     small_groups,
 )
-from models._decision_audit import audit_decision, audit_table
-from models._registry import model_reference
-from triage.errors import TriageError
 
 LABELS = {"default (mi; cad for UCI models)": None, "mi": "mi", "diagnosed_mi": "diagnosed_mi", "cad": "cad"}
 SUBJECTS = {
@@ -119,7 +120,7 @@ with st.form("audit_setup", enter_to_submit=False):
         value=200,
         step=50,
         key="audit_n_boot",
-        help="For AUROC, ECE and curves; rates get intervals from counts. 200 is quick; `triage audit` uses 1000.",
+        help="For AUROC, ECE and curves; rates get intervals from counts. 200 is quick; `chestpain audit` uses 1000.",
     )
     method_col, rule_col = st.columns(2)
     interval_method = method_col.selectbox("Rate intervals", INTERVALS, key="audit_interval_method")

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import md, show_error
-from app_pages._patient import ACCOUNT, downloads, language_picker, show_document
-from features.columns import SYMPTOMS
-from triage.errors import TriageError
-from triage.patient import ANSWERS, HEAR_PREFERENCES, QUESTIONS, PatientAccount, account_document, more_common_in_women
+from chestpain.app._common import md, show_error
+from chestpain.app._patient import ACCOUNT, downloads, language_picker, show_document
+from chestpain.features.columns import SYMPTOMS
+from chestpain.kernel.errors import TriageError
+from chestpain.patient import (
+    ANSWERS,
+    HEAR_PREFERENCES,
+    QUESTIONS,
+    PatientAccount,
+    account_document,
+    more_common_in_women,
+)
 
 st.set_page_config(layout="centered")
 t = language_picker()

@@ -8,17 +8,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import code, page_frame
-from models import tracking_uri
-from models._registry import (
+from chestpain.app._common import code, page_frame
+from chestpain.kernel.errors import TriageError
+from chestpain.models import (
     RETRAIN_COMMAND,
     RUN_METRICS,
     compare_runs,
     local_store_missing,
     registered_models,
     runs_table,
+    tracking_uri,
 )
-from triage.errors import TriageError
 
 page_frame(
     "Runs",
@@ -67,11 +67,13 @@ if chosen:
 
 st.subheader("Registered models and aliases")
 if versions.empty:
-    st.info("No model is registered yet (`triage train` registers the `champion` alias).")
+    st.info("No model is registered yet (`chestpain train` registers the `champion` alias).")
 else:
     st.dataframe(versions, hide_index=True)
-    st.caption("Serve another version with `TRIAGE_MODEL=models:/NAME@ALIAS triage app` (or `models:/NAME/VERSION`).")
+    st.caption(
+        "Serve another version with `TRIAGE_MODEL=models:/NAME@ALIAS chestpain app` (or `models:/NAME/VERSION`)."
+    )
 
 st.subheader("Retrain")
 st.code(RETRAIN_COMMAND, language=None, wrap_lines=True)
-st.caption("`triage train` logs the run here and moves the `champion` alias to the new version.")
+st.caption("`chestpain train` logs the run here and moves the `champion` alias to the new version.")

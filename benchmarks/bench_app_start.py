@@ -1,6 +1,6 @@
 """The app as a physician meets it, in Chromium, as ratios to a bare Streamlit page measured in the same run.
 
-1. First view: from spawning ``triage app --port PORT`` to the discharge form being visible in the browser (its
+1. First view: from spawning ``chestpain app --port PORT`` to the discharge form being visible in the browser (its
    *Check discharge* button, the last widget of the form, rendered). Goal: <= 3 s.
 2. Answer: from pressing *Check discharge* on a filled form to the risk metric and the SHAP waterfall being shown
    (the first submission of the session, so a model still loading is counted).
@@ -43,11 +43,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.app.*, as the tests see them
 
+from chestpain.cli.commands.app import streamlit_command  # noqa: E402
 from tests.app.helpers import HIGH_RISK  # noqa: E402
 from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _fill_discharge_form  # noqa: E402
-from triage.commands.app import streamlit_command  # noqa: E402
 
-TRIAGE = Path(sys.executable).with_name("triage")
+TRIAGE = Path(sys.executable).with_name("chestpain")
 TIMEOUT_MS = 120_000
 HELLO = """import streamlit as st
 
@@ -172,8 +172,8 @@ def small_model(folder: Path) -> str:
     """A small model registered as ``chest-pain-triage@champion`` in a SQLite store in ``folder``, as ``make demo``
     leaves it (the app then imports MLflow and downloads the model, as it does for a user).
     """
-    from models import TriageModel, load_train_config, log_training_run, prepare, train
-    from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+    from chestpain.models import TriageModel, load_train_config, log_training_run, prepare, train
+    from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
     cohort = simulate_frame(load_scenario(SCENARIO_DIR / "default.yaml"), 30_000, 2026)
     overrides = ["model.params.n_estimators=100", "threshold.confidence=0", "tracking.enabled=false"]

@@ -42,7 +42,7 @@ from fairlearn.metrics import MetricFrame, false_negative_rate, false_positive_r
 from scipy.special import expit
 from sklearn.metrics import precision_score, roc_auc_score
 
-from fairness import age_band, audit_predictions, calibration_edges, expected_calibration_error
+from chestpain.fairness import age_band, audit_predictions, calibration_edges, expected_calibration_error
 
 ATTRIBUTE_SETS = (["sex"], ["race"], ["age_band"], ["sex", "age_band"])
 RACES = ["white", "black", "hispanic", "asian", "other"]
@@ -96,10 +96,16 @@ def time_audit(rows: int, n_boot: int, repeats: int, seed: int) -> float:
 
 _CHILD = """
 import json, sys
+import types
 sys.meta_path = [f for f in sys.meta_path if "__editable__" not in type(f).__module__]  # not this worktree
 sys.path.insert(0, {checkout!r})
 sys.path.append({bench!r})
-import fairness
+# The other checkout's folders as the chestpain namespace (as pyproject's package-dir maps them); a checkout from
+# before the namespace imports its own top-level packages, which sys.path above finds.
+namespace = types.ModuleType("chestpain")
+namespace.__path__ = [{checkout!r} + "/chestpain", {checkout!r}]
+sys.modules["chestpain"] = namespace
+from chestpain import fairness
 assert fairness.__file__.startswith({checkout!r}), fairness.__file__
 import bench_audit
 print(json.dumps(bench_audit.time_audit({rows}, {n_boot}, {repeats}, {seed})))

@@ -1,9 +1,9 @@
-"""How fast the command line answers: ``triage --help`` as a whole process, as a ratio to a bare Typer import.
+"""How fast the command line answers: ``chestpain --help`` as a whole process, as a ratio to a bare Typer import.
 
-1. ``triage --help`` and ``triage simulate --help``, each a fresh process (console script of this venv).
+1. ``chestpain --help`` and ``chestpain simulate --help``, each a fresh process (console script of this venv).
 2. Baseline: ``python -c "import typer"``, the least any Typer command line can take.
 
-Best of ``--repeats`` for each, interleaved so that machine load hits both alike. Goal: ``triage --help`` <= 0.5 s.
+Best of ``--repeats`` for each, interleaved so that machine load hits both alike. Goal: ``chestpain --help`` <= 0.5 s.
 
 Usage: python benchmarks/bench_cli_start.py [--repeats 7]
 """
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-TRIAGE = Path(sys.executable).with_name("triage")
+TRIAGE = Path(sys.executable).with_name("chestpain")
 GOAL_SECONDS = 0.5
 
 
@@ -33,8 +33,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     commands = {
-        "triage --help": [str(TRIAGE), "--help"],
-        "triage simulate --help": [str(TRIAGE), "simulate", "--help"],
+        "chestpain --help": [str(TRIAGE), "--help"],
+        "chestpain simulate --help": [str(TRIAGE), "simulate", "--help"],
         "python -c 'import typer'": [sys.executable, "-c", "import typer"],
     }
     for command in commands.values():  # warm the file cache for all alike
@@ -45,7 +45,7 @@ def main() -> None:
             times[name].append(seconds(command))
     bare = min(times["python -c 'import typer'"])
     print(f"bare `python -c 'import typer'`: best {bare:.3f} s of {args.repeats}")
-    for name in ("triage --help", "triage simulate --help"):
+    for name in ("chestpain --help", "chestpain simulate --help"):
         best = min(times[name])
         verdict = "meets" if best <= GOAL_SECONDS else "misses"
         print(f"`{name}`: best {best:.3f} s = {best / bare:.2f}x the bare Typer import ({verdict} the goal <= 0.5 s)")

@@ -47,9 +47,9 @@ def _dir_bytes(path: Path) -> int:
 
 
 def bench_simulate(sizes: list[int], workdir: Path, workers: int, seed: int) -> None:
-    from simulation import CalibrationSummary, load_scenario, write_cohort
-    from simulation._dask_engine import write_cohort_dask
-    from triage._cluster import dask_client
+    from chestpain.kernel.cluster import dask_client
+    from chestpain.simulation import CalibrationSummary, load_scenario, write_cohort
+    from chestpain.simulation._dask_engine import write_cohort_dask
 
     cfg = load_scenario(ROOT / "configs" / "simulation" / "default.yaml")
     local_n = min(sizes[0], 10_000_000)
@@ -79,11 +79,11 @@ def bench_simulate(sizes: list[int], workdir: Path, workers: int, seed: int) -> 
 
 
 def bench_audit(rows: int, workdir: Path, workers: int, n_boot: int) -> None:
-    from models import load_train_config, prepare, train
-    from models._dask_audit import audit_partitioned, reduce_cells
-    from simulation import load_scenario, simulate_frame
-    from simulation._dask_engine import write_cohort_dask
-    from triage._cluster import dask_client
+    from chestpain.kernel.cluster import dask_client
+    from chestpain.models import load_train_config, prepare, train
+    from chestpain.models._dask_audit import audit_partitioned, reduce_cells
+    from chestpain.simulation import load_scenario, simulate_frame
+    from chestpain.simulation._dask_engine import write_cohort_dask
 
     cfg = load_scenario(ROOT / "configs" / "simulation" / "default.yaml")
     tcfg = load_train_config(ROOT / "configs" / "train" / "xgboost.yaml", [])
@@ -108,11 +108,11 @@ def bench_audit(rows: int, workdir: Path, workers: int, n_boot: int) -> None:
 def bench_train(rows: int, workdir: Path, workers: int) -> None:
     from sklearn.metrics import roc_auc_score
 
-    from models import TriageModel, load_train_config, prepare, train
-    from models._dask_training import train_dask
-    from simulation import load_scenario, simulate_frame
-    from simulation._dask_engine import write_cohort_dask
-    from triage._cluster import dask_client
+    from chestpain.kernel.cluster import dask_client
+    from chestpain.models import TriageModel, load_train_config, prepare, train
+    from chestpain.models._dask_training import train_dask
+    from chestpain.simulation import load_scenario, simulate_frame
+    from chestpain.simulation._dask_engine import write_cohort_dask
 
     cfg = load_scenario(ROOT / "configs" / "simulation" / "default.yaml")
     tcfg = load_train_config(ROOT / "configs" / "train" / "xgboost.yaml", [])

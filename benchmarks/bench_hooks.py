@@ -35,8 +35,8 @@ def serve(model_dir: str, config_path: str, empty: bool) -> None:
     """Child process: one server (the real app, or the empty-card baseline)."""
     import uvicorn
 
-    from ehr import create_app, load_hooks_config
-    from models import load_model
+    from chestpain.ehr import create_app, load_hooks_config
+    from chestpain.models import load_model
 
     config = load_hooks_config(config_path)
     app = create_app(load_model(model_dir), config, no_cards=empty)
@@ -50,8 +50,8 @@ def free_port() -> int:
 
 
 def train_model(directory: Path) -> str:
-    from models import load_train_config, prepare, train
-    from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+    from chestpain.models import load_train_config, prepare, train
+    from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
     overrides = ["model.params.n_estimators=100", "model.params.n_jobs=1", "threshold.confidence=0"]
     cfg = load_train_config(REPO / "configs/train/xgboost.yaml", [*overrides, "tracking.enabled=false"])

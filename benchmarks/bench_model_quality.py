@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from models import load_train_config, prepare, train
-from models._evaluation import rule_out_at_sensitivity
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.models import load_train_config, prepare, train
+from chestpain.models._evaluation import rule_out_at_sensitivity
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 VARIANTS = (
     "monotone/cross_fit",

@@ -17,8 +17,8 @@ import time
 import xgboost as xgb
 from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 
-from models import load_train_config, prepare, train
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.models import load_train_config, prepare, train
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 
 def main() -> None:

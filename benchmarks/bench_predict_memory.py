@@ -1,7 +1,7 @@
-"""Peak memory of ``triage predict`` at 200,000 and 2,000,000 rows: streaming keeps it flat (goal: ratio <= 1.5).
+"""Peak memory of ``chestpain predict`` at 200,000 and 2,000,000 rows: streaming keeps it flat (goal: ratio <= 1.5).
 
 Trains a small XGBoost model (100 trees) on a simulated 100,000-visit cohort, simulates 2,000,000 more visits,
-writes them as CSV (the first 200,000 rows as a second file), then runs ``triage predict`` (reasons included) on
+writes them as CSV (the first 200,000 rows as a second file), then runs ``chestpain predict`` (reasons included) on
 each file in a child process and reads that child's own peak resident memory (``VmHWM`` from /proc, which a child
 does not inherit from its parent, unlike ``ru_maxrss``). With ``--in-memory`` it also measures the previous code
 path (read the whole file, validate, score) on the small file, for comparison.
@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 REPO = Path(__file__).resolve().parents[1]
-TRIAGE = [sys.executable, "-c", "from triage.cli import main; main()"]
+TRIAGE = [sys.executable, "-c", "from chestpain.cli.main import main; main()"]
 
 # Runs in the child: its own peak RSS is printed at exit, whatever the command's outcome.
 _PEAK_WRAPPER = """
@@ -34,13 +34,13 @@ def _peak():
             sys.stderr.write('PEAK_KIB=' + line.split()[1] + '\\n')
 atexit.register(_peak)
 """
-_STREAMING = _PEAK_WRAPPER + "from triage.cli import main; sys.argv = ['triage', *sys.argv[1:]]; main()"
+_STREAMING = _PEAK_WRAPPER + "from chestpain.cli.main import main; sys.argv = ['chestpain', *sys.argv[1:]]; main()"
 _IN_MEMORY = (
     _PEAK_WRAPPER
     + """
-from features import read_table, write_table
-from models import load_model
-from models._batch import predict_file
+from chestpain.features import read_table, write_table
+from chestpain.models import load_model
+from chestpain.models._batch import predict_file
 model, data, out = sys.argv[1:4]
 write_table(predict_file(load_model(model), read_table(data)), out)
 """
@@ -149,7 +149,7 @@ def main() -> None:
             )
             results[rows] = peak
             mb = path.stat().st_size / 1e6
-            print(f"triage predict, {rows:>9,} rows ({mb:,.0f} MB CSV): peak RSS {peak:,.0f} MiB, {seconds:.0f} s")
+            print(f"chestpain predict, {rows:>9,} rows ({mb:,.0f} MB CSV): peak RSS {peak:,.0f} MiB, {seconds:.0f} s")
         if args.in_memory:
             peak, seconds = peak_mib(
                 _IN_MEMORY, [str(work / "model"), str(sizes[args.small]), str(work / "pred_mem.csv")], env

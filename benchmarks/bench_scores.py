@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from _timing import best_of  # noqa: I001  (benchmarks/ is the script directory)
 
-from features import (
+from chestpain.features import (
     clinical_scores,
     esc_0_1h,
     heart_age,
@@ -28,8 +28,8 @@ from features import (
     heart_troponin,
     single_sample_rule_out,
 )
-from features._scores import HEART_HISTORY_SYMPTOMS
-from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, model_visible_columns
+from chestpain.features._scores import HEART_HISTORY_SYMPTOMS
+from chestpain.features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, model_visible_columns
 
 
 def visits(n: int, seed: int = 7) -> pd.DataFrame:
@@ -88,7 +88,7 @@ def main() -> None:
         ),
         ("single_sample_rule_out", ["troponin_0h_ng_l"], lambda: single_sample_rule_out(frame["troponin_0h_ng_l"])),
         (
-            "clinical_scores (triage score)",
+            "clinical_scores (chestpain score)",
             ["patient_id", *heart_inputs, "troponin_1h_ng_l"],
             lambda: clinical_scores(frame),
         ),

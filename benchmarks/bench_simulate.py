@@ -1,12 +1,12 @@
-"""``triage simulate`` as users run it: a whole process, as a ratio to the least such a process can take.
+"""``chestpain simulate`` as users run it: a whole process, as a ratio to the least such a process can take.
 
-1. Simulator: ``triage simulate --config configs/simulation/default.yaml --n ROWS --out X.parquet`` (calibration
+1. Simulator: ``chestpain simulate --config configs/simulation/default.yaml --n ROWS --out X.parquet`` (calibration
    table included, as by default), a fresh process: imports, simulation, the per-chunk calibration tally, writing.
 2. Floor: a fresh process that imports numpy and pyarrow, draws as many random values as the simulator draws
    (counted by instrumenting its streams, not assumed) in the same chunks, and writes them as the simulator's own
    output table (``features.columns.COHORT_SCHEMA``: the same columns and types, strings via dictionary codes) with
    the same row groups and compression (zstd). Goal: simulator <= 2x the floor.
-3. The share of the simulator's time spent importing: a process that only imports what ``triage simulate`` does.
+3. The share of the simulator's time spent importing: a process that only imports what ``chestpain simulate`` does.
 
 Wall seconds are best of ``--repeats``, runs alternating so machine load hits both alike; CPU seconds (user + sys
 of the child) are printed too, as they move less with load on a shared machine. Peak RSS is the simulator
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TRIAGE = Path(sys.executable).with_name("triage")
+TRIAGE = Path(sys.executable).with_name("chestpain")
 CONFIG = ROOT / "configs" / "simulation" / "default.yaml"
 
 FLOOR = """
@@ -35,7 +35,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from features.columns import COHORT_SCHEMA
+from chestpain.features.columns import COHORT_SCHEMA
 
 n, per_row, out, chunk, group = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 rng = np.random.default_rng(0)
@@ -60,14 +60,17 @@ with pq.ParquetWriter(out, COHORT_SCHEMA, compression="zstd") as writer:
         arrays = [column(block[:, i % per_row], f.type) for i, f in enumerate(COHORT_SCHEMA)]
         writer.write_table(pa.Table.from_arrays(arrays, schema=COHORT_SCHEMA), row_group_size=group)
 """
-IMPORTS = "import simulation, simulation._generator, simulation.calibration, triage.io, triage.cli"
+IMPORTS = (
+    "import chestpain.simulation, chestpain.simulation._generator, chestpain.simulation.calibration, "
+    "chestpain.kernel.io, chestpain.cli.main"
+)
 
 
 def draws_per_row() -> float:
     """Random values the simulator draws per row, counted on one chunk (every row draws the same streams)."""
-    from simulation import SCENARIO_DIR, load_scenario, simulate_chunk
-    from simulation._generator import DEFAULT_CHUNK_BLOCKS
-    from simulation._streams import BLOCK_ROWS, ChunkStreams
+    from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_chunk
+    from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS
+    from chestpain.simulation._streams import BLOCK_ROWS, ChunkStreams
 
     drawn = 0
     original = ChunkStreams._draw
@@ -108,8 +111,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--big-rows", type=int, default=0, help="also the peak RSS at this many rows (0: skip)")
     args = parser.parse_args()
-    from simulation._generator import DEFAULT_CHUNK_BLOCKS
-    from simulation._streams import BLOCK_ROWS
+    from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS
+    from chestpain.simulation._streams import BLOCK_ROWS
 
     per_row = draws_per_row()
     n = args.rows
@@ -134,7 +137,7 @@ def main() -> None:
 
     print(f"rows {n:,}; random values the simulator draws: {per_row:.1f} per row; load {os.getloadavg()[0]:.1f}")
     print(
-        f"`triage simulate` process / floor process: wall {best('sim', 0) / best('floor', 0):.2f}x "
+        f"`chestpain simulate` process / floor process: wall {best('sim', 0) / best('floor', 0):.2f}x "
         f"(best {best('sim', 0):.2f} s vs {best('floor', 0):.2f} s), CPU {best('sim', 1) / best('floor', 1):.2f}x "
         f"({best('sim', 1):.2f} s vs {best('floor', 1):.2f} s); goal <= 2x"
     )
@@ -142,7 +145,7 @@ def main() -> None:
         f"  imports alone: {best('imports', 0):.2f} s wall = {best('imports', 0) / best('sim', 0):.0%} of the "
         f"simulator process; files {sim_size / 2**20:.1f} MiB (simulator) vs {floor_size / 2**20:.1f} MiB (floor)"
     )
-    print(f"  peak RSS of `triage simulate`: {min(r[2] for r in runs['sim']):.0f} MiB at {n:,} rows")
+    print(f"  peak RSS of `chestpain simulate`: {min(r[2] for r in runs['sim']):.0f} MiB at {n:,} rows")
     if big:
         print(f"  peak RSS at {args.big_rows:,} rows: {big[2]:.0f} MiB (flat if near the figure above)")
 

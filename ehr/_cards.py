@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ehr._fhir import VisitMapping
+from chestpain.ehr._fhir import VisitMapping
 
 SOURCE = {"label": "Chest-pain triage (research tool, not a medical device)"}
 OVERRIDE_SYSTEM = "urn:chest-pain-triage:override-reason"
@@ -53,14 +53,14 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
     """Run the model, HEART and ESC 0/1 h on a sufficient mapping; an insufficient one is returned untouched.
 
     The row goes through the batch schema (``validate_visits``) and ``TriageModel.predict_features``: the path
-    of a CSV row in ``triage predict``, so the same patient gets the same risk and reasons either way. The
+    of a CSV row in ``chestpain predict``, so the same patient gets the same risk and reasons either way. The
     mapping already validated the ``sx`` form; a model trained on it reuses that (validation is most of a
     call's time), any other model validates the row itself.
     """
     if not mapping.sufficient:
         return Assessment(mapping)
-    from features import clinical_scores
-    from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, TRUE_SYMPTOM_COLUMNS
+    from chestpain.features import clinical_scores
+    from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, TRUE_SYMPTOM_COLUMNS
 
     reuse = getattr(model, "dataset", None) == "cohort" and getattr(model, "symptom_source", None) == "sx"
     features = (

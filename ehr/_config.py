@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "ES256", "ES384")
 
@@ -35,7 +35,7 @@ class Issuer(BaseModel):
 
 
 class HooksConfig(BaseModel):
-    """Settings of ``triage serve-hooks``."""
+    """Settings of ``chestpain serve-hooks``."""
 
     model_config = ConfigDict(extra="forbid")
     base_url: str = "http://127.0.0.1:8765"

@@ -36,9 +36,9 @@ from typing import Any
 
 import pandas as pd
 
-from ehr._codes import CodeTable, code_table
-from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS, SYMPTOMS, TRUE_SYMPTOM_COLUMNS
-from triage.errors import TriageError
+from chestpain.ehr._codes import CodeTable, code_table
+from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS, SYMPTOMS, TRUE_SYMPTOM_COLUMNS
+from chestpain.kernel.errors import TriageError
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
 _EXCLUDED_VERIFICATION = frozenset({"refuted", "entered-in-error"})
@@ -524,7 +524,7 @@ def _validated(row: dict[str, Any], problems: list[str]) -> pd.DataFrame | None:
 
     ``sx_*`` and ``doc_*`` hold the same values, so checking the ``sx`` form checks both.
     """
-    from features import validate_visits
+    from chestpain.features import validate_visits
 
     try:
         return validate_visits(pd.DataFrame([row]), symptom_source="sx", source="FHIR data")

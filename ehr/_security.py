@@ -26,9 +26,9 @@ from typing import Any
 import jwt
 from jwt import PyJWK, PyJWKClient, PyJWKSet
 
-from ehr._config import HooksConfig, Issuer
+from chestpain.ehr._config import HooksConfig, Issuer
 
-log = logging.getLogger("ehr.security")
+log = logging.getLogger("chestpain.ehr.security")
 
 
 class Unauthorized(Exception):

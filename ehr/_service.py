@@ -18,15 +18,15 @@ from fastapi import Body, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ehr._cards import Assessment, assess, card, group_of
-from ehr._codes import code_table
-from ehr._config import HooksConfig
-from ehr._feedback import OUTCOMES, FeedbackStore
-from ehr._fhir import VisitMapping, map_visit
-from ehr._security import ReplayCache, TokenVerifier, Unauthorized
-from triage.errors import TriageError
+from chestpain.ehr._cards import Assessment, assess, card, group_of
+from chestpain.ehr._codes import code_table
+from chestpain.ehr._config import HooksConfig
+from chestpain.ehr._feedback import OUTCOMES, FeedbackStore
+from chestpain.ehr._fhir import VisitMapping, map_visit
+from chestpain.ehr._security import ReplayCache, TokenVerifier, Unauthorized
+from chestpain.kernel.errors import TriageError
 
-log = logging.getLogger("ehr.hooks")
+log = logging.getLogger("chestpain.ehr.hooks")
 
 PATIENT = "{{context.patientId}}"
 

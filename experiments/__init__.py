@@ -14,8 +14,9 @@ site) is one Dask task and the results are identical to ``local`` (``experiments
 Simulated results are simulated evidence, not clinical evidence; every page says so and states its assumptions.
 """
 
-from experiments._calibration import CalibrationResult, run_calibration
-from experiments._config import (
+from chestpain.experiments._calibration import CalibrationResult, run_calibration
+from chestpain.experiments._calibration_page import render_calibration
+from chestpain.experiments._config import (
     KINDS,
     CalibrationConfig,
     InterventionsConfig,
@@ -27,23 +28,20 @@ from experiments._config import (
     load_experiment_config,
     load_scenario_stack,
 )
-from experiments._interventions import InterventionsResult, run_interventions
-from experiments._label_bias import LabelBiasResult, run_label_bias
-from experiments._listening import ListeningResult, run_listening
-from experiments._model_vs_scores import ModelVsScoresResult, run_model_vs_scores
-from experiments._pages import (
-    render_calibration,
-    render_interventions,
-    render_label_bias,
-    render_listening,
-    render_model_vs_scores,
-    render_pain,
-    render_uci_sites,
-)
-from experiments._pain import PainResult, run_pain
-from experiments._report import Page, read_summaries, summary_table, write_page, write_summary
-from experiments._runner import EXPERIMENTS, ExperimentRun, run_experiment
-from experiments._uci_sites import UciSitesResult, run_uci_sites
+from chestpain.experiments._interventions import InterventionsResult, run_interventions
+from chestpain.experiments._interventions_page import render_interventions
+from chestpain.experiments._label_bias import LabelBiasResult, run_label_bias
+from chestpain.experiments._label_bias_page import render_label_bias
+from chestpain.experiments._listening import ListeningResult, run_listening
+from chestpain.experiments._listening_page import render_listening
+from chestpain.experiments._model_vs_scores import ModelVsScoresResult, run_model_vs_scores
+from chestpain.experiments._model_vs_scores_page import render_model_vs_scores
+from chestpain.experiments._pain import PainResult, run_pain
+from chestpain.experiments._pain_page import render_pain
+from chestpain.experiments._report import Page, read_summaries, summary_table, write_page, write_summary
+from chestpain.experiments._runner import EXPERIMENTS, ExperimentRun, run_experiment
+from chestpain.experiments._uci_sites import UciSitesResult, run_uci_sites
+from chestpain.experiments._uci_sites_page import render_uci_sites
 
 __all__ = [
     "EXPERIMENTS",

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from experiments._common import Estimate, Progress, simulate_chunks
-from experiments._config import CalibrationConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Report, run_points
-from simulation import TARGETS, CalibrationSummary, ScenarioConfig
-from simulation.calibration import Target
+from chestpain.experiments._common import Estimate, Progress, simulate_chunks
+from chestpain.experiments._config import CalibrationConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.simulation import TARGETS, CalibrationSummary, ScenarioConfig
+from chestpain.simulation.calibration import Target
 
 
 @dataclass(frozen=True)

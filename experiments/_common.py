@@ -18,12 +18,11 @@ import pyarrow as pa
 from rich.progress import Progress
 from scipy import stats
 
-from models import TrainResult, prepare, train
-from models._config import TrainConfig
-from simulation import ScenarioConfig, iter_chunks
-from simulation.calibration import odds_ratio, risk_ratio
-from triage.seeding import named_stream
-from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, wilson
+from chestpain.kernel.seeding import named_stream
+from chestpain.kernel.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, wilson
+from chestpain.models import TrainConfig, TrainResult, prepare, train
+from chestpain.simulation import ScenarioConfig, iter_chunks
+from chestpain.simulation.calibration import odds_ratio, risk_ratio
 
 __all__ = [
     "NAN_ESTIMATE",

@@ -15,13 +15,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter, ValidationError, ValidationInfo, field_validator, model_validator
 
-from models import load_train_config
-from models._config import TrainConfig
-from simulation import MAX_ROWS, SCENARIO_DIR, ScenarioConfig
-from triage.config import StrictModel, apply_overrides, deep_merge, read_config_tree, validate_config
-from triage.errors import TriageError
+from chestpain.kernel.config import (
+    ConfigKind,
+    StrictModel,
+    apply_overrides,
+    deep_merge,
+    read_config_tree,
+    resolve_config,
+    validate_config,
+)
+from chestpain.kernel.errors import TriageError
+from chestpain.models import TrainConfig, load_train_config
+from chestpain.simulation import MAX_ROWS, ScenarioConfig
 
-TRAIN_CONFIG_DIR = SCENARIO_DIR.parent / "train"
 DEFAULT_OUTPUT_DIR = Path("experiments/results")
 DEFAULT_TRACKING_EXPERIMENT = "chest-pain-triage-experiments"
 
@@ -42,16 +48,12 @@ SCHEDULER_NEEDS_DASK = "only used with engine: dask (add --set engine=dask)"
 BAD_SCHEDULER = "{value!r} is not a Dask scheduler address such as tcp://host:8786"
 
 
-def resolve_config_path(reference: str, folder: Path) -> Path:
-    """A config given by bare name (``default``, ``xgboost.yaml``) in ``folder``, or by path (``a/b.yaml``)."""
-    path = Path(reference)
-    if path.suffix not in (".yaml", ".yml"):
-        path = path.with_suffix(".yaml")
-    candidates = [path] if len(path.parts) > 1 or path.is_absolute() else [folder / path, path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise ValueError(f"config {reference!r} not found (looked in {', '.join(str(c) for c in candidates)})")
+def resolve_config_path(reference: str, kind: ConfigKind) -> Path:
+    """A config given by packaged name (``default``, ``xgboost``) or by path (:func:`resolve_config`)."""
+    try:
+        return resolve_config(reference, kind)
+    except TriageError as error:
+        raise ValueError(str(error)) from None
 
 
 def scenario_data(references: list[str], overrides: list[str]) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def scenario_data(references: list[str], overrides: list[str]) -> dict[str, Any]
     """
     merged: dict[str, Any] = {}
     for reference in references:
-        merged = deep_merge(merged, read_config_tree(resolve_config_path(reference, SCENARIO_DIR)))
+        merged = deep_merge(merged, read_config_tree(resolve_config_path(reference, "simulation")))
     return apply_overrides(merged, overrides)
 
 
@@ -101,7 +103,7 @@ class TrainSpec(StrictModel):
 
     def load(self, extra: list[str] | None = None) -> TrainConfig:
         """The validated training config, with ``extra`` overrides applied last (e.g. the split seed)."""
-        path = resolve_config_path(self.config, TRAIN_CONFIG_DIR)
+        path = resolve_config_path(self.config, "train")
         try:
             return load_train_config(path, [*self.overrides, *(extra or [])])
         except TriageError as error:
@@ -360,12 +362,15 @@ def _format(source: str, kind: object, error: ValidationError) -> str:
 def load_experiment_config(path: str | Path, overrides: list[str] | None = None) -> Any:
     """Read, override (``key=value``) and validate an experiment config; errors name the file and the key.
 
+    ``path`` may be a packaged experiment's name (``calibration``) or a YAML path.
+
     Returns
     -------
     CalibrationConfig | ListeningConfig | InterventionsConfig | LabelBiasConfig | PainConfig | UciSitesConfig |
     ModelVsScoresConfig
         The config of the experiment kind named by ``kind:``.
     """
+    path = resolve_config(path, "experiments")
     data = apply_overrides(read_config_tree(path), list(overrides or []))
     try:
         return _ADAPTER.validate_python(data)

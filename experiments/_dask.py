@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from experiments._common import Progress, tracker
-from experiments._config import NEED_SCALE_EXTRA
-from experiments._engine import Point, Ref, plain
-from triage.errors import TriageError
+from chestpain.experiments._common import Progress, tracker
+from chestpain.experiments._config import NEED_SCALE_EXTRA
+from chestpain.experiments._engine import Point, Ref, plain
+from chestpain.kernel.errors import TriageError
 
 
 def task_keys(name: str, points: Sequence[Point]) -> dict[str, str]:
@@ -37,7 +37,7 @@ def run_points_dask(config: Any, points: Sequence[Point], *, progress: Progress 
         from distributed import as_completed
     except ImportError:
         raise TriageError(NEED_SCALE_EXTRA) from None
-    from triage._cluster import dask_client
+    from chestpain.kernel.cluster import dask_client
 
     keys = task_keys(config.name, points)
     units = {keys[point.label]: point.units for point in points}

@@ -3,7 +3,7 @@
 A study is a list of :class:`Point` s (a scenario, a grid cell, a seed, an arm, a held-out site) and a reduction
 over their results in list order. A point's function gets fully resolved inputs (scenario and training configs,
 data tables) and derives all its randomness from them, through the experiment seed and stable stream names
-(``triage/seeding.py``), never from the order or the process it runs in. ``engine: dask`` therefore runs the
+(``chestpain/kernel/seeding.py``), never from the order or the process it runs in. ``engine: dask`` therefore runs the
 same functions on the same arguments as ``engine: local`` and the results are identical, not just close.
 Everything is resolved in the client, so workers read no config file and no data source; they need only this
 package installed.
@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from experiments._common import Advance, Progress, tracker
+from chestpain.experiments._common import Advance, Progress, tracker
 
 
 def _ignore(amount: float = 1) -> None:
@@ -72,7 +72,7 @@ def run_points(config: Any, points: Sequence[Point], *, progress: Progress | Non
     if len(set(labels)) != len(labels):
         raise ValueError(f"point labels must be unique: {labels}")
     if config.engine == "dask":
-        from experiments._dask import run_points_dask
+        from chestpain.experiments._dask import run_points_dask
 
         return run_points_dask(config, points, progress=progress, description=description)
     return _run_local(points, progress, description)

@@ -15,16 +15,16 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from experiments._calibration import CalibrationResult
-from experiments._interventions import InterventionsResult
-from experiments._label_bias import GROUPS as LB_GROUPS
-from experiments._label_bias import RULES, LabelBiasResult
-from experiments._listening import ListeningResult
-from experiments._model_vs_scores import GROUPS as MS_GROUPS
-from experiments._model_vs_scores import MODEL_OWN, ModelVsScoresResult
-from experiments._pain import PainResult
-from experiments._uci_sites import POOLED, SITES, UciSitesResult
-from triage.stats import Estimate
+from chestpain.experiments._calibration import CalibrationResult
+from chestpain.experiments._interventions import InterventionsResult
+from chestpain.experiments._label_bias import GROUPS as LB_GROUPS
+from chestpain.experiments._label_bias import RULES, LabelBiasResult
+from chestpain.experiments._listening import ListeningResult
+from chestpain.experiments._model_vs_scores import GROUPS as MS_GROUPS
+from chestpain.experiments._model_vs_scores import MODEL_OWN, ModelVsScoresResult
+from chestpain.experiments._pain import PainResult
+from chestpain.experiments._uci_sites import POOLED, SITES, UciSitesResult
+from chestpain.kernel.stats import Estimate
 
 COLOURS = ("#1b6ca8", "#d1495b", "#2e933c", "#edae49", "#66458c", "#00798c", "#8d6a9f")
 DPI = 100

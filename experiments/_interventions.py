@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from experiments._common import (
+from chestpain.experiments._common import (
     NAN_ESTIMATE,
     Estimate,
     Progress,
@@ -31,11 +31,10 @@ from experiments._common import (
     train_on,
     wilson,
 )
-from experiments._config import Arm, InterventionsConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Ref, Report, run_points
-from models import TriageModel
-from models._config import TrainConfig
-from simulation import ScenarioConfig
+from chestpain.experiments._config import Arm, InterventionsConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Ref, Report, run_points
+from chestpain.models import TrainConfig, TriageModel
+from chestpain.simulation import ScenarioConfig
 
 PER = 1000  # visits: the unit of the cost columns
 

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments._common import Estimate, Progress, simulate, t_interval, train_on, wilson
-from experiments._config import LabelBiasConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Report, run_points
-from fairness import audit_predictions
-from models._config import TrainConfig
-from models._thresholds import apply_thresholds, choose_thresholds
-from simulation import ScenarioConfig
+from chestpain.experiments._common import Estimate, Progress, simulate, t_interval, train_on, wilson
+from chestpain.experiments._config import LabelBiasConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.fairness import audit_predictions
+from chestpain.models import TrainConfig, apply_thresholds, choose_thresholds
+from chestpain.simulation import ScenarioConfig
 
 GROUPS = ("overall", "female", "male")
 TRUTH = "mi"

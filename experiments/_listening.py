@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments._common import (
+from chestpain.experiments._common import (
     Estimate,
     Progress,
     count_or,
@@ -24,10 +24,10 @@ from experiments._common import (
     simulate,
     wilson,
 )
-from experiments._config import ListeningConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Report, run_points
-from features.columns import ATYPICAL_SYMPTOMS
-from simulation import ScenarioConfig
+from chestpain.experiments._config import ListeningConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.features.columns import ATYPICAL_SYMPTOMS
+from chestpain.simulation import ScenarioConfig
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Model vs clinical scores: how many patients each rule sends home safely, and how close the model is to the limit.
 
-On one simulated cohort a model is trained (train / calibration / test split, as ``triage train`` does) and,
+On one simulated cohort a model is trained (train / calibration / test split, as ``chestpain train`` does) and,
 on the test split only:
 
 - HEART (low risk 0-3; Backus 2013) and ESC 0/1 h (Roffi 2016; Collet 2021) are reported at their own
@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments._common import Estimate, Progress, percentile, rng, simulate, tracker, train_on, wilson
-from experiments._config import ModelVsScoresConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Report, run_points
-from fairness import sensitivity_threshold
-from models._config import TrainConfig
-from simulation import ScenarioConfig
+from chestpain.experiments._common import Estimate, Progress, percentile, rng, simulate, tracker, train_on, wilson
+from chestpain.experiments._config import ModelVsScoresConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.fairness import sensitivity_threshold
+from chestpain.models import TrainConfig
+from chestpain.simulation import ScenarioConfig
 
 GROUPS = ("overall", "female", "male")
 MODEL_OWN = "model, its trained threshold"

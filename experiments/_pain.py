@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments._common import Estimate, Progress, risk_ratio, simulate, wilson
-from experiments._config import PainConfig, load_scenario_stack
-from experiments._engine import SILENT, Point, Report, run_points
-from features.columns import RACES
-from simulation import ScenarioConfig
+from chestpain.experiments._common import Estimate, Progress, risk_ratio, simulate, wilson
+from chestpain.experiments._config import PainConfig, load_scenario_stack
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.features.columns import RACES
+from chestpain.simulation import ScenarioConfig
 
 PAIN_SCORES = tuple(range(11))
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from experiments._config import KINDS
-from fairness import figure_png
-from triage.io import atomic_output
-from triage.stats import Estimate
+from chestpain.experiments._config import KINDS
+from chestpain.fairness import figure_png
+from chestpain.kernel.io import atomic_output
+from chestpain.kernel.stats import Estimate
 
 SUMMARY_FILE = "README.md"
 SIMULATED_NOTE = (
@@ -189,7 +189,7 @@ def write_summary(out_dir: str | Path) -> Path:
     text = "\n\n".join(
         [
             "# Experiment results",
-            "Written by `triage experiment run configs/experiments/NAME.yaml` (all of them: `make experiments`). "
+            "Written by `chestpain experiment run configs/experiments/NAME.yaml` (all of them: `make experiments`). "
             "Simulated results are simulated evidence, not clinical evidence; the UCI study uses public data whose "
             "label is coronary artery disease, not myocardial infarction. Each page states its assumptions.",
             summary_table(entries),

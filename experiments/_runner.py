@@ -8,25 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments._calibration import run_calibration
-from experiments._common import Progress
-from experiments._interventions import run_interventions
-from experiments._label_bias import run_label_bias
-from experiments._listening import run_listening
-from experiments._model_vs_scores import run_model_vs_scores
-from experiments._pages import (
-    render_calibration,
-    render_interventions,
-    render_label_bias,
-    render_listening,
-    render_model_vs_scores,
-    render_pain,
-    render_uci_sites,
-)
-from experiments._pain import run_pain
-from experiments._report import Page, write_page
-from experiments._tracking import log_experiment_run
-from experiments._uci_sites import run_uci_sites
+from chestpain.experiments._calibration import run_calibration
+from chestpain.experiments._calibration_page import render_calibration
+from chestpain.experiments._common import Progress
+from chestpain.experiments._interventions import run_interventions
+from chestpain.experiments._interventions_page import render_interventions
+from chestpain.experiments._label_bias import run_label_bias
+from chestpain.experiments._label_bias_page import render_label_bias
+from chestpain.experiments._listening import run_listening
+from chestpain.experiments._listening_page import render_listening
+from chestpain.experiments._model_vs_scores import run_model_vs_scores
+from chestpain.experiments._model_vs_scores_page import render_model_vs_scores
+from chestpain.experiments._pain import run_pain
+from chestpain.experiments._pain_page import render_pain
+from chestpain.experiments._report import Page, write_page
+from chestpain.experiments._tracking import log_experiment_run
+from chestpain.experiments._uci_sites import run_uci_sites
+from chestpain.experiments._uci_sites_page import render_uci_sites
 
 #: kind -> (compute, render)
 EXPERIMENTS: dict[str, tuple[Callable[..., Any], Callable[[Any, Any], Page]]] = {

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from models import tracking_uri
+from chestpain.models import tracking_uri
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z_\-. /]")
 

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from experiments._common import NAN_ESTIMATE, Estimate, Progress, hanley_mcneil, train_on, wilson
-from experiments._config import UciSitesConfig
-from experiments._engine import SILENT, Point, Report, run_points
-from features import default_uci_source, load_uci
-from models._config import TrainConfig
+from chestpain.experiments._common import NAN_ESTIMATE, Estimate, Progress, hanley_mcneil, train_on, wilson
+from chestpain.experiments._config import UciSitesConfig
+from chestpain.experiments._engine import SILENT, Point, Report, run_points
+from chestpain.features import default_uci_source, load_uci
+from chestpain.models import TrainConfig
 
 SITES = ("cleveland", "hungarian", "switzerland", "va")
 GROUPS = ("overall", "female", "male")

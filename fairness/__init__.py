@@ -1,7 +1,7 @@
 """Fairness audit of discharge-risk predictions: subgroup metrics, bootstrap CIs, disparities, mitigation.
 
 Everything takes predictions as input (labels, risks, flags and sensitive attributes); loading a model and the
-``triage audit`` command are built on top of this surface.
+``chestpain audit`` command are built on top of this surface.
 
 Examples
 --------
@@ -27,6 +27,8 @@ from ._mitigation import (
     sensitivity_threshold,
     threshold_optimizer_flags,
 )
+from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+from ._partitioned import audit_weighted
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._reference import expected_calibration_error, reference_metric_frame
 from ._report import (
@@ -50,6 +52,7 @@ __all__ = [
     "DISPARITY_METRICS",
     "GROUP_METRICS",
     "MIN_POSITIVES",
+    "MULTIPLICITY_TITLES",
     "MI_LABEL_NOTE",
     "TARGET_SENSITIVITY",
     "UCI_LABEL_NOTE",
@@ -61,10 +64,12 @@ __all__ = [
     "GroupResult",
     "MitigationComparison",
     "MitigationOption",
+    "Multiplicity",
     "OptionGroup",
     "TradeoffCurves",
     "age_band",
     "audit_predictions",
+    "audit_weighted",
     "calibration_edges",
     "compare_mitigations",
     "cost_threshold",

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from triage.errors import TriageError
-from triage.seeding import named_stream
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.seeding import named_stream
 
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
 from ._disparities import (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 from ._bootstrap import percentile_interval
 from ._groups import OVERALL, GroupIndex

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.columns import RACES, SEXES
-from triage.errors import TriageError
+from chestpain.features.columns import RACES, SEXES
+from chestpain.kernel.errors import TriageError
 
 from ._validation import LENGTH_MISMATCH, MISSING_VALUES
 

@@ -42,7 +42,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import beta
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 
 class IntervalMethod(StrEnum):

@@ -32,8 +32,8 @@ from fairlearn.postprocessing import ThresholdOptimizer
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from triage.errors import TriageError
-from triage.seeding import named_stream
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.seeding import named_stream
 
 from ._bootstrap import collapse, multinomial_resamples, percentile_interval
 from ._groups import ALL_GROUP

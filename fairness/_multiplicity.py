@@ -24,7 +24,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 
 class Multiplicity(StrEnum):

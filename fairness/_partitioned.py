@@ -1,6 +1,6 @@
 """The audit from weighted cells: what :func:`fairness.audit_predictions` computes, without the rows.
 
-A partitioned data set (``triage audit --engine dask``) is reduced, partition by partition, to counts of rows per
+A partitioned data set (``chestpain audit --engine dask``) is reduced, partition by partition, to counts of rows per
 distinct ``(sensitive attributes, label, flag, risk)``. Every quantity :func:`audit_predictions` computes is a
 function of that multiset, so this module recomputes it from the counts:
 
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 from ._audit import (
     DEFAULT_BAND,

@@ -20,7 +20,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 from ._groups import OVERALL
 from ._metrics import GROUP_METRICS, METRIC_TITLES

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 from ._intervals import difference_method_name, ratio_method_name
 from ._metrics import CONFUSION_METRICS, GROUP_METRICS
@@ -203,7 +203,7 @@ class TradeoffCurves:
 
 @dataclass(frozen=True)
 class AuditResult:
-    """Everything ``triage audit`` reports; :meth:`to_dict` is the ``metrics.json`` document."""
+    """Everything ``chestpain audit`` reports; :meth:`to_dict` is the ``metrics.json`` document."""
 
     label: str
     threshold: float | dict[str, float] | None

@@ -1,6 +1,6 @@
 """Input checks shared by the audit and the mitigation comparison.
 
-Every check raises :class:`~triage.errors.TriageError` with one of the messages below, so the command line can
+Every check raises :class:`~chestpain.kernel.errors.TriageError` with one of the messages below, so the command line can
 print it as one line and tests can match on it.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 EMPTY_INPUT = "{name} is empty: there are no rows to audit"
 NOT_ONE_DIMENSIONAL = "{name} must be one-dimensional, got shape {shape}"

@@ -11,76 +11,45 @@ The public surface is listed here; the code lives in private modules with one jo
 - ``_rules``: the column rules as plain data (no pandas), which ``_schemas`` turns into pandera schemas;
 - ``_labels``: plain words for columns and model features (no scikit-learn);
 - ``_pipeline``: the shared scikit-learn ColumnTransformer and ``FeatureConfig``;
-- ``_messages``: every error message as a template.
+- ``messages`` (public): every error message as a template, for packages that raise the same errors.
 
-Names are imported on first use (PEP 562), so ``import features.columns`` (which the simulator does) stays
-free of pandera and scikit-learn.
+Names are imported on first use (PEP 562, with ``lazy_loader``), so ``import chestpain.features.columns`` (which the
+simulator does) and the app's first view (``PROMPT_LIST``, ``feature_label``) stay free of pandera and
+scikit-learn. Other packages import only the names listed here (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING
+import lazy_loader
 
-if TYPE_CHECKING:
-    from features._io import check_output_path, read_table, read_visits, write_table
-    from features._labels import feature_label
-    from features._pipeline import (
-        FORBIDDEN_FEATURES,
-        UCI_FEATURE_COLUMNS,
-        FeatureConfig,
-        build_preprocessor,
-        check_feature_columns,
-        feature_columns,
-        feature_labels,
-    )
-    from features._rules import COLUMN_RULES, Rule
-    from features._schemas import cohort_schema, uci_schema, visit_schema
-    from features._scores import (
-        ESC_CATEGORIES,
-        ESC_CUTOFFS,
-        HEART_COMPONENTS,
-        HEART_LOW_RISK_MAX,
-        EscEdition,
-        TroponinPolicy,
-        clinical_scores,
-        esc_0_1h,
-        esc_0_1h_codes,
-        heart_age,
-        heart_ecg,
-        heart_history,
-        heart_risk,
-        heart_score,
-        heart_troponin,
-        single_sample_rule_out,
-        troponin_upper_limit,
-    )
-    from features._uci import (
-        UCI_MAPPING,
-        UCI_MD5,
-        UCI_URL,
-        default_uci_source,
-        load_uci,
-        uci_mapping_markdown,
-    )
-    from features._validation import validate_cohort, validate_uci, validate_visits
-
+#: Private module -> the names it contributes to the public surface (imported on first use).
 _EXPORTS = {
-    "features._io": ("check_output_path", "read_table", "read_visits", "write_table"),
-    "features._pipeline": (
+    "_io": (
+        "CHUNK_ROWS",
+        "check_output_path",
+        "iter_valid_chunks",
+        "read_table",
+        "read_visits",
+        "validate_file",
+        "write_table",
+    ),
+    "_pipeline": (
         "FORBIDDEN_FEATURES",
+        "TROPONIN_99TH_NG_L",
         "UCI_FEATURE_COLUMNS",
         "FeatureConfig",
         "build_preprocessor",
         "check_feature_columns",
         "feature_columns",
         "feature_labels",
+        "monotone_features",
     ),
     # Plain data and words without pandas, pandera or scikit-learn: the app's first page imports only these.
-    "features._labels": ("feature_label",),
-    "features._rules": ("COLUMN_RULES", "Rule"),
-    "features._schemas": ("cohort_schema", "uci_schema", "visit_schema"),
-    "features._scores": (
+    "_labels": ("feature_label",),
+    "_form_text": ("PROMPT_LIST", "field_hint", "more_common_in_women"),
+    "_rules": ("COLUMN_RULES", "Rule"),
+    "_schemas": ("TableSpec", "cohort_schema", "uci_schema", "uci_spec", "visit_schema", "visit_spec"),
+    "_scores": (
         "ESC_CATEGORIES",
         "ESC_CUTOFFS",
         "HEART_COMPONENTS",
@@ -99,7 +68,7 @@ _EXPORTS = {
         "single_sample_rule_out",
         "troponin_upper_limit",
     ),
-    "features._uci": (
+    "_uci": (
         "UCI_MAPPING",
         "UCI_MD5",
         "UCI_URL",
@@ -107,65 +76,8 @@ _EXPORTS = {
         "load_uci",
         "uci_mapping_markdown",
     ),
-    "features._validation": ("validate_cohort", "validate_uci", "validate_visits"),
+    "_upload": ("csv_bytes", "read_table_bytes"),
+    "_validation": ("validate_cohort", "validate_uci", "validate_visits"),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "COLUMN_RULES",
-    "ESC_CATEGORIES",
-    "ESC_CUTOFFS",
-    "EscEdition",
-    "FORBIDDEN_FEATURES",
-    "FeatureConfig",
-    "HEART_COMPONENTS",
-    "HEART_LOW_RISK_MAX",
-    "Rule",
-    "TroponinPolicy",
-    "UCI_FEATURE_COLUMNS",
-    "UCI_MAPPING",
-    "UCI_MD5",
-    "UCI_URL",
-    "build_preprocessor",
-    "check_feature_columns",
-    "check_output_path",
-    "clinical_scores",
-    "cohort_schema",
-    "default_uci_source",
-    "esc_0_1h",
-    "esc_0_1h_codes",
-    "feature_columns",
-    "feature_label",
-    "feature_labels",
-    "heart_age",
-    "heart_ecg",
-    "heart_history",
-    "heart_risk",
-    "heart_score",
-    "heart_troponin",
-    "load_uci",
-    "read_table",
-    "read_visits",
-    "single_sample_rule_out",
-    "troponin_upper_limit",
-    "uci_mapping_markdown",
-    "uci_schema",
-    "validate_cohort",
-    "validate_uci",
-    "validate_visits",
-    "visit_schema",
-    "write_table",
-]
-
-
-def __getattr__(name: str) -> object:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'features' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

@@ -7,8 +7,8 @@ these names.
 
 from __future__ import annotations
 
-from features._rules import COLUMN_RULES
-from features.columns import ATYPICAL_SYMPTOMS
+from chestpain.features._rules import COLUMN_RULES
+from chestpain.features.columns import ATYPICAL_SYMPTOMS
 
 #: The question prompt list: one question per symptom, in the order they are asked. The symptoms that are more
 #: common in women (``ATYPICAL_SYMPTOMS``) are asked like the others, not only when the patient volunteers them.

@@ -2,7 +2,7 @@
 
 ``read_table`` only answers "is this a readable table?": a missing or empty file, an unsupported type,
 text that is not UTF-8, a CSV that does not parse or a file that is not parquet becomes a one-line
-:class:`~triage.errors.TriageError`. What the columns hold is checked afterwards by ``validate_visits``.
+:class:`~chestpain.kernel.errors.TriageError`. What the columns hold is checked afterwards by ``validate_visits``.
 CSV cells are read as text (nothing is guessed), so that validation can report ``'abc' is not a number``
 against the row it came from.
 """
@@ -24,11 +24,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from features import _messages as msg
-from features._schemas import TableSpec
-from features._validation import ProblemTally, check_table, complete_table, validate_visits
-from triage.errors import TriageError
-from triage.io import atomic_output, check_writable_output, neutralise_formulas
+from chestpain.features import messages as msg
+from chestpain.features._schemas import TableSpec
+from chestpain.features._validation import ProblemTally, check_table, complete_table, validate_visits
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import atomic_output, check_writable_output, neutralise_formulas
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 #: Cell texts read as missing in a CSV file (an empty cell is the usual one).
@@ -290,7 +290,7 @@ def check_output_path(
 
     Always: a type other than .csv/.parquet, or a folder. With ``inputs``: the same file as an input (after
     following links; the input would be lost). With ``probe=True`` (the command line): a missing or unwritable
-    folder (see :func:`triage.io.check_writable_output`).
+    folder (see :func:`chestpain.kernel.io.check_writable_output`).
     """
     path = Path(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
@@ -305,7 +305,7 @@ def check_output_path(
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` as CSV or parquet by suffix, atomically; CSV text cannot run as a spreadsheet formula.
 
-    The file appears complete or not at all (``triage.io.atomic_output``); an existing file is replaced only
+    The file appears complete or not at all (``chestpain.kernel.io.atomic_output``); an existing file is replaced only
     when the new one is fully written.
     """
     path = check_output_path(path)

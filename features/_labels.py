@@ -7,7 +7,7 @@ load (issue 18).
 
 from __future__ import annotations
 
-from features._rules import COLUMN_RULES
+from chestpain.features._rules import COLUMN_RULES
 
 #: Category used for a missing value in a nullable categorical column.
 NOT_RECORDED = "not_recorded"

@@ -51,20 +51,20 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
-from features import _messages as msg
-from features._labels import NOT_RECORDED, feature_label  # noqa: F401  (re-exported: their old home)
-from features._rules import COLUMN_RULES, Rule
-from features._schemas import uci_spec, visit_spec
-from features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
-from features.columns import (
+from chestpain.features import messages as msg
+from chestpain.features._labels import NOT_RECORDED, feature_label  # noqa: F401  (re-exported: their old home)
+from chestpain.features._rules import COLUMN_RULES, Rule
+from chestpain.features._schemas import uci_spec, visit_spec
+from chestpain.features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
+from chestpain.features.columns import (
     ECG_FINDINGS,
     OUTCOME_AND_PROCESS_COLUMNS,
     TROPONIN_COLUMNS,
     TYPICAL_SYMPTOMS,
     model_visible_columns,
 )
-from triage.config import StrictModel
-from triage.errors import TriageError
+from chestpain.kernel.config import StrictModel
+from chestpain.kernel.errors import TriageError
 
 #: UCI columns a model may learn from. Left out: ``fluoroscopy_vessels`` (measured at the angiography that
 #: defines the label), ``sx_chest_pain`` (a coarsening of ``chest_pain_type``), ``site``/``site_row``/

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
+from chestpain.features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SEXES, SYMPTOMS
 
 Kind = Literal["id", "int", "float", "bool", "category"]
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from features._rules import (  # noqa: F401  (re-exported: the rules' old home)
+from chestpain.features._rules import (  # noqa: F401  (re-exported: the rules' old home)
     _BASE_RULES,
     _UCI_RULES,
     COLUMN_RULES,
@@ -30,7 +30,7 @@ from features._rules import (  # noqa: F401  (re-exported: the rules' old home)
     Kind,
     Rule,
 )
-from features.columns import COHORT_COLUMNS, model_visible_columns
+from chestpain.features.columns import COHORT_COLUMNS, model_visible_columns
 
 #: pandas dtype of each kind while validating (nullable, so a bad cell can be blanked and reported).
 VALIDATION_DTYPES: Mapping[str, object] = {
@@ -78,7 +78,7 @@ def cohort_spec() -> TableSpec:
 
 
 def visit_spec(symptom_source: str = "sx") -> TableSpec:
-    """An ED visit batch (``triage predict``, ``triage score``, the app): id plus model-visible columns.
+    """An ED visit batch (``chestpain predict``, ``chestpain score``, the app): id plus model-visible columns.
 
     ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
     must cope with its absence.
@@ -90,7 +90,7 @@ def visit_spec(symptom_source: str = "sx") -> TableSpec:
 
 
 def uci_spec() -> TableSpec:
-    """The harmonised UCI Heart Disease table written by ``triage data uci``."""
+    """The harmonised UCI Heart Disease table written by ``chestpain data uci``."""
     return TableSpec("uci", dict(_UCI_RULES))
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from features.columns import ECG_FINDINGS, RISK_FACTORS, SEXES
+from chestpain.features.columns import ECG_FINDINGS, RISK_FACTORS, SEXES
 
 if TYPE_CHECKING:  # imported inside the frame-level functions: the simulator uses the array rules without pandas
     import pandas as pd
@@ -517,7 +517,7 @@ def clinical_scores(
     troponin_policy: TroponinPolicy | str = TroponinPolicy.universal,
     esc_edition: EscEdition | str = EscEdition.esc2020,
 ) -> pd.DataFrame:
-    """Every baseline for every visit, in input order: what ``triage score`` writes.
+    """Every baseline for every visit, in input order: what ``chestpain score`` writes.
 
     Parameters
     ----------

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features import _messages as msg
-from features._schemas import UCI_CHEST_PAIN_TYPES, UCI_SITES, UCI_ST_SLOPES, UCI_THALLIUM, uci_spec
-from features._validation import validate_table
-from triage.errors import TriageError
+from chestpain.features import messages as msg
+from chestpain.features._schemas import UCI_CHEST_PAIN_TYPES, UCI_SITES, UCI_ST_SLOPES, UCI_THALLIUM, uci_spec
+from chestpain.features._validation import validate_table
+from chestpain.kernel.errors import TriageError
 
 UCI_URL = "https://archive.ics.uci.edu/ml/machine-learning-databases/heart-disease/"
 #: Published md5 of each site's file (SOURCES.md); a test keeps the two in step.

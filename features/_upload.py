@@ -12,9 +12,9 @@ from pathlib import Path, PurePath
 
 import pandas as pd
 
-from features._io import read_table
-from triage.errors import TriageError
-from triage.io import neutralise_formulas
+from chestpain.features._io import read_table
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import neutralise_formulas
 
 
 def read_table_bytes(data: bytes, name: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ Validation runs in two passes over the whole table, never stopping at the first 
 
 Problems are reported as ``row R, column C: what is wrong; how to fix it`` where R counts data rows from 1 in
 input order (the header of a CSV file is not a row), at most ``MAX_PROBLEMS`` of them in one
-:class:`~triage.errors.TriageError`. Nothing is returned unless the whole table is valid, so a bad batch can
+:class:`~chestpain.kernel.errors.TriageError`. Nothing is returned unless the whole table is valid, so a bad batch can
 never produce a partial output.
 """
 
@@ -23,8 +23,8 @@ import pandas as pd
 import pandera.pandas as pandera
 import pyarrow as pa
 
-from features import _messages as msg
-from features._schemas import (
+from chestpain.features import messages as msg
+from chestpain.features._schemas import (
     COMPLETE_DTYPES,
     VALIDATION_DTYPES,
     Rule,
@@ -35,7 +35,7 @@ from features._schemas import (
     uci_spec,
     visit_spec,
 )
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 _STRING = pd.StringDtype(na_value=np.nan)
 _TRUE_WORDS = ("true", "1", "1.0", "yes")
@@ -103,7 +103,7 @@ def problem_summary(source: str, total: int, messages: list[str]) -> str:
 
 
 class ProblemTally:
-    """Problems of a table validated chunk by chunk (``triage predict`` streaming a file).
+    """Problems of a table validated chunk by chunk (``chestpain predict`` streaming a file).
 
     Keeps the total and the first ``MAX_PROBLEMS`` in (row, column) order, as one :class:`Problems` over the whole
     file would.
@@ -130,7 +130,7 @@ class ProblemTally:
 
 
 def validate_visits(frame: pd.DataFrame, *, symptom_source: str = "sx", source: str = "input") -> pd.DataFrame:
-    """Validate an ED visit batch (what ``triage predict``, ``triage score`` and the app accept).
+    """Validate an ED visit batch (what ``chestpain predict``, ``chestpain score`` and the app accept).
 
     Parameters
     ----------
@@ -158,7 +158,7 @@ def validate_visits(frame: pd.DataFrame, *, symptom_source: str = "sx", source: 
 
 
 def validate_cohort(frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
-    """Validate a cohort table (the output of ``triage simulate``) against the DESIGN.md contract.
+    """Validate a cohort table (the output of ``chestpain simulate``) against the DESIGN.md contract.
 
     Same rules and messages as :func:`validate_visits`, for every cohort column, plus
     ``missed_mi == mi & discharged & ~diagnosed_mi``.
@@ -167,7 +167,7 @@ def validate_cohort(frame: pd.DataFrame, *, source: str = "input") -> pd.DataFra
 
 
 def validate_uci(frame: pd.DataFrame, *, source: str = "input") -> pd.DataFrame:
-    """Validate a harmonised UCI Heart Disease table (the output of ``triage data uci``)."""
+    """Validate a harmonised UCI Heart Disease table (the output of ``chestpain data uci``)."""
     return validate_table(frame, uci_spec(), source=source)
 
 

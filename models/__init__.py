@@ -1,48 +1,70 @@
-"""Training, calibration, thresholds, persistence, MLflow logging, batch prediction and explanations.
+"""Training, calibration, thresholds, persistence, MLflow logging, batch prediction, explanations and audits.
 
-Public surface::
+Public surface (the main entry points; every name other packages use is listed in ``_EXPORTS``)::
 
-    TrainConfig, load_train_config(path, overrides)     configs/train/*.yaml
-    prepare(frame, config) -> TrainingData              validated features, label, audit attributes
-    train(data, config, out_dir) -> TrainResult         split, fit, calibrate, threshold, evaluate, save
-    TriageModel.load(model_dir)                          hash-checked, pickle-free loading
-    load_model(reference)                                a directory or models:/NAME@ALIAS
-    log_training_run(...)                                MLflow run + registry alias
+    TrainConfig, load_train_config(name_or_path, overrides)   configs/train/*.yaml
+    prepare(frame, config) -> TrainingData                    validated features, label, audit attributes
+    train(data, config, out_dir) -> TrainResult               split, fit, calibrate, threshold, evaluate, save
+    TriageModel.load(model_dir)                                hash-checked, pickle-free loading
+    load_model(reference)                                      a directory or models:/NAME@ALIAS
+    log_training_run(...)                                      MLflow run + registry alias
+
+Names are imported on first use (PEP 562, with ``lazy_loader``): the app's first view and ``chestpain --help``
+import this package without loading pandas, scikit-learn, xgboost or MLflow.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from models._config import TrainConfig
-from models._data import TrainingData, prepare
-from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, Explanation, TriageModel
-from models._tracking import log_training_run, resolve_model_dir, tracking_uri
-from models._training import TrainResult, train
-from triage.config import load_config
+import lazy_loader
 
+#: Private module -> the names it contributes to the public surface (imported on first use).
+_EXPORTS = {
+    "_audit": ("ModelAudit", "audit_model", "write_model_audit"),
+    "_audit_view": (
+        "default_audit_data",
+        "detection_lines",
+        "disparity_table",
+        "escape_markdown",
+        "flagged_disparities",
+        "group_table",
+        "report_files",
+        "rule_text",
+        "small_groups",
+    ),
+    "_batch": ("predict_path",),
+    "_batch_review": ("BatchReview", "review_upload"),
+    "_config": ("TrainConfig",),
+    "_dask_audit": ("audit_partitioned",),
+    "_dask_training": ("train_dask",),
+    "_data": ("TrainingData", "prepare"),
+    "_decision_audit": ("Decision", "audit_decision", "audit_table"),
+    "_evaluation": ("oracle_summary",),
+    "_loading": ("load_model", "load_train_config"),
+    "_output_dir": ("output_lock",),
+    "_predictor": ("FLAG_TEXT", "LOW_RISK_TEXT", "Explanation", "TriageModel"),
+    "_registry": (
+        "RETRAIN_COMMAND",
+        "RUN_METRICS",
+        "TRAIN_HINT",
+        "compare_runs",
+        "load_app_model",
+        "local_store_missing",
+        "model_reference",
+        "registered_models",
+        "runs_table",
+    ),
+    "_thresholds": ("apply_thresholds", "choose_thresholds"),
+    "_tracking": (
+        "log_audit",
+        "log_training_run",
+        "record_run",
+        "resolve_model_dir",
+        "tracking_uri",
+        "training_run_id",
+    ),
+    "_training": ("TrainResult", "train"),
+    "_waterfall": ("waterfall_png",),
+    "_whatif": ("assess", "field_problems", "risk_curve", "visit_row", "what_if"),
+}
 
-def load_train_config(path: str | Path, overrides: list[str] | None = None) -> TrainConfig:
-    """Load and validate a training config (``extends`` and ``--set`` overrides supported)."""
-    return load_config(TrainConfig, path, overrides)
-
-
-def load_model(reference: str | Path) -> TriageModel:
-    """Load a model from a directory or an MLflow registry URI such as ``models:/chest-pain-triage@champion``."""
-    return TriageModel.load(resolve_model_dir(str(reference)))
-
-
-__all__ = [
-    "FLAG_TEXT",
-    "LOW_RISK_TEXT",
-    "Explanation",
-    "TrainConfig",
-    "TrainResult",
-    "TrainingData",
-    "TriageModel",
-    "load_model",
-    "load_train_config",
-    "log_training_run",
-    "prepare",
-    "resolve_model_dir",
-    "tracking_uri",
-    "train",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

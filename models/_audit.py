@@ -16,10 +16,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from fairness import AuditResult, MitigationComparison, audit_predictions, compare_mitigations, write_report
-from models._data import parse_label
-from models._predictor import TriageModel
-from triage.errors import TriageError
+from chestpain.fairness import AuditResult, MitigationComparison, audit_predictions, compare_mitigations, write_report
+from chestpain.kernel.errors import TriageError
+from chestpain.models._data import parse_label
+from chestpain.models._predictor import TriageModel
 
 COHORT_ATTRIBUTES = ("sex", "race", "age_band", "sex&age_band")
 UCI_ATTRIBUTES = ("site", "sex", "site&sex")

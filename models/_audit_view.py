@@ -1,6 +1,6 @@
 """An audit as the app shows it: the report files as bytes, and the subgroup table with intervals in words.
 
-``triage audit`` writes a report directory; a web page needs the same files as bytes to display and offer for
+``chestpain audit`` writes a report directory; a web page needs the same files as bytes to display and offer for
 download. :func:`report_files` writes the report with the library's own writer into a temporary folder and reads
 it back, so the app's ``metrics.json`` and ``report.html`` are byte for byte what the command line writes.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairness import AuditResult, Estimate
-from models._audit import ModelAudit, write_model_audit
+from chestpain.fairness import AuditResult, Estimate
+from chestpain.models._audit import ModelAudit, write_model_audit
 
 DEFAULT_AUDIT_DATA = Path("demo") / "audit_cohort.parquet"
 #: Metrics of the subgroup table, in the order an auditor reads them (missed MI first).
@@ -40,7 +40,7 @@ def report_files(audit: ModelAudit, *, model_name: str | None = None) -> dict[st
 
     ``model_name=None`` writes the report of a decision or predictions audit (titled by its source).
     """
-    from fairness import write_report
+    from chestpain.fairness import write_report
 
     with tempfile.TemporaryDirectory(prefix="triage-audit-") as folder:
         if model_name is None:
@@ -117,7 +117,7 @@ def detection_lines(result: AuditResult, metric: str = "fnr") -> list[str]:
 
 def rule_text(result: AuditResult) -> str:
     """The flag rule in one sentence."""
-    from fairness._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+    from chestpain.fairness import MULTIPLICITY_TITLES, Multiplicity
 
     low, high = result.band
     return (

@@ -16,9 +16,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features._io import CHUNK_ROWS, iter_valid_chunks, validate_file
-from models._predictor import TriageModel
-from triage.io import atomic_output, neutralise_formulas
+from chestpain.features import CHUNK_ROWS, iter_valid_chunks, validate_file
+from chestpain.kernel.io import atomic_output, neutralise_formulas
+from chestpain.models._predictor import TriageModel
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def predict_path(
     data, out = Path(data), Path(out)
     if data.suffix.lower() == ".json" or (data.suffix.lower() not in (".csv", ".parquet") and _is_fhir(data)):
         # A FHIR R4 Bundle (ehr/): a few visits, mapped to batch-schema rows, then the same validation and model.
-        from ehr import read_fhir_visits
+        from chestpain.ehr import read_fhir_visits
 
         part = predict_file(model, read_fhir_visits(data), source=data.name, with_reasons=with_reasons)
         with atomic_output(out) as tmp, _ChunkWriter(tmp, out.suffix.lower()) as writer:
@@ -81,7 +81,7 @@ def predict_path(
 
 
 def _is_fhir(path: Path) -> bool:
-    from ehr import is_fhir_json
+    from chestpain.ehr import is_fhir_json
 
     return is_fhir_json(path)
 

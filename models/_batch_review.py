@@ -1,6 +1,6 @@
 """Reviewing a batch of discharged patients: every row scored, the flagged ones with reasons, a safe download.
 
-This is ``triage predict`` for a file that arrives as bytes (the app's upload): the same validation (a bad file
+This is ``chestpain predict`` for a file that arrives as bytes (the app's upload): the same validation (a bad file
 produces the schema's row and column messages and nothing else) and the same output columns.
 """
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from features._upload import csv_bytes, read_table_bytes
-from models._batch import CHUNK_ROWS
-from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
+from chestpain.features import csv_bytes, read_table_bytes
+from chestpain.models._batch import CHUNK_ROWS
+from chestpain.models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
 
 #: Input columns shown next to a flagged row, so the reviewer sees what the reasons refer to.
 CONTEXT_COLUMNS = ("age", "sex", "ecg", "troponin_0h_ng_l", "troponin_1h_ng_l")
@@ -43,7 +43,7 @@ class BatchReview:
         return table.drop(columns="flag").reset_index(drop=True)
 
     def download(self, *, flagged_only: bool = False) -> bytes:
-        """CSV of the ``triage predict`` columns (plus the flag in words), safe against formula injection."""
+        """CSV of the ``chestpain predict`` columns (plus the flag in words), safe against formula injection."""
         table = self.scored.copy()
         table["flag_text"] = table["flag"].map({True: FLAG_TEXT, False: LOW_RISK_TEXT})
         if flagged_only:

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from features import FeatureConfig
-from triage.config import StrictModel
+from chestpain.features import FeatureConfig
+from chestpain.kernel.config import StrictModel
 
 Label = Literal["mi", "diagnosed_mi", "cad"]
 

@@ -1,4 +1,4 @@
-"""``triage audit --engine dask``: score every partition on the cluster, reduce to cells, audit the counts.
+"""``chestpain audit --engine dask``: score every partition on the cluster, reduce to cells, audit the counts.
 
 Each task reads one Parquet partition, scores it with the model (loaded on the worker from the verified model
 directory: the model is never pickled) and returns the number of rows per distinct
@@ -22,14 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairness._groups import age_band
-from fairness._partitioned import audit_weighted
-from features import read_table
-from models._audit import COHORT_ATTRIBUTES, ModelAudit, race_groups, score_labelled
-from models._persistence import MANIFEST, sha256_file
-from models._predictor import TriageModel
-from simulation._dask_engine import cohort_files
-from triage.errors import TriageError
+from chestpain.fairness import age_band, audit_weighted
+from chestpain.features import read_table
+from chestpain.kernel.errors import TriageError
+from chestpain.models._audit import COHORT_ATTRIBUTES, ModelAudit, race_groups, score_labelled
+from chestpain.models._persistence import MANIFEST, sha256_file
+from chestpain.models._predictor import TriageModel
+from chestpain.simulation import cohort_files
 
 CELL_COLUMNS = ("sex", "race", "age_band", "y", "flag", "risk")
 # Calibrated risk is piecewise linear in the booster's margin, so nearly every row has its own value and exact

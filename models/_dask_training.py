@@ -1,4 +1,4 @@
-"""``triage train --engine dask``: XGBoost trained with ``xgboost.dask`` on a partitioned cohort.
+"""``chestpain train --engine dask``: XGBoost trained with ``xgboost.dask`` on a partitioned cohort.
 
 Same model directory, manifest and MLflow logging as :func:`models.train`; what changes with scale:
 
@@ -27,22 +27,22 @@ import pyarrow.parquet as pq
 import xgboost as xgb
 import xgboost.dask as dxgb
 
-from features import build_preprocessor, read_table, validate_uci, validate_visits
-from models._calibration import fit_calibration
-from models._config import TrainConfig
-from models._data import frame_hash, parse_label
-from models._estimators import FittedEstimator, xgb_params
-from models._evaluation import evaluate, evaluate_baselines
-from models._thresholds import apply_thresholds, choose_thresholds
-from models._training import (
+from chestpain.features import build_preprocessor, read_table, validate_uci, validate_visits
+from chestpain.kernel.errors import TriageError
+from chestpain.models._calibration import fit_calibration
+from chestpain.models._config import TrainConfig
+from chestpain.models._data import frame_hash, parse_label
+from chestpain.models._estimators import FittedEstimator, xgb_params
+from chestpain.models._evaluation import evaluate, evaluate_baselines
+from chestpain.models._thresholds import apply_thresholds, choose_thresholds
+from chestpain.models._training import (
     TrainResult,
     build_manifest,
     explanation_reference,
     models_v2_manifest,
     save_with_plots,
 )
-from simulation._dask_engine import cohort_files
-from triage.errors import TriageError
+from chestpain.simulation import cohort_files
 
 PREPROCESSOR_ROWS = 200_000
 EVAL_ROWS = 2_000_000

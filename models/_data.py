@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from features import feature_columns, validate_uci, validate_visits
-from models._config import SplitSpec, TrainConfig
-from triage.errors import TriageError
+from chestpain.features import feature_columns, validate_uci, validate_visits
+from chestpain.kernel.errors import TriageError
+from chestpain.models._config import SplitSpec, TrainConfig
 
 TRUE_TEXT = {"true", "1", "yes", "t", "y"}
 FALSE_TEXT = {"false", "0", "no", "f", "n"}

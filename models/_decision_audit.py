@@ -17,12 +17,12 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-import features
-from fairness import audit_predictions
-from features import _messages as msg
-from models._audit import COHORT_ATTRIBUTES, LABEL_MISSING, ModelAudit, race_groups
-from models._data import parse_label
-from triage.errors import TriageError
+from chestpain import features
+from chestpain.fairness import audit_predictions
+from chestpain.features import messages as msg
+from chestpain.kernel.errors import TriageError
+from chestpain.models._audit import COHORT_ATTRIBUTES, LABEL_MISSING, ModelAudit, race_groups
+from chestpain.models._data import parse_label
 
 TRUE_TEXT = {"true", "1", "yes", "y", "t", "1.0"}
 FALSE_TEXT = {"false", "0", "no", "n", "f", "0.0"}

@@ -24,10 +24,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from features._pipeline import monotone_features
-from models._config import ModelSpec
-from models._tree_shap import Leaf, baseline_shapley, tree_leaves
-from triage.errors import TriageError
+from chestpain.features import monotone_features
+from chestpain.kernel.errors import TriageError
+from chestpain.models._config import ModelSpec
+from chestpain.models._tree_shap import Leaf, baseline_shapley, tree_leaves
 
 #: Logistic parameters the sign-constrained fit understands (the rest of LogisticRegression's are solver knobs).
 CONSTRAINED_LOGISTIC_PARAMS = ("C", "max_iter", "tol")

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from features import HEART_LOW_RISK_MAX, clinical_scores, validate_visits
-from triage.errors import TriageError
-from triage.stats import hanley_mcneil, wilson
+from chestpain.features import HEART_LOW_RISK_MAX, clinical_scores, validate_visits
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.stats import hanley_mcneil, wilson
 
 
 def flag_metrics(flag: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float] | int]:

@@ -30,9 +30,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from features import FeatureConfig
-from features.columns import SEXES
-from triage.errors import TriageError
+from chestpain.features import FeatureConfig
+from chestpain.features.columns import SEXES
+from chestpain.kernel.errors import TriageError
 
 MANIFEST = "manifest.json"
 MANIFEST_HASH = "manifest.json.sha256"
@@ -42,7 +42,7 @@ PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MODEL_FILE_SUFFIXES = {"xgboost": (".ubj", ".json"), "logistic": (".skops",)}
 ECHO_CHARS = 60
 
-BAD_FIELD = "{path}: field {field}: {problem}; refusing to load (retrain with `triage train`)"
+BAD_FIELD = "{path}: field {field}: {problem}; refusing to load (retrain with `chestpain train`)"
 HASH_MISSING = "{path}: no {name} beside the manifest; refusing to load a manifest whose hash cannot be checked"
 HASH_MISMATCH = "{path}: sha256 does not match {name}; the manifest was changed after training, refusing to load"
 OLD_FORMAT = "{path}: model format {version} is not supported (this version reads format {current}); retrain"

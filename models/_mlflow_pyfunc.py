@@ -2,7 +2,7 @@
 
 MLflow runs this file to build the model object; ``load_context`` loads the model directory stored as an
 artifact through :class:`models.TriageModel`, which checks hashes and never unpickles. The project's packages
-(``models``, ``features``, ``triage``) are logged with the model (``code_paths``), so it loads where only its pip
+(``models``, ``features``, ``chestpain``) are logged with the model (``code_paths``), so it loads where only its pip
 requirements are installed.
 """
 
@@ -19,7 +19,7 @@ class TriagePyfunc(PythonModel):
     """Scores a batch of ED visits: ``patient_id, risk, flag, reasons``."""
 
     def load_context(self, context: PythonModelContext) -> None:
-        from models._predictor import TriageModel
+        from chestpain.models._predictor import TriageModel
 
         self.model = TriageModel.load(context.artifacts["model_dir"])
 
@@ -30,8 +30,8 @@ class TriagePyfunc(PythonModel):
         self, context: PythonModelContext, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         """``patient_id, risk, flag, reasons`` for a batch of ED visits; a bad batch is an HTTP 400."""
-        from models._serving import InputError
-        from triage.errors import TriageError
+        from chestpain.kernel.errors import TriageError
+        from chestpain.models._serving import InputError
 
         try:
             return self.model.predict(pd.DataFrame(model_input))

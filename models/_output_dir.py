@@ -27,10 +27,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 LOCKED = (
-    "{out}: another `triage train` (pid {pid}) is writing this model directory; wait for it to finish or "
+    "{out}: another `chestpain train` (pid {pid}) is writing this model directory; wait for it to finish or "
     "choose another --out"
 )
 _held: dict[Path, int] = {}  # lock path -> depth, so the library's save can run inside the command's lock

@@ -24,9 +24,10 @@ from typing import Any
 import skops.io as sio
 import xgboost as xgb
 
-from models._calibration import Calibration
-from models._estimators import FittedEstimator
-from models._manifest import (
+from chestpain.kernel.errors import TriageError
+from chestpain.models._calibration import Calibration
+from chestpain.models._estimators import FittedEstimator
+from chestpain.models._manifest import (
     FORMAT_VERSION,
     MANIFEST,
     MANIFEST_HASH,
@@ -35,8 +36,7 @@ from models._manifest import (
     manifest_digest,
     validate_manifest,
 )
-from models._output_dir import output_lock, partial_path, switch_directory
-from triage.errors import TriageError
+from chestpain.models._output_dir import output_lock, partial_path, switch_directory
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".sav")
 # Every type a saved model may contain; a skops file holding any other type is refused, even one skops itself
@@ -65,7 +65,7 @@ TRUSTED_TYPES = [
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.linear_model._logistic.LogisticRegression",
-    "features._pipeline.ClinicalFeature",  # models-v2: the clinical troponin/ECG features (stateless, ours)
+    "chestpain.features._pipeline.ClinicalFeature",  # models-v2: the clinical troponin/ECG features (stateless, ours)
 ]
 
 REFUSE_PICKLE = "{path}: refusing to load a pickle file; models are stored as xgboost UBJ/JSON or skops"
@@ -136,7 +136,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     """The manifest as a dict, after checking its hash file and validating every field (:mod:`models._manifest`)."""
     path = model_dir / MANIFEST
     if not path.is_file() or path.is_symlink():
-        raise TriageError(f"{model_dir}: not a model directory (no {MANIFEST}); train one with `triage train`")
+        raise TriageError(f"{model_dir}: not a model directory (no {MANIFEST}); train one with `chestpain train`")
     raw = path.read_bytes()
     try:
         data = json.loads(raw.decode("utf-8"))

@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import validate_uci, validate_visits
-from features._schemas import TableSpec, uci_spec, visit_spec
-from models._calibration import Calibration
-from models._estimators import FittedEstimator
-from models._persistence import load_estimator
-from models._reasons import column_matrix, fold_peak_into_higher_sample, reasons_text
-from models._thresholds import apply_thresholds
-from triage.errors import TriageError
+from chestpain.features import TableSpec, uci_spec, validate_uci, validate_visits, visit_spec
+from chestpain.kernel.errors import TriageError
+from chestpain.models._calibration import Calibration
+from chestpain.models._estimators import FittedEstimator
+from chestpain.models._persistence import load_estimator
+from chestpain.models._reasons import column_matrix, fold_peak_into_higher_sample, reasons_text
+from chestpain.models._thresholds import apply_thresholds
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
 LOW_RISK_TEXT = "low risk"

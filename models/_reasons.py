@@ -18,9 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
-from features import feature_label
-from features._pipeline import TROPONIN_99TH_NG_L
-from features.columns import ONSET_COLUMN, TROPONIN_COLUMNS
+from chestpain.features import TROPONIN_99TH_NG_L, feature_label
+from chestpain.features.columns import ONSET_COLUMN, TROPONIN_COLUMNS
 
 UNITS = {
     "troponin_0h_ng_l": " ng/L",

@@ -14,18 +14,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from models._predictor import TriageModel
-from models._tracking import MODEL_URI_PREFIX, _mlflow, _reason, local_store_path, resolve_model_dir, tracking_uri
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.models._predictor import TriageModel
+from chestpain.models._tracking import (
+    MODEL_URI_PREFIX,
+    _mlflow,
+    _reason,
+    local_store_path,
+    resolve_model_dir,
+    tracking_uri,
+)
 
 DEFAULT_MODEL = "models:/chest-pain-triage@champion"
 MODEL_ENV = "TRIAGE_MODEL"
-RETRAIN_COMMAND = "triage train --config configs/train/xgboost.yaml --data demo/cohort.parquet --out demo/model"
+#: Run in the demo folder, where `chestpain demo` wrote cohort.parquet and serves the app from.
+RETRAIN_COMMAND = "chestpain train --config xgboost --data cohort.parquet --out model"
 TRAIN_HINT = (
     "Train and register one with `make demo` (simulates a cohort, trains, registers `champion`), or with "
-    f"`{RETRAIN_COMMAND}` after `triage simulate`; or set {MODEL_ENV} to a model directory or registry URI."
+    f"`{RETRAIN_COMMAND}` after `chestpain simulate`; or set {MODEL_ENV} to a model directory or registry URI."
 )
-#: Metrics of a run that the runs table shows, overall and by sex (names as ``triage train`` logs them).
+#: Metrics of a run that the runs table shows, overall and by sex (names as ``chestpain train`` logs them).
 RUN_METRICS = (
     "test.overall.auroc",
     "test.overall.sensitivity",

@@ -1,7 +1,7 @@
 """What the MLflow-logged model accepts and returns, and how a bad row reaches an HTTP client.
 
 The signature is built from the batch schema the model validates with (``features._schemas``), never inferred
-from a training table: the visit columns ``triage predict`` accepts, typed as the schema defines them (id and
+from a training table: the visit columns ``chestpain predict`` accepts, typed as the schema defines them (id and
 whole numbers ``long``, measurements ``double``, yes/no ``boolean``, categories ``string``), optional columns
 optional, no outcome columns. Outputs: ``patient_id``, ``risk``, ``flag``, ``reasons``.
 """
@@ -15,7 +15,7 @@ from mlflow.models.signature import ModelSignature
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.types.schema import ColSpec, Schema
 
-from features._schemas import TableSpec, uci_spec, visit_spec
+from chestpain.features import TableSpec, uci_spec, visit_spec
 
 MLFLOW_TYPES = {"id": "long", "int": "long", "float": "double", "bool": "boolean", "category": "string"}
 OUTPUTS = Schema(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 
 def wilson_lower(successes: np.ndarray, n: int, z: float) -> np.ndarray:

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MODEL_URI_PREFIX = "models:/"
@@ -33,8 +33,9 @@ PIP_REQUIREMENTS = [
     "PyYAML>=6",
     "matplotlib>=3.8,<4",
 ]
-#: The project's packages the logged model imports; logged with it as MLflow ``code_paths``.
-CODE_PACKAGES = ("models", "features", "triage")
+#: The parts of the ``chestpain`` namespace the logged model imports (the kernel, features and models layers);
+#: logged with it as MLflow ``code_paths`` in a ``chestpain/`` tree of their own (:func:`code_tree`).
+CODE_PACKAGES = ("kernel", "features", "models")
 #: An unreachable tracking server fails within seconds, not after MLflow's default 7 retries with exponential
 #: backoff (about 4 minutes). Set these variables yourself to wait longer for a slow server.
 HTTP_DEFAULTS = {
@@ -46,9 +47,9 @@ MANIFEST_TAG = "manifest_sha256"
 PID_TAG, HOST_TAG = "triage.pid", "triage.host"
 
 NO_STORE = (
-    "{reference}: no MLflow store at {path} (nothing was created); train and register a model with `triage train`"
+    "{reference}: no MLflow store at {path} (nothing was created); train and register a model with `chestpain train`"
 )
-NOT_FOUND = "{reference}: not found in the MLflow registry at {uri}; train and register one with `triage train`"
+NOT_FOUND = "{reference}: not found in the MLflow registry at {uri}; train and register one with `chestpain train`"
 UNREADABLE = "{reference}: cannot reach or read the MLflow store at {uri} ({reason}); check MLFLOW_TRACKING_URI"
 CHANGED = "{path}: the model directory changed since this run wrote it (manifest sha256 {found}, expected {expected})"
 REGISTRY_MISMATCH = (
@@ -135,7 +136,7 @@ def flatten_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, floa
 
 
 def fail_orphaned_runs(experiment: str) -> list[str]:
-    """Mark FAILED the runs of ``experiment`` left RUNNING by a ``triage train`` on this host that was killed.
+    """Mark FAILED the runs of ``experiment`` left RUNNING by a ``chestpain train`` on this host that was killed.
 
     Each run records its pid and host (tags); a RUNNING run whose process no longer exists cannot finish. A pid
     reused by an unrelated process keeps its run RUNNING (the safe mistake).
@@ -173,8 +174,8 @@ def snapshot(model_dir: Path, expected_sha256: str | None, into: Path) -> tuple[
 
     What gets logged is then what this run wrote, even if the directory is replaced while logging.
     """
-    from models._manifest import MANIFEST, check_manifest_hash
-    from models._persistence import read_manifest
+    from chestpain.models._manifest import MANIFEST, check_manifest_hash
+    from chestpain.models._persistence import read_manifest
 
     copy = into / "model_dir"
     shutil.copytree(model_dir, copy, ignore=shutil.ignore_patterns(RUN_RECORD))
@@ -202,7 +203,7 @@ def log_training_run(
     (another run replaced it) is refused, and the version is registered from a checked copy, tagged with the hash.
     """
     mlflow = _mlflow()
-    from models._serving import model_signature
+    from chestpain.models._serving import model_signature
 
     fail_orphaned_runs(experiment)
     mlflow.set_experiment(experiment)
@@ -221,7 +222,6 @@ def log_training_run(
             for plot in plots:
                 mlflow.log_artifact(str(copy / "plots" / plot.name), artifact_path="plots")
             mlflow.log_artifact(str(copy / "manifest.json"))
-            package_root = Path(__file__).resolve().parent.parent
             with warnings.catch_warnings():
                 # MLflow asks for an input example; we deliberately store none (no patient rows in MLflow).
                 warnings.filterwarnings("ignore", message=".*input example was not provided.*")
@@ -232,7 +232,7 @@ def log_training_run(
                     name="model",
                     python_model=str(Path(__file__).with_name("_mlflow_pyfunc.py")),
                     artifacts={"model_dir": str(copy)},
-                    code_paths=[str(package_root / name) for name in CODE_PACKAGES],
+                    code_paths=[str(code_tree(Path(tmp) / "code"))],
                     signature=model_signature(manifest["feature_config"]),
                     pip_requirements=PIP_REQUIREMENTS,
                 )
@@ -244,6 +244,25 @@ def log_training_run(
     return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "manifest_sha256": digest}
 
 
+def code_tree(folder: Path) -> Path:
+    """Copy the namespace's root ``__init__`` and :data:`CODE_PACKAGES` into ``folder/chestpain``; return that.
+
+    In a checkout the packages live in separate folders (``features/`` is ``chestpain.features``); the logged model
+    needs them as one ``chestpain`` package, which MLflow puts on ``sys.path`` when it loads the model.
+    """
+    import importlib.util
+
+    import chestpain
+
+    target = folder / "chestpain"
+    target.mkdir(parents=True)
+    shutil.copy2(chestpain.__file__, target / "__init__.py")
+    for name in CODE_PACKAGES:
+        source = importlib.util.find_spec(f"chestpain.{name}").submodule_search_locations[0]
+        shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
 def resolve_model_dir(reference: str) -> Path:
     """A model directory path, or ``models:/NAME@ALIAS`` / ``models:/NAME/VERSION`` downloaded from the registry.
 
@@ -252,7 +271,7 @@ def resolve_model_dir(reference: str) -> Path:
     """
     if not reference.startswith(MODEL_URI_PREFIX):
         return Path(reference)
-    from models._manifest import manifest_digest
+    from chestpain.models._manifest import manifest_digest
 
     version = registry_version(reference)
     local = _read_store(

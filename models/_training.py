@@ -27,17 +27,17 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from features import build_preprocessor, feature_columns
-from models._calibration import Calibration, fit_calibration
-from models._config import TrainConfig
-from models._data import Split, TrainingData, stratified_split
-from models._estimators import FittedEstimator, fit_estimator, fit_final_estimator, xgb_params
-from models._evaluation import evaluate, evaluate_baselines
-from models._output_dir import output_lock
-from models._persistence import save_model_dir
-from models._plots import calibration_plot, threshold_plot
-from models._predictor import TriageModel
-from models._thresholds import apply_thresholds, choose_thresholds
+from chestpain.features import build_preprocessor, feature_columns
+from chestpain.models._calibration import Calibration, fit_calibration
+from chestpain.models._config import TrainConfig
+from chestpain.models._data import Split, TrainingData, stratified_split
+from chestpain.models._estimators import FittedEstimator, fit_estimator, fit_final_estimator, xgb_params
+from chestpain.models._evaluation import evaluate, evaluate_baselines
+from chestpain.models._output_dir import output_lock
+from chestpain.models._persistence import save_model_dir
+from chestpain.models._plots import calibration_plot, threshold_plot
+from chestpain.models._predictor import TriageModel
+from chestpain.models._thresholds import apply_thresholds, choose_thresholds
 
 PACKAGES = ("numpy", "pandas", "scikit-learn", "xgboost-cpu", "skops", "mlflow", "fairlearn", "shap")
 
@@ -121,7 +121,7 @@ def models_v2_manifest(
 
     ``rule`` is the threshold rule actually used (the dask engine has only the calibration split).
     """
-    from features._pipeline import monotone_features
+    from chestpain.features import monotone_features
 
     rule = rule or config.threshold.rule
     return {

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from models._whatif import PatientAssessment
+from chestpain.models._whatif import PatientAssessment
 
 RAISES = "#d1495b"
 LOWERS = "#1b6ca8"

@@ -17,13 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features import _messages as msg
-from features import clinical_scores, validate_visits
-from features._form_text import PROMPT_LIST, field_hint, more_common_in_women  # noqa: F401  (their old home)
-from features.columns import RISK_FACTORS, SYMPTOMS
-from models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
-from models._reasons import _value_text, group_text, reasons_text
-from triage.errors import TriageError
+from chestpain.features import clinical_scores, validate_visits
+from chestpain.features import messages as msg
+from chestpain.features.columns import RISK_FACTORS, SYMPTOMS
+from chestpain.kernel.errors import TriageError
+from chestpain.models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
+from chestpain.models._reasons import _value_text, group_text, reasons_text
 
 #: Answers the form collects that are not symptoms, in the order the form asks for them (cohort-table names).
 NON_SYMPTOM_FIELDS = (
@@ -118,7 +117,7 @@ class PatientAssessment:
 
     @property
     def flag_text(self) -> str:
-        """``FLAG_TEXT`` or ``LOW_RISK_TEXT``, the words ``triage predict`` uses."""
+        """``FLAG_TEXT`` or ``LOW_RISK_TEXT``, the words ``chestpain predict`` uses."""
         return FLAG_TEXT if self.flag else LOW_RISK_TEXT
 
     @property

@@ -2,40 +2,26 @@
 
 Public surface::
 
-    load_scenario(path, overrides)          -> ScenarioConfig
+    load_scenario(name_or_path, overrides)  -> ScenarioConfig ("default", "no_bias", ... or a YAML path)
     simulate_frame(config, n, seed)         -> pandas.DataFrame (cohort table)
     write_cohort(config, n, seed, out, ...) -> Parquet file, chunked, atomic
     CalibrationSummary / summarize          -> the DESIGN.md target table
+
+Names are imported on first use (PEP 562, with ``lazy_loader``), so the Dask engine loads only when it is used.
 """
 
-from pathlib import Path
+from __future__ import annotations
 
-from simulation._generator import MAX_ROWS, iter_chunks, simulate_chunk, simulate_frame, write_cohort
-from simulation._params import ScenarioConfig, TroponinPolicy
-from simulation._streams import BLOCK_ROWS
-from simulation.calibration import TARGETS, CalibrationSummary, summarize
-from triage.config import load_config
+import lazy_loader
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "configs" / "simulation"
+#: Private module -> the names it contributes to the public surface (imported on first use).
+_EXPORTS = {
+    "_dask_engine": ("check_dask_size", "cohort_files", "write_cohort_dask"),
+    "_generator": ("MAX_ROWS", "check_size", "iter_chunks", "simulate_chunk", "simulate_frame", "write_cohort"),
+    "_params": ("ScenarioConfig", "TroponinPolicy"),
+    "_scenarios": ("SCENARIO_DIR", "load_scenario"),
+    "_streams": ("BLOCK_ROWS",),
+    "calibration": ("TARGETS", "CalibrationSummary", "summarize"),
+}
 
-
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> ScenarioConfig:
-    """Load and validate a scenario YAML file (with ``extends`` and ``--set`` overrides)."""
-    return load_config(ScenarioConfig, path, overrides)
-
-
-__all__ = [
-    "BLOCK_ROWS",
-    "MAX_ROWS",
-    "SCENARIO_DIR",
-    "TARGETS",
-    "CalibrationSummary",
-    "ScenarioConfig",
-    "TroponinPolicy",
-    "iter_chunks",
-    "load_scenario",
-    "simulate_chunk",
-    "simulate_frame",
-    "summarize",
-    "write_cohort",
-]
+__getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

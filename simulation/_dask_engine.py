@@ -3,8 +3,8 @@
 How partitions and seeds work
 -----------------------------
 Rows are generated in fixed blocks of :data:`BLOCK_ROWS` and every named random stream of every block has its
-own generator, ``SeedSequence(seed, spawn_key=(block, stream_key(name)))`` (``triage/seeding.py``). A partition
-is ``partition_blocks`` consecutive blocks, so partition ``i`` covers rows
+own generator, ``SeedSequence(seed, spawn_key=(block, stream_key(name)))`` (``chestpain/kernel/seeding.py``).
+A partition is ``partition_blocks`` consecutive blocks, so partition ``i`` covers rows
 ``[i * partition_blocks * BLOCK_ROWS, ...)`` and one Dask task simulates and writes it. Because a row's draws
 depend only on the run seed and the row's block, the rows are identical to the in-memory engine's for the same
 seed, whatever the number of partitions, workers or retries (a retried task rewrites the same bytes).
@@ -32,12 +32,12 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from features.columns import COHORT_SCHEMA
-from simulation._generator import DEFAULT_CHUNK_BLOCKS, simulate_chunk
-from simulation._params import ScenarioConfig
-from simulation._streams import BLOCK_ROWS
-from simulation.calibration import CalibrationSummary
-from triage.errors import TriageError
+from chestpain.features.columns import COHORT_SCHEMA
+from chestpain.kernel.errors import TriageError
+from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS, simulate_chunk
+from chestpain.simulation._params import ScenarioConfig
+from chestpain.simulation._streams import BLOCK_ROWS
+from chestpain.simulation.calibration import CalibrationSummary
 
 # The dask engine's size limit: 2**31 rows keeps every partition index, block index and patient_id far inside
 # their integer types and is ~220 GB of Parquet; beyond it, split the run into several seeds.

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
-from features.columns import ECG_FINDINGS, SYMPTOMS
-from simulation._params import NormalVital, Onset, Presentation, Troponin
+from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
+from chestpain.simulation._params import NormalVital, Onset, Presentation, Troponin
 
 FEMALE, MALE = 0, 1
 _LAG_SMOOTHING_HOURS = 0.1  # the lag's corner is rounded over ~6 minutes

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.columns import (
+from chestpain.features.columns import (
     COHORT_SCHEMA,
     DOCUMENTED_SYMPTOM_COLUMNS,
     ECG_FINDINGS,
@@ -20,15 +20,15 @@ from features.columns import (
     SEXES,
     TRUE_SYMPTOM_COLUMNS,
 )
-from simulation import _steps as steps
-from simulation._distributions import PresentationModel
-from simulation._oracle import oracle_probability
-from simulation._params import ScenarioConfig
-from simulation._streams import BLOCK_ROWS, ChunkStreams
-from triage.errors import TriageError
-from triage.io import atomic_output
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import atomic_output
+from chestpain.simulation import _steps as steps
+from chestpain.simulation._distributions import PresentationModel
+from chestpain.simulation._oracle import oracle_probability
+from chestpain.simulation._params import ScenarioConfig
+from chestpain.simulation._streams import BLOCK_ROWS, ChunkStreams
 
-if TYPE_CHECKING:  # pandas only for simulate_frame's result: `triage simulate` never imports it
+if TYPE_CHECKING:  # pandas only for simulate_frame's result: `chestpain simulate` never imports it
     import pandas as pd
 
 MAX_ROWS = 10_000_000

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation._distributions import PresentationModel
-from simulation._steps import Demographic, Findings
+from chestpain.simulation._distributions import PresentationModel
+from chestpain.simulation._steps import Demographic, Findings
 
 
 def presentation_log_likelihood_ratio(model: PresentationModel, demo: Demographic, findings: Findings) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Every parameter of the ED chest-pain simulator, declared once with its unit and valid range.
 
 Values (and the source of each clinical number) live in ``configs/simulation/default.yaml``; this module only
-says what a valid value is. Unknown keys are errors (:class:`triage.config.StrictModel`).
+says what a valid value is. Unknown keys are errors (:class:`chestpain.kernel.config.StrictModel`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from features.columns import RACES, RISK_FACTORS, SYMPTOMS
-from triage.config import StrictModel
+from chestpain.features.columns import RACES, RISK_FACTORS, SYMPTOMS
+from chestpain.kernel.config import StrictModel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 OpenProbability = Annotated[float, Field(gt=0.0, lt=1.0)]

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
-from features._scores import esc_0_1h_codes
-from features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
-from simulation._distributions import PresentationModel, decades_from
-from simulation._params import ScenarioConfig, TroponinPolicy
-from simulation._streams import ChunkStreams
+from chestpain.features import esc_0_1h_codes
+from chestpain.features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
+from chestpain.simulation._distributions import PresentationModel, decades_from
+from chestpain.simulation._params import ScenarioConfig, TroponinPolicy
+from chestpain.simulation._streams import ChunkStreams
 
 TYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in TYPICAL_SYMPTOMS])
 ATYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in ATYPICAL_SYMPTOMS])

@@ -1,7 +1,7 @@
 """Random draws for a chunk of rows, generated block by block so that results never depend on chunking.
 
 Rows are grouped in fixed blocks of :data:`BLOCK_ROWS`. Every named stream in every block has its own
-generator (:func:`triage.seeding.named_stream`), so row ``i`` always receives the same draws whether it is
+generator (:func:`chestpain.kernel.seeding.named_stream`), so row ``i`` always receives the same draws whether it is
 simulated in a chunk of one block, of a hundred blocks, or in a Dask partition.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from triage.seeding import named_stream
+from chestpain.kernel.seeding import named_stream
 
 BLOCK_ROWS = 65_536
 

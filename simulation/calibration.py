@@ -14,9 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features._scores import TroponinPolicy, esc_0_1h_codes, heart_score, troponin_upper_limit
-from features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
-from triage.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, newcombe, wilson
+from chestpain.features import TroponinPolicy, esc_0_1h_codes, heart_score, troponin_upper_limit
+from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
+from chestpain.kernel.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, newcombe, wilson
 
 _LOGIT_EDGES = np.linspace(-30.0, 30.0, 30_001)  # 0.002 logit units: binning error on the AUROC is negligible
 _SECONDS_EDGES = np.linspace(0.0, 2_000.0, 200_001)  # 0.01 s
@@ -280,7 +280,7 @@ def _scaled(e: Estimate, factor: float) -> Estimate:
 
 
 def _difference_points(a: float, n1: float, b: float, n0: float) -> Estimate:
-    """Difference of two proportions in percentage points (Newcombe's interval, :func:`triage.stats.newcombe`)."""
+    """Difference of two proportions in percentage points (Newcombe's interval, ``kernel.stats.newcombe``)."""
     return _scaled(newcombe(a, n1, b, n0), 100.0)
 
 

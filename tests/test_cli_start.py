@@ -1,6 +1,6 @@
-"""`triage --help` answers at once: importing the command line loads no heavy package (issue 18).
+"""`chestpain --help` answers at once: importing the command line loads no heavy package (issue 18).
 
-The timing itself (``triage --help`` vs a bare ``python -c "import typer"``) is in benchmarks/bench_cli_start.py:
+The timing itself (``chestpain --help`` vs a bare ``python -c "import typer"``) is in benchmarks/bench_cli_start.py:
 seconds on a shared 2-core machine are too noisy for a pass/fail test, the list of imported modules is not.
 """
 
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
+from chestpain.cli.main import app
 
 REPO = Path(__file__).resolve().parents[1]
-#: Packages that take 0.1-1 s each to import; none may be imported by `import triage.cli`.
+#: Packages that take 0.1-1 s each to import; none may be imported by `import chestpain.cli.main`.
 HEAVY = ("pandas", "numpy", "scipy", "sklearn", "xgboost", "mlflow", "pandera", "streamlit", "pyarrow", "shap", "dask")
 
 
@@ -40,13 +40,13 @@ def imported_at_start(statement: str) -> set[str]:
 
 
 def test_import_of_the_command_line_loads_no_heavy_package():
-    heavy = sorted(set(HEAVY) & imported_at_start("import triage.cli"))
-    assert not heavy, f"`import triage.cli` imports {heavy}: import them inside the command that needs them"
+    heavy = sorted(set(HEAVY) & imported_at_start("import chestpain.cli.main"))
+    assert not heavy, f"`import chestpain.cli.main` imports {heavy}: import them inside the command that needs them"
 
 
 def test_the_check_sees_a_heavy_import():
     """The parse would catch a heavy import (the check can fail)."""
-    assert "pandas" in imported_at_start("import triage.cli, features._schemas")
+    assert "pandas" in imported_at_start("import chestpain.cli.main, features._schemas")
 
 
 def _verbs(group, prefix=()) -> list[tuple[str, ...]]:
@@ -69,8 +69,8 @@ def test_every_verb_has_complete_help(verb):
 
 def test_score_choices_match_the_library():
     """The light enums the command line shows are the library's, value for value."""
-    import features
-    from triage import cli_support
+    from chestpain import features
+    from chestpain.cli import support as cli_support
 
     for name in ("TroponinPolicy", "EscEdition"):
         light, library = getattr(cli_support, name), getattr(features, name)

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 START = """
 import sys, tempfile
 if sys.argv[2] == "console-script":
-    from triage.cli import main
-    sys.argv = ["triage", "--help"]
+    from chestpain.cli.main import main
+    sys.argv = ["chestpain", "--help"]
     try:
         main()
     except SystemExit:
@@ -54,7 +54,7 @@ def test_console_script_turns_off_mlflow_download_bars(tmp_path):
 
 
 def test_pyfunc_wrapper_gets_no_type_hint_warning():
-    """MLflow checks ``predict``'s type hints when the class is defined, i.e. on every ``triage train``."""
+    """MLflow checks ``predict``'s type hints when the class is defined, i.e. on every ``chestpain train``."""
     done = _python("import mlflow.pyfunc\nimport models._mlflow_pyfunc")
     assert "type hint" not in done.stderr.lower(), done.stderr
 

@@ -1,12 +1,12 @@
-"""Speed-ups of ``triage simulate`` give the same results (issue 18): the calibration tally's O(1) binning."""
+"""Speed-ups of ``chestpain simulate`` give the same results (issue 18): the calibration tally's O(1) binning."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from simulation import SCENARIO_DIR, load_scenario, simulate_chunk
-from simulation.calibration import _LOGIT_EDGES, _SECONDS_EDGES, CalibrationSummary, grid_searchsorted
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_chunk
+from chestpain.simulation.calibration import _LOGIT_EDGES, _SECONDS_EDGES, CalibrationSummary, grid_searchsorted
 
 
 @pytest.mark.parametrize("edges", [_LOGIT_EDGES, _SECONDS_EDGES, np.linspace(-1.0, 1.0, 7)], ids=["logit", "s", "7"])

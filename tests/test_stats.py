@@ -1,4 +1,4 @@
-"""triage.stats.newcombe (scalar, for the simulator's table) agrees with the audit's vectorised twin."""
+"""chestpain.kernel.stats.newcombe (scalar, for the simulator's table) agrees with the audit's vectorised twin."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from fairness._intervals import difference_interval
-from triage.stats import newcombe
+from chestpain.fairness._intervals import difference_interval
+from chestpain.kernel.stats import newcombe
 
 
 @pytest.mark.parametrize(("a", "n1", "b", "n0"), [(56, 70, 48, 80), (9, 10, 3, 10), (0, 30, 5, 40), (5, 20, 5, 20)])

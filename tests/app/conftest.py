@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models import load_train_config, prepare, train
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.models import load_train_config, prepare, train
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 from tests.app.helpers import REPO_ROOT, TRAIN_OVERRIDES
 
 APP_N = 30_000
@@ -51,8 +51,8 @@ def tracking_db(app_work) -> str:
 
 
 def log_run(model_dir: Path, tracking_db: str, config: str, alias: str) -> dict[str, str | None]:
-    """Log a trained model directory as ``triage train`` does and point ``alias`` at its registered version."""
-    from models import TriageModel, log_training_run
+    """Log a trained model directory as ``chestpain train`` does and point ``alias`` at its registered version."""
+    from chestpain.models import TriageModel, log_training_run
 
     with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings(record=True) as caught:
         mp.setenv("MLFLOW_TRACKING_URI", tracking_db)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from app_pages import _common
-from models._registry import model_reference
+from chestpain.app import _common
+from chestpain.kernel.errors import TriageError
+from chestpain.models._registry import model_reference
 from tests.app.helpers import run_page
-from triage.errors import TriageError
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import io
 import pandas as pd
 import pytest
 
-from models import FLAG_TEXT, load_model
-from models._batch_review import review_upload
+from chestpain.kernel.errors import TriageError
+from chestpain.models import FLAG_TEXT, load_model
+from chestpain.models._batch_review import review_upload
 from tests.app.helpers import run_page, unescape
-from triage.errors import TriageError
 
 
 @pytest.fixture(scope="module")

@@ -27,11 +27,11 @@ from typing import Any
 
 import pytest
 
-from features import feature_label
-from features.columns import RISK_FACTORS
-from models import FLAG_TEXT
+from chestpain.cli.commands.app import streamlit_command
+from chestpain.features import feature_label
+from chestpain.features.columns import RISK_FACTORS
+from chestpain.models import FLAG_TEXT
 from tests.app.helpers import APP_FILE, NO_CHEST_PAIN, REPO_ROOT, SYMPTOM_NAMES
-from triage.commands.app import streamlit_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -104,7 +104,7 @@ def server(app_work, app_model_dir, audit_table, tracking_db) -> Iterator[str]:
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
     log = app_work / "streamlit.log"
-    command = streamlit_command(APP_FILE, port)  # as `triage app` runs it (no file watcher)
+    command = streamlit_command(APP_FILE, port)  # as `chestpain app` runs it (no file watcher)
     with log.open("w") as out:
         process = subprocess.Popen(
             command, cwd=app_work, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

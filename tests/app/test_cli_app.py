@@ -1,13 +1,15 @@
-"""``triage app`` prints where it serves, then hands over to ``streamlit run`` on 127.0.0.1."""
+"""``chestpain app`` prints where it serves, then hands over to ``streamlit run`` on 127.0.0.1."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from typer.testing import CliRunner
 
-from triage.cli import app
-from triage.commands import app as app_command
+import chestpain.app
+from chestpain.cli.commands import app as app_command
+from chestpain.cli.main import app
 
 runner = CliRunner()
 
@@ -21,7 +23,8 @@ def test_triage_app_prints_the_url_and_execs_streamlit(monkeypatch):
     file, args = calls[0]
     assert file == sys.executable
     assert args[1:4] == ["-m", "streamlit", "run"]
-    assert args[4] == str(app_command.APP_SCRIPT) and app_command.APP_SCRIPT.name == "app.py"
+    assert args[4] == str(app_command.APP_SCRIPT) and app_command.APP_SCRIPT.name == "entry.py"
+    assert app_command.APP_SCRIPT.parent == Path(chestpain.app.__file__).parent  # the packaged app, from anywhere
     assert args[args.index("--server.address") + 1] == "127.0.0.1"
     assert args[args.index("--server.headless") + 1] == "true"
     assert args[args.index("--server.port") + 1] == "8611"
@@ -30,12 +33,12 @@ def test_triage_app_prints_the_url_and_execs_streamlit(monkeypatch):
     assert args[args.index("--server.fileWatcherType") + 1] == "none"
 
 
-def test_missing_app_py_is_one_line_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(app_command, "APP_SCRIPT", tmp_path / "app.py")
+def test_missing_entry_script_is_one_line_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(app_command, "APP_SCRIPT", tmp_path / "entry.py")
     monkeypatch.setattr(app_command.os, "execvp", lambda *args: None)
     result = runner.invoke(app, ["app"])
     assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "Error:" in result.output and "app.py not found" in result.output
+    assert result.output.count("\n") == 1 and "Error:" in result.output and "entry script is missing" in result.output
 
 
 def test_port_must_be_a_port():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models import FLAG_TEXT, LOW_RISK_TEXT
+from chestpain.models import FLAG_TEXT, LOW_RISK_TEXT
 from tests.app.helpers import HIGH_RISK, LOW_RISK, fill_form, run_page, unescape
 
 

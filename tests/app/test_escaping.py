@@ -13,7 +13,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from app_pages._common import WORD_JOINER, code, md
+from chestpain.app._common import WORD_JOINER, code, md
 from tests.app.helpers import TIMEOUT, run_page, unescape
 
 PAYLOADS = [
@@ -69,7 +69,7 @@ def test_batch_page_shows_markup_from_a_cell_and_the_file_name_escaped(app_cohor
 def _sidebar_with_a_crafted_model() -> None:
     from types import SimpleNamespace
 
-    from app_pages._common import describe_model
+    from chestpain.app._common import describe_model
 
     model = SimpleNamespace(
         manifest={"name": "`x` [click](http://example.invalid)"},

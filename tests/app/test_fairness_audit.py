@@ -38,9 +38,9 @@ def test_small_groups_are_warned_about(audit_table):
 
 
 def test_metrics_json_follows_the_contract(audit_table, app_model_dir):
-    from models import load_model
-    from models._audit import audit_model
-    from models._audit_view import report_files
+    from chestpain.models import load_model
+    from chestpain.models._audit import audit_model
+    from chestpain.models._audit_view import report_files
 
     audit = audit_model(load_model(app_model_dir), pd.read_parquet(audit_table), n_boot=20)
     files = report_files(audit, model_name="test")

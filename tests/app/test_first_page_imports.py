@@ -32,7 +32,7 @@ HEAVY = (
 )
 FIRST_VIEW = """
 import json, sys, threading
-from app_pages import _common
+from chestpain.app import _common
 
 held = threading.Event()
 _common._load = lambda reference: held.wait()  # a model still loading, as on a cold server
@@ -65,31 +65,31 @@ def _modules_after(code: str) -> set[str]:
 def test_the_first_view_of_the_app_imports_no_heavy_package():
     """``app.py`` routes to the discharge check; drawing its form imports none of ``HEAVY``."""
     imported = _modules_after(FIRST_VIEW)
-    assert "app_pages" in imported and "features" in imported  # the page did run
+    assert "chestpain" in imported  # the page did run (FIRST_VIEW checks that the form was drawn)
     assert sorted(imported.intersection(HEAVY)) == []
 
 
 def test_the_light_modules_import_no_heavy_package():
     code = """
     import json, sys
-    import features._form_text, features._labels, features._rules, features.columns
-    from features import COLUMN_RULES, Rule, feature_label
+    import chestpain.features.columns
+    from chestpain.features import PROMPT_LIST, field_hint, more_common_in_women
+    from chestpain.features import COLUMN_RULES, Rule, feature_label
     print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
     """
     assert sorted(_modules_after(code).intersection(HEAVY)) == []
 
 
-def test_the_old_import_paths_give_the_same_objects():
-    """The texts moved to light modules and are re-exported from their old homes: one definition each."""
-    import features
-    import triage.patient
-    from features import _form_text, _labels, _pipeline, _rules, _schemas
-    from features.columns import COHORT_COLUMNS, COHORT_SCHEMA
-    from models import _whatif
+def test_each_text_has_one_definition():
+    """The texts live in light modules; every public name that offers them is the same object."""
+    import chestpain.patient
+    from chestpain import features
+    from chestpain.features import _form_text, _labels, _pipeline, _rules, _schemas
+    from chestpain.features.columns import COHORT_COLUMNS, COHORT_SCHEMA
 
     for name in ("PROMPT_LIST", "field_hint", "more_common_in_women"):
-        assert getattr(_whatif, name) is getattr(_form_text, name)
-    assert triage.patient.more_common_in_women is _form_text.more_common_in_women
+        assert getattr(features, name) is getattr(_form_text, name)
+    assert chestpain.patient.more_common_in_women is _form_text.more_common_in_women
     assert _pipeline.feature_label is _labels.feature_label is features.feature_label
     assert _pipeline.NOT_RECORDED == _labels.NOT_RECORDED == "not_recorded"
     for name in ("COLUMN_RULES", "Rule", "UCI_SITES", "UCI_CHEST_PAIN_TYPES", "UCI_ST_SLOPES", "UCI_THALLIUM"):
@@ -100,8 +100,8 @@ def test_the_old_import_paths_give_the_same_objects():
 
 def test_the_moved_texts_read_as_before():
     """The words the form shows did not change in the move (values from before it)."""
-    from features._form_text import PROMPT_LIST, field_hint, more_common_in_women
-    from features._labels import feature_label
+    from chestpain.features._form_text import PROMPT_LIST, field_hint, more_common_in_women
+    from chestpain.features._labels import feature_label
 
     assert PROMPT_LIST["back_or_jaw_pain"] == "Pain in the back, neck or jaw?"
     assert field_hint("troponin_1h_ng_l") == (

@@ -7,7 +7,8 @@ import ast
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.helpers import APP_FILE, PAGE_FILES, TIMEOUT, run_page
+from chestpain.app import PAGE_SPECS
+from tests.app.helpers import APP_FILE, PAGE_FILES, REPO_ROOT, TIMEOUT, run_page
 
 
 def _notice_shown(at: AppTest) -> bool:
@@ -23,13 +24,13 @@ def test_page_renders_with_notice(page):
 
 
 def test_entry_point_routes_every_page_file_and_nothing_else():
-    tree = ast.parse(APP_FILE.read_text())
-    routed = {
-        node.args[0].value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page"
-    }
-    assert routed == {f"app_pages/{page.name}" for page in PAGE_FILES}
+    routed = [name for name, *_ in PAGE_SPECS]
+    assert sorted(routed) == sorted({page.name for page in PAGE_FILES})
+    assert [name for name, *_, default in PAGE_SPECS if default] == ["discharge_check.py"]
+    # Both entry scripts (app.py in a checkout, entry.py in the package) only call the one router.
+    for script in (APP_FILE, REPO_ROOT / "app_pages" / "entry.py"):
+        calls = [node.func.id for node in ast.walk(ast.parse(script.read_text())) if isinstance(node, ast.Call)]
+        assert calls == ["run"], script
 
 
 def test_entry_point_opens_on_the_discharge_check_and_switches_pages():
@@ -37,7 +38,7 @@ def test_entry_point_opens_on_the_discharge_check_and_switches_pages():
     assert not at.exception, at.exception
     assert at.title[0].value == "Discharge check"
     for page in PAGE_FILES:
-        at.switch_page(f"app_pages/{page.name}").run()
+        at.switch_page(str(page)).run()
         assert not at.exception, (page.name, at.exception)
         assert _notice_shown(at)
 
@@ -48,7 +49,7 @@ def test_without_a_model_the_page_says_how_to_train_one(page, monkeypatch, tmp_p
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'absent.db'}")
     at = run_page(page)
     assert not at.exception, at.exception
-    assert "triage train --config configs/train/xgboost.yaml" in at.info[0].value
+    assert "chestpain train --config xgboost" in at.info[0].value
     assert not (tmp_path / "absent.db").exists(), "looking for a model must not create an empty MLflow store"
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from features.columns import RISK_FACTORS
-from models._whatif import NON_SYMPTOM_FIELDS
+from chestpain.features.columns import RISK_FACTORS
+from chestpain.models._whatif import NON_SYMPTOM_FIELDS
 from tests.app import test_browser
 from tests.app.helpers import LOW_RISK, PAGE_FILES
 from tests.app.test_browser import (

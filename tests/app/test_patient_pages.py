@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages._patient import ACCOUNT
-from app_pages._patient_prefill import CONFIRM_KEY, MARK
-from features.columns import SYMPTOMS
-from models import LOW_RISK_TEXT
-from models._whatif import NON_SYMPTOM_FIELDS
+from chestpain.app._patient import ACCOUNT
+from chestpain.app._patient_prefill import CONFIRM_KEY, MARK
+from chestpain.features.columns import SYMPTOMS
+from chestpain.models import LOW_RISK_TEXT
+from chestpain.models._whatif import NON_SYMPTOM_FIELDS
 from tests.app.helpers import APP_FILE, HIGH_RISK, LOW_RISK, TIMEOUT, fill_form, run_page, unescape
 
 #: What the LOW_RISK patient tells the patient page: chest pain yes, nausea "not sure", the rest no or skipped.

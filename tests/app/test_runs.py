@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models._registry import RETRAIN_COMMAND
+from chestpain.models._registry import RETRAIN_COMMAND
 from tests.app.helpers import run_page
 
 

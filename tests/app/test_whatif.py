@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from models import load_model, load_train_config, prepare, train
-from models._whatif import assess, field_problems, risk_curve, visit_row, what_if
+from chestpain.kernel.errors import TriageError
+from chestpain.models import load_model, load_train_config, prepare, train
+from chestpain.models._whatif import assess, field_problems, risk_curve, visit_row, what_if
 from tests.app.helpers import HIGH_RISK, NO_CHEST_PAIN, REPO_ROOT, TRAIN_OVERRIDES
-from triage.errors import TriageError
 
 
 @pytest.fixture(scope="module")

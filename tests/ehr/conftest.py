@@ -158,9 +158,9 @@ def run_uvicorn(app: Any, sock: socket.socket) -> tuple[Any, threading.Thread]:
 
 @pytest.fixture(scope="session")
 def service(app_model_dir, jwks_urls, static_jwks, tmp_path_factory) -> Iterator[RunningService]:  # noqa: F811
-    """``triage serve-hooks``'s app with the test model, served by uvicorn on a free 127.0.0.1 port."""
-    from ehr import FeedbackStore, HooksConfig, create_app
-    from models import load_model
+    """``chestpain serve-hooks``'s app with the test model, served by uvicorn on a free 127.0.0.1 port."""
+    from chestpain.ehr import FeedbackStore, HooksConfig, create_app
+    from chestpain.models import load_model
 
     sock = free_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -211,7 +211,7 @@ def make_token(
 
 def prefetch_from_bundle(bundle: dict[str, Any]) -> dict[str, Any]:
     """What an EHR would send for our prefetch templates, built from a fixture bundle's resources."""
-    from ehr._service import prefetch_templates
+    from chestpain.ehr._service import prefetch_templates
 
     resources = [entry["resource"] for entry in bundle["entry"]]
 

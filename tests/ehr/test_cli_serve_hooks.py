@@ -1,4 +1,4 @@
-"""`triage serve-hooks` as a user runs it: a child process on 127.0.0.1, answering only signed requests."""
+"""`chestpain serve-hooks` as a user runs it: a child process on 127.0.0.1, answering only signed requests."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import httpx
 import yaml
 from typer.testing import CliRunner
 
+from chestpain.cli.main import app as cli
 from tests.ehr.conftest import ISSUER, free_socket, make_token
-from triage.cli import app as cli
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,9 @@ def test_bad_config_is_one_line_error(tmp_path):
 
 
 def test_cli_help_does_not_import_the_web_stack():
-    code = "import sys; from triage.cli import app; print(*(m in sys.modules for m in ('fastapi', 'fhir', 'jwt')))"
+    code = (
+        "import sys; from chestpain.cli.main import app; print(*(m in sys.modules for m in ('fastapi', 'fhir', 'jwt')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True).stdout
     assert out.split() == ["False", "False", "False"]
 
@@ -53,7 +55,7 @@ def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir
     command = [
         sys.executable,
         "-c",
-        "from triage.cli import main; main()",
+        "from chestpain.cli.main import main; main()",
         "serve-hooks",
         "--model",
         str(app_model_dir),

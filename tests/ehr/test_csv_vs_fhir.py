@@ -1,4 +1,4 @@
-"""The same patient as a CSV row and as a FHIR bundle: same risk, flag and reasons, through `triage predict`."""
+"""The same patient as a CSV row and as a FHIR bundle: same risk, flag and reasons, through `chestpain predict`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models import load_model
-from models._batch import predict_path
+from chestpain.cli.main import app as cli
+from chestpain.models import load_model
+from chestpain.models._batch import predict_path
 from tests.ehr.conftest import FIXTURES
-from triage.cli import app as cli
 
 PATIENTS = [1004, 1007, 1015, 1018]
 

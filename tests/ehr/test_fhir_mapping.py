@@ -8,10 +8,10 @@ import json
 import pandas as pd
 import pytest
 
-from ehr import NO_HS_TROPONIN, code_table, map_bundle, map_visit, read_fhir_visits
-from features import read_visits
+from chestpain.ehr import NO_HS_TROPONIN, code_table, map_bundle, map_visit, read_fhir_visits
+from chestpain.features import read_visits
+from chestpain.kernel.errors import TriageError
 from tests.ehr.conftest import FIXTURES, load_fixture
-from triage.errors import TriageError
 
 VISITS = ["visit_1004.json", "visit_1007.json", "visit_1015.json", "visit_1018.json"]
 

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ehr import CDS_RESPONSE_SCHEMA, override_rates
-from features import clinical_scores, read_table
-from models import load_model
+from chestpain.ehr import CDS_RESPONSE_SCHEMA, override_rates
+from chestpain.features import clinical_scores, read_table
+from chestpain.models import load_model
 from tests.ehr.conftest import (
     FIXTURES,
     ISSUER,
@@ -68,7 +68,7 @@ def expected_indicator(model, row_frame):
 
 
 def read_visits_frame(frame):
-    from features import validate_visits
+    from chestpain.features import validate_visits
 
     return validate_visits(frame, symptom_source="doc")
 
@@ -261,7 +261,7 @@ def test_feedback_is_stored_by_group_without_identifiers(service, keys, client):
 
 
 def test_cors_preflight_for_a_browser_sandbox_passes_but_calls_still_need_a_token(tmp_path, client):
-    from ehr import FeedbackStore, HooksConfig, create_app
+    from chestpain.ehr import FeedbackStore, HooksConfig, create_app
     from tests.ehr.conftest import free_socket, run_uvicorn
 
     sock = free_socket()

@@ -1,6 +1,6 @@
 """Experiments on small configs: MLflow in a temporary sqlite store, results in a temporary folder.
 
-Each experiment runs once per session through the real command line (``triage experiment run``); the tests
+Each experiment runs once per session through the real command line (``chestpain experiment run``); the tests
 then read its files and its MLflow run.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from chestpain.cli.main import app
 from tests.conftest import SHARED_DATA
-from triage.cli import app
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 NAMES = ("calibration", "listening", "interventions", "label_bias", "pain_treatment", "uci_sites", "model_vs_scores")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from experiments import KINDS, load_experiment_config
+from chestpain.cli.main import app
+from chestpain.experiments import KINDS, load_experiment_config
+from chestpain.kernel.errors import TriageError
 from tests.experiments.conftest import CONFIG_DIR
-from triage.cli import app
-from triage.errors import TriageError
 
 SHIPPED = sorted((Path(__file__).resolve().parents[2] / "configs" / "experiments").glob("*.yaml"))
 
@@ -128,7 +128,7 @@ def test_cli_rejects_a_bad_engine_naming_the_key(tmp_path):
 
 def test_results_page_does_not_say_where_it_ran():
     # engine and scheduler change no number, so the page (and its bytes) must not depend on them.
-    from experiments._report import settings_table
+    from chestpain.experiments._report import settings_table
 
     text = settings_table(load_experiment_config(CONFIG_DIR / "pain_treatment.yaml"))
     assert "| seed |" in text and "engine" not in text and "scheduler" not in text

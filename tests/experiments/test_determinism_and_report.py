@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from experiments import load_experiment_config, read_summaries, run_experiment, summary_table
-from experiments._report import est, table
+from chestpain.experiments import load_experiment_config, read_summaries, run_experiment, summary_table
+from chestpain.experiments._report import est, table
+from chestpain.kernel.stats import Estimate
 from tests.experiments.conftest import CONFIG_DIR
-from triage.stats import Estimate
 
 
 def _run(tmp_path, name, overrides=()):

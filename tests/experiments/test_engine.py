@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from rich.progress import Progress
 
-from experiments._engine import Point, Ref, Report, run_points
+from chestpain.experiments._engine import Point, Ref, Report, run_points
 
 LOCAL = SimpleNamespace(engine="local", name="t")
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from simulation import TARGETS
+from chestpain.simulation import TARGETS
 from tests.experiments.conftest import NAMES, mlflow_client
 
 EXPERIMENT = "chest-pain-triage-experiments"

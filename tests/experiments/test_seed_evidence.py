@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from experiments._pages import SEED_EVIDENCE, seed_evidence_table
-from simulation import SCENARIO_DIR
+from chestpain.experiments._interventions_page import SEED_EVIDENCE, seed_evidence_table
+from chestpain.simulation import SCENARIO_DIR
 
 SEED_FIGURES = {"question_prompt_list": "8x", "communication_preference_form": "2x", "decision_aid": "trust"}
 

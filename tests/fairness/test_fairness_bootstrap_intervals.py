@@ -16,7 +16,7 @@ import pytest
 from fairlearn.metrics import MetricFrame, false_negative_rate
 from sklearn.metrics import roc_auc_score
 
-from fairness import (
+from chestpain.fairness import (
     audit_predictions,
     expected_calibration_error,
     multinomial_resamples,

@@ -15,10 +15,10 @@ import itertools
 import numpy as np
 import pytest
 
-from fairness import multinomial_resamples, percentile_interval
-from fairness._disparities import compare_proportions, decide_flags, proportion_counts
-from fairness._intervals import detection_power, proportion_interval
-from fairness._metrics import CONFUSION_METRICS
+from chestpain.fairness import multinomial_resamples, percentile_interval
+from chestpain.fairness._disparities import compare_proportions, decide_flags, proportion_counts
+from chestpain.fairness._intervals import detection_power, proportion_interval
+from chestpain.fairness._metrics import CONFUSION_METRICS
 
 N = 20_000  # an audit the size of one ED-year of chest-pain visits
 

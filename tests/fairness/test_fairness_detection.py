@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fairness import audit_predictions
+from chestpain.fairness import audit_predictions
 
 N = 20_000  # ~2,000 MIs: 95% intervals of about +-2 points (women, FNR 10%) and +-1.3 (men, 5%)
 

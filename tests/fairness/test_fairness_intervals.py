@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import beta, binomtest, false_discovery_control
 
-from fairness._intervals import (
+from chestpain.fairness._intervals import (
     band_p_value,
     detectable_ratio,
     detection_power,
@@ -14,8 +14,8 @@ from fairness._intervals import (
     proportion_interval,
     ratio_interval,
 )
-from fairness._multiplicity import adjust_p_values
-from triage.errors import TriageError
+from chestpain.fairness._multiplicity import adjust_p_values
+from chestpain.kernel.errors import TriageError
 
 SMALL = [(0, 1), (0, 40), (1, 40), (2, 40), (3, 40), (39, 40), (40, 40), (12, 900), (500, 1000), (7, 7)]
 
@@ -105,7 +105,7 @@ def test_benjamini_hochberg_matches_scipy_and_holm_its_definition():
 
 
 def test_unknown_methods_are_one_line_errors(predictions):
-    from fairness import audit_predictions
+    from chestpain.fairness import audit_predictions
 
     y, risk, flag, attributes = predictions(500, seed=1)
     with pytest.raises(TriageError, match="interval_method must be one of wilson, clopper-pearson, jeffreys"):

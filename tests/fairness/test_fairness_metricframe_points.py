@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import equalized_odds_difference
 
-from fairness import age_band, audit_predictions, reference_metric_frame
+from chestpain.fairness import age_band, audit_predictions, reference_metric_frame
 
 EXACT = 1e-12  # same counts, same formulas: only floating-point rounding may differ
 METRICS = ("fnr", "fpr", "ppv", "npv", "selection_rate", "auroc", "ece")

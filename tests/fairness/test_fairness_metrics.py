@@ -8,7 +8,7 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
-from fairness import age_band, audit_predictions
+from chestpain.fairness import age_band, audit_predictions
 
 # Point estimates are computed from exact counts, so they agree to floating-point rounding only.
 EXACT = 1e-12

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from fairness import audit_predictions
+from chestpain.fairness import audit_predictions
 
 TOP_KEYS = ["label", "threshold", "n", "n_boot", "confidence", "groups", "disparities"]
 GROUP_KEYS = {"attribute", "group", "n", "n_positive", "fnr", "fpr", "ppv", "npv", "selection_rate", "auroc"}

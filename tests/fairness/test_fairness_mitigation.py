@@ -8,14 +8,14 @@ import itertools
 import numpy as np
 import pytest
 
-from fairness import (
+from chestpain.fairness import (
     FixedRiskClassifier,
     compare_mitigations,
     cost_threshold,
     sensitivity_threshold,
     threshold_optimizer_flags,
 )
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 OPTIONS = ["global", "per_group_sensitivity", "threshold_optimizer", "cost_global", "cost_per_group"]
 

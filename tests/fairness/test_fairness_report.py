@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import fairness._report as report_module
-from fairness import (
+import chestpain.fairness._report as report_module
+from chestpain.fairness import (
     DISCLAIMER,
     UCI_LABEL_NOTE,
     audit_predictions,
     compare_mitigations,
     write_report,
 )
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
 
 PLOTS = {"fnr_fpr_by_group.png", "calibration_by_sex.png", "threshold_tradeoff_by_sex.png", "mitigation.png"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fairness import MIN_POSITIVES, audit_predictions
+from chestpain.fairness import MIN_POSITIVES, audit_predictions
 
 
 def test_small_groups_are_kept_and_marked(predictions):

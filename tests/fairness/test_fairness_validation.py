@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fairness import audit_predictions
-from fairness._partitioned import audit_weighted
-from triage.errors import TriageError
+from chestpain.fairness import audit_predictions
+from chestpain.fairness._partitioned import audit_weighted
+from chestpain.kernel.errors import TriageError
 
 Y = np.array([1, 0, 0, 1, 0, 0], dtype=bool)
 RISK = np.array([0.9, 0.1, 0.2, 0.6, 0.05, 0.3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.columns import ECG_FINDINGS, RACES, SEXES, model_visible_columns
+from chestpain.features.columns import ECG_FINDINGS, RACES, SEXES, model_visible_columns
 
 
 def visit_frame(n: int = 5, *, seed: int = 0, symptom_source: str = "sx") -> pd.DataFrame:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from features import read_visits
-from triage.errors import TriageError
+from chestpain.features import read_visits
+from chestpain.kernel.errors import TriageError
 
 FOLDER = Path(__file__).parent / "bad_inputs"
 MANIFEST = json.loads((FOLDER / "manifest.json").read_text(encoding="utf-8"))

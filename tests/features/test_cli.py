@@ -1,4 +1,4 @@
-"""`triage data uci` and `triage score` through Typer's CliRunner: exit codes, messages, outputs."""
+"""`chestpain data uci` and `chestpain score` through Typer's CliRunner: exit codes, messages, outputs."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from features import HEART_COMPONENTS, clinical_scores, validate_visits
+from chestpain.cli.commands import data as data_command
+from chestpain.cli.commands import score as score_command
+from chestpain.features import HEART_COMPONENTS, clinical_scores, validate_visits
 from tests.features.helpers import as_text, visit_frame
-from triage.commands import data as data_command
-from triage.commands import score as score_command
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    """The two commands wired as in triage/cli.py, without importing the other verbs."""
+    """The two commands wired as in chestpain/cli/main.py, without importing the other verbs."""
     app = typer.Typer(pretty_exceptions_enable=False)
     data_app = typer.Typer()
     data_app.command("uci")(data_command.uci)
@@ -31,7 +31,9 @@ def run(app):
 
 
 def test_triage_cli_registers_both_commands():
-    cli = pytest.importorskip("triage.cli", reason="triage.cli imports every verb; another verb is mid-change")
+    cli = pytest.importorskip(
+        "chestpain.cli.main", reason="chestpain.cli.main imports every verb; another verb is mid-change"
+    )
     assert "score" in [command.name for command in cli.app.registered_commands]
     assert "uci" in [command.name for command in cli.data_app.registered_commands]
 

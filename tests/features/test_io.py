@@ -8,10 +8,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from features import _messages as msg
-from features import read_table, read_visits, write_table
+from chestpain.features import messages as msg
+from chestpain.features import read_table, read_visits, write_table
+from chestpain.kernel.errors import TriageError
 from tests.features.helpers import visit_frame
-from triage.errors import TriageError
 
 
 def test_csv_round_trip_reads_text_and_validates(tmp_path):

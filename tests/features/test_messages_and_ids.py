@@ -11,11 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from features import _messages as msg
-from features import read_table, read_visits, validate_visits
-from features._io import iter_table
+from chestpain.features import messages as msg
+from chestpain.features import read_table, read_visits, validate_visits
+from chestpain.features._io import iter_table
+from chestpain.kernel.errors import TriageError
 from tests.features.helpers import visit_frame
-from triage.errors import TriageError
 
 MEANING = "a patient_id (whole number, unique within the file)"
 BIG = 2**53 + 1  # the first integer a float64 cannot hold: a float round trip turns it into 2**53

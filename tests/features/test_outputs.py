@@ -1,6 +1,6 @@
 """Outputs: never the input, never into a folder that cannot be written, no anonymous leftovers of killed runs.
 
-``triage score`` is driven here; ``triage predict`` (which needs a model) in tests/models/test_predict_cli.py.
+``chestpain score`` is driven here; ``chestpain predict`` (which needs a model) in tests/models/test_predict_cli.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from simulation import SCENARIO_DIR
+from chestpain.cli.commands import score as score_command
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import atomic_output, check_writable_output, partial_path, remove_stale_partials
+from chestpain.simulation import SCENARIO_DIR
 from tests.features.helpers import visit_frame
-from triage.commands import score as score_command
-from triage.errors import TriageError
-from triage.io import atomic_output, check_writable_output, partial_path, remove_stale_partials
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,7 +127,7 @@ def test_kill_9_during_simulate_leaves_a_findable_partial_that_the_next_run_remo
         return [
             sys.executable,
             "-c",
-            "from triage.cli import main; main()",
+            "from chestpain.cli.main import main; main()",
             "simulate",
             "--config",
             config,

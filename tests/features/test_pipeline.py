@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from features import (
+from chestpain.features import (
     FORBIDDEN_FEATURES,
     UCI_FEATURE_COLUMNS,
     FeatureConfig,
@@ -19,11 +19,11 @@ from features import (
     feature_labels,
     validate_visits,
 )
-from features import _messages as msg
-from features.columns import OUTCOME_AND_PROCESS_COLUMNS, model_visible_columns
+from chestpain.features import messages as msg
+from chestpain.features.columns import OUTCOME_AND_PROCESS_COLUMNS, model_visible_columns
+from chestpain.kernel.config import StrictModel
+from chestpain.kernel.errors import TriageError
 from tests.features.helpers import visit_frame
-from triage.config import StrictModel
-from triage.errors import TriageError
 
 
 def test_default_columns_are_model_visible_without_race():
@@ -106,7 +106,7 @@ def test_symptom_source_selects_doc_or_sx_columns():
 
 
 def test_uci_table_with_missing_values(uci_dir):
-    from features import load_uci
+    from chestpain.features import load_uci
 
     table = load_uci(uci_dir)
     pre = build_preprocessor(FeatureConfig(dataset="uci"))
@@ -151,7 +151,7 @@ def test_plain_english_labels(feature, label):
 
 
 def test_every_output_feature_has_a_label_without_underscores(uci_dir):
-    from features import load_uci
+    from chestpain.features import load_uci
 
     cohort = build_preprocessor(FeatureConfig(include_race=True)).fit(validate_visits(visit_frame(50)))
     uci = build_preprocessor(FeatureConfig(dataset="uci")).fit(load_uci(uci_dir))

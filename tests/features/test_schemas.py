@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandera.pandas as pa
 import pytest
 
-from features import COLUMN_RULES, cohort_schema, uci_schema, visit_schema
-from features._schemas import VALIDATION_DTYPES, uci_spec
-from features.columns import COHORT_COLUMNS, COHORT_SCHEMA, model_visible_columns
+from chestpain.features import COLUMN_RULES, cohort_schema, uci_schema, visit_schema
+from chestpain.features._schemas import VALIDATION_DTYPES, uci_spec
+from chestpain.features.columns import COHORT_COLUMNS, COHORT_SCHEMA, model_visible_columns
 from tests.features.helpers import visit_frame
 
 

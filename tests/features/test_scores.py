@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import (
+from chestpain.features import (
     ESC_CATEGORIES,
     HEART_COMPONENTS,
     TroponinPolicy,
@@ -52,7 +52,7 @@ def test_heart_worked_example_low_risk():
 
 
 def test_heart_history_ignores_dyspnea_and_fatigue_and_reads_the_chosen_source():
-    from features.columns import SYMPTOMS
+    from chestpain.features.columns import SYMPTOMS
 
     visit = _visit(doc_dyspnea=T, doc_fatigue=T)
     elicited = {f"sx_{name}": name in ("chest_pain", "radiation", "nausea") for name in SYMPTOMS}
@@ -206,7 +206,7 @@ def test_scores_are_vectorised_over_pandas_and_numpy_inputs_alike():
 def test_docstring_examples_run():
     import doctest
 
-    from features import _pipeline, _scores
+    from chestpain.features import _pipeline, _scores
 
     for module in (_scores, _pipeline):
         result = doctest.testmod(module)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features import UCI_MAPPING, UCI_MD5, load_uci, uci_mapping_markdown
-from features import _messages as msg
-from features._uci import UCI_URL, default_uci_source
-from triage.errors import TriageError
+from chestpain.features import UCI_MAPPING, UCI_MD5, load_uci, uci_mapping_markdown
+from chestpain.features import messages as msg
+from chestpain.features._uci import UCI_URL, default_uci_source
+from chestpain.kernel.errors import TriageError
 
 SITES = ("cleveland", "hungarian", "switzerland", "va")
 

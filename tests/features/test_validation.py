@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features import _messages as msg
-from features import validate_cohort, validate_uci, validate_visits
-from features.columns import COHORT_COLUMNS, model_visible_columns
+from chestpain.features import messages as msg
+from chestpain.features import validate_cohort, validate_uci, validate_visits
+from chestpain.features.columns import COHORT_COLUMNS, model_visible_columns
+from chestpain.kernel.errors import TriageError
 from tests.features.helpers import as_text, visit_frame
-from triage.errors import TriageError
 
 
 def _problem(template: str, **fields: object) -> str:
@@ -192,7 +192,7 @@ def test_cohort_probability_range():
 
 
 def test_uci_table_allows_missing_values(uci_dir):
-    from features import load_uci
+    from chestpain.features import load_uci
 
     table = load_uci(uci_dir)
     again = validate_uci(table)

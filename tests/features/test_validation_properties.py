@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from features import validate_visits
-from features._schemas import visit_spec
-from triage.errors import TriageError
+from chestpain.features import validate_visits
+from chestpain.features._schemas import visit_spec
+from chestpain.kernel.errors import TriageError
 
 SPEC = visit_spec("sx")
 COLUMNS = SPEC.columns

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from models import load_train_config, log_training_run, prepare, train
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.models import load_train_config, log_training_run, prepare, train
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 QUALITY_N = 200_000
 INDEPENDENT_N = 200_000
@@ -46,7 +46,7 @@ def xgb_result(quality_cohort, repo_root, tmp_path_factory):
 @pytest.fixture(scope="session")
 def uci(uci_dir) -> pd.DataFrame:
     """The harmonised UCI table (920 rows), loaded once for every model test that trains on it."""
-    from features import load_uci
+    from chestpain.features import load_uci
 
     return load_uci(uci_dir)
 

@@ -1,4 +1,4 @@
-"""``triage audit`` on a trained model: the DESIGN.md metrics.json, a report, cohort and UCI attributes."""
+"""``chestpain audit`` on a trained model: the DESIGN.md metrics.json, a report, cohort and UCI attributes."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
-from models import load_train_config, prepare, train
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
-from triage.cli import app
+from chestpain.cli.main import app
+from chestpain.models import load_train_config, prepare, train
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 runner = CliRunner()
 
 
 def _audit(model: Path, data: Path, out: Path, *options: str) -> Result:
-    """``triage audit --model --data --out`` then ``options``: each test differs only in the options it adds."""
+    """``chestpain audit --model --data --out`` then ``options``: each test differs only in the options it adds."""
     return runner.invoke(app, ["audit", "--model", str(model), "--data", str(data), "--out", str(out), *options])
 
 

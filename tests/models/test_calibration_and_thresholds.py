@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models._calibration import TIE_BREAK, Calibration, fit_calibration
-from models._thresholds import apply_thresholds, choose_thresholds, threshold_for_sensitivity
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.models._calibration import TIE_BREAK, Calibration, fit_calibration
+from chestpain.models._thresholds import apply_thresholds, choose_thresholds, threshold_for_sensitivity
 
 
 @pytest.fixture

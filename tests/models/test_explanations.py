@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from models._reasons import reasons_text
+from chestpain.models._reasons import reasons_text
 
 
 def test_xgboost_contributions_add_up_to_the_margin(xgb_result, quality_cohort):
@@ -56,10 +56,10 @@ from math import factorial  # noqa: E402
 
 import pytest  # noqa: E402
 
-from features._pipeline import TROPONIN_99TH_NG_L  # noqa: E402
-from features.columns import TROPONIN_COLUMNS  # noqa: E402
-from models._reasons import NEUTRAL, PEAK_GROUP, column_matrix, group_text  # noqa: E402
-from models._tree_shap import baseline_shapley  # noqa: E402
+from chestpain.features._pipeline import TROPONIN_99TH_NG_L  # noqa: E402
+from chestpain.features.columns import TROPONIN_COLUMNS  # noqa: E402
+from chestpain.models._reasons import NEUTRAL, PEAK_GROUP, column_matrix, group_text  # noqa: E402
+from chestpain.models._tree_shap import baseline_shapley  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from models import TriageModel, load_train_config, prepare, train
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.models import TriageModel, load_train_config, prepare, train
 
 
 def sha256(path: Path) -> str:

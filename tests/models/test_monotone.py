@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-from features._pipeline import monotone_features
-from features.columns import ECG_FINDINGS, TYPICAL_SYMPTOMS
-from models import load_train_config, prepare, train
-from models._estimators import fit_sign_constrained_logistic
+from chestpain.features._pipeline import monotone_features
+from chestpain.features.columns import ECG_FINDINGS, TYPICAL_SYMPTOMS
+from chestpain.models import load_train_config, prepare, train
+from chestpain.models._estimators import fit_sign_constrained_logistic
 
 COHORT_CONFIGS = ("xgboost", "logistic")
 UCI_CONFIGS = ("uci_xgboost", "uci_logistic")

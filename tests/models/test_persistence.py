@@ -10,9 +10,9 @@ import pytest
 import skops.io as sio
 from sklearn.tree import DecisionTreeClassifier
 
-from models import TriageModel
-from models._persistence import sha256_file
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.models import TriageModel
+from chestpain.models._persistence import sha256_file
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``triage train`` and ``triage predict`` from the command line, MLflow logging and the registry alias."""
+"""``chestpain train`` and ``chestpain predict`` from the command line, MLflow logging and the registry alias."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from triage.cli import app
-from triage.errors import TriageError
+from chestpain.cli.main import app
+from chestpain.kernel.errors import TriageError
 
 runner = CliRunner()
 
@@ -164,7 +164,7 @@ def test_predict_refuses_a_missing_output_folder_before_loading_the_model(small_
 # --------------------------------------------------------------------------------- streaming prediction (issue 16)
 @pytest.fixture(scope="module")
 def loaded(trained):
-    from models import load_model
+    from chestpain.models import load_model
 
     work, _ = trained
     return load_model(work / "model")
@@ -172,7 +172,7 @@ def loaded(trained):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_streamed_prediction_equals_the_in_memory_one_and_keeps_ids_exact(loaded, small_cohort, tmp_path, suffix):
-    from models._batch import predict_file, predict_path
+    from chestpain.models._batch import predict_file, predict_path
 
     batch = small_cohort.head(300).copy()
     batch["patient_id"] = batch["patient_id"] + 2**53  # ids a float would round
@@ -204,7 +204,7 @@ def test_streamed_prediction_equals_the_in_memory_one_and_keeps_ids_exact(loaded
 
 
 def test_streamed_validation_names_the_files_rows_and_writes_nothing(loaded, small_cohort, tmp_path):
-    from models._batch import predict_path
+    from chestpain.models._batch import predict_path
 
     batch = small_cohort.head(300).copy()
     batch["sex"] = batch["sex"].astype(object)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models._evaluation import rule_out_at_sensitivity
+from chestpain.models._evaluation import rule_out_at_sensitivity
 
 
 @pytest.fixture(scope="module")

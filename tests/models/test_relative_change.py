@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features._pipeline import ClinicalFeature, monotone_features
-from models._training import ZERO_IN_REFERENCE, final_rounds
+from chestpain.features._pipeline import ClinicalFeature, monotone_features
+from chestpain.models._training import ZERO_IN_REFERENCE, final_rounds
 
 CHANGE_NAMES = ["troponin_change_abs_ng_l", "troponin_rise_ng_l", "troponin_relative_change", "troponin_relative_rise"]
 TROPONIN = st.floats(min_value=0.0, max_value=np.log(50_000.0)).map(np.expm1)

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 import requests
 
-from models import TriageModel
-from models._serving import model_signature
+from chestpain.models import TriageModel
+from chestpain.models._serving import model_signature
 from tests.models.conftest import register_in_private_store
 
 MODEL_URI = "models:/serve-triage@champion"
@@ -140,7 +140,7 @@ def test_bad_row_is_a_400_with_the_schemas_one_line_message(server, visits, logi
     message = response.json()["message"]
     with pytest.raises(Exception) as local:
         logistic_result.model.predict(bad)
-    assert message == str(local.value)  # exactly the message `triage predict` gives, nothing around it
+    assert message == str(local.value)  # exactly the message `chestpain predict` gives, nothing around it
     assert "\n" not in message and "troponin_0h_ng_l" in message
     assert "Failed to predict data" not in response.text  # MLflow's prefix would echo the whole input frame
 
@@ -171,14 +171,14 @@ FRESH = textwrap.dedent(
     sys.meta_path = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")
                      and "__editable__" not in getattr(type(f), "__module__", "")]
     sys.path = [p for p in sys.path if p and os.path.realpath(p) != os.path.realpath(repo)]
-    names = ("models", "features", "triage", "simulation")
+    names = ("chestpain", "models", "features", "triage", "simulation")
     before = {name: importlib.util.find_spec(name) is not None for name in names}
     import mlflow, pandas as pd
     model = mlflow.pyfunc.load_model(sys.argv[1])
     frame = pd.read_json(sys.argv[3], orient="split", dtype=False)
     out = model.predict(frame)
-    print(json.dumps({"before": before, "file": sys.modules["models._predictor"].__file__,
-                      "simulation": "simulation" in sys.modules, "rows": len(out),
+    print(json.dumps({"before": before, "file": sys.modules["chestpain.models._predictor"].__file__,
+                      "simulation": "chestpain.simulation" in sys.modules, "rows": len(out),
                       "modules": sorted({m.split(".")[0] for m in sys.modules})}))
     """
 )
@@ -204,7 +204,13 @@ def test_pyfunc_loads_in_a_fresh_process_from_its_own_code(store, visits, repo_r
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["before"] == {"models": False, "features": False, "triage": False, "simulation": False}
+    assert report["before"] == {
+        "chestpain": False,
+        "models": False,
+        "features": False,
+        "triage": False,
+        "simulation": False,
+    }
     assert Path(report["file"]).is_relative_to(local / "code")
     assert report["rows"] == len(visits) and not report["simulation"]
     # None of the project's other dependencies is imported: its pip requirements need not list them. (rich and
@@ -215,7 +221,7 @@ def test_pyfunc_loads_in_a_fresh_process_from_its_own_code(store, visits, repo_r
 
 
 def test_reloaded_model_is_the_trained_one(store, logistic_result, monkeypatch):
-    from models import load_model
+    from chestpain.models import load_model
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store["uri"])
     assert isinstance(load_model(MODEL_URI), TriageModel)

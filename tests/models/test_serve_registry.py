@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from models import load_model
-from models._registry import load_app_model, registered_models, runs_table
+from chestpain.kernel.errors import TriageError
+from chestpain.models import load_model
+from chestpain.models._registry import load_app_model, registered_models, runs_table
 from tests.models.conftest import register_in_private_store
-from triage.errors import TriageError
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Interrupted and concurrent training runs (issue 16, item 7).
 
-* Two ``triage train`` into one ``--out``: the second is refused at once while the first holds the directory's
+* Two ``chestpain train`` into one ``--out``: the second is refused at once while the first holds the directory's
   lock, and whatever the interleaving, the registry's champion is the model the run that logged it wrote.
 * ``kill -9`` while the new directory is being written (or just after the switch) leaves a complete model at
   ``--out`` and only a ``MODEL.partial-PID`` beside it, which the next run removes.
@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from models import TriageModel
-from models._output_dir import output_lock
+from chestpain.models import TriageModel
+from chestpain.models._output_dir import output_lock
 
-LOCK_MESSAGE = "another `triage train` (pid"
+LOCK_MESSAGE = "another `chestpain train` (pid"
 
 
 def sha256(path: Path) -> str:
@@ -41,7 +41,7 @@ def work(tmp_path_factory, small_cohort) -> Path:
 
 def train_command(work: Path, repo_root: Path, out: Path, *extra: str) -> list[str]:
     return [
-        str(Path(sys.executable).parent / "triage"),
+        str(Path(sys.executable).parent / "chestpain"),
         "train",
         "--config",
         str(repo_root / "configs/train/logistic.yaml"),
@@ -126,9 +126,9 @@ SLOW_SAVE = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import pandas as pd
-    import models._output_dir as output_dir
-    import models._training as training
-    from models import load_train_config, prepare, train
+    import chestpain.models._output_dir as output_dir
+    import chestpain.models._training as training
+    from chestpain.models import load_train_config, prepare, train
 
     config, data, out, ready, where = sys.argv[1:6]
 
@@ -198,7 +198,7 @@ SLOW_LOG = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import mlflow
-    from models import TriageModel, log_training_run
+    from chestpain.models import TriageModel, log_training_run
 
     model_dir, ready = sys.argv[1:3]
     real = mlflow.log_metrics
@@ -216,7 +216,7 @@ SLOW_LOG = textwrap.dedent(
 def test_run_killed_while_logging_is_marked_failed_by_the_next(logistic_result, tmp_path, monkeypatch):
     import mlflow
 
-    from models import log_training_run
+    from chestpain.models import log_training_run
 
     store = tmp_path / "mlflow.db"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from features.columns import model_visible_columns
-from models import load_train_config, prepare, train
-from triage.errors import TriageError
+from chestpain.features.columns import model_visible_columns
+from chestpain.kernel.errors import TriageError
+from chestpain.models import load_train_config, prepare, train
 
 
 def test_logistic_regression_is_useful(logistic_result):
@@ -55,7 +55,7 @@ def test_training_on_uci(uci, repo_root, tmp_path, config):
 
 
 def test_hospital_csv_extract_with_label(small_cohort, repo_root, tmp_path):
-    from features import read_table
+    from chestpain.features import read_table
 
     columns = ["patient_id", *model_visible_columns("sx"), "mi"]
     path = tmp_path / "extract.csv"
@@ -85,7 +85,7 @@ def test_label_and_dataset_must_agree(repo_root):
 
 
 def test_split_is_stratified_by_sex_and_label(small_cohort, repo_root):
-    from models._data import stratified_split
+    from chestpain.models._data import stratified_split
 
     cfg = load_train_config(repo_root / "configs/train/xgboost.yaml")
     data = prepare(small_cohort, cfg)

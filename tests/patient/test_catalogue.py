@@ -8,9 +8,9 @@ import pytest
 import textstat
 from babel.messages.pofile import read_po
 
-from triage.errors import TriageError
-from triage.patient import LANGUAGES, catalogue, placeholders
-from triage.patient._catalogue import catalogue_path
+from chestpain.kernel.errors import TriageError
+from chestpain.patient import LANGUAGES, catalogue, placeholders
+from chestpain.patient._catalogue import catalogue_path
 
 #: US school grade that patient materials should not exceed (AMA and NIH advise grade 6-8; the issue says 8).
 MAX_GRADE = 8

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.patient import (
+from chestpain.patient import (
     ThirtyDayRisk,
     decision_aid,
     icon_count,
@@ -22,7 +22,7 @@ from triage.patient import (
     thirty_day_table,
     to_html,
 )
-from triage.patient._decision import MIN_BAND_N, RISK_BANDS
+from chestpain.patient._decision import MIN_BAND_N, RISK_BANDS
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from triage.errors import TriageError
-from triage.patient import PatientAccount, account_document, clinician_summary, prefill_answers, to_html, to_pdf
+from chestpain.kernel.errors import TriageError
+from chestpain.patient import PatientAccount, account_document, clinician_summary, prefill_answers, to_html, to_pdf
 
 ACCOUNT = PatientAccount(
     language="es",

@@ -33,7 +33,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def client():
     """A two-worker LocalCluster shared by the session (its address doubles as a ``--scheduler``)."""
     pytest.importorskip("dask.distributed")
-    from triage._cluster import dask_client
+    from chestpain.kernel.cluster import dask_client
 
     with warnings.catch_warnings():
         # distributed's own start-up notices (e.g. a port fallback), not our code.
@@ -44,14 +44,14 @@ def client():
 
 @pytest.fixture(scope="session")
 def scenario():
-    from simulation import load_scenario
+    from chestpain.simulation import load_scenario
 
     return load_scenario(SCENARIO)
 
 
 @pytest.fixture(scope="session")
 def train_config():
-    from models import load_train_config
+    from chestpain.models import load_train_config
 
     return load_train_config(TRAIN_CONFIG, FAST)
 
@@ -59,8 +59,8 @@ def train_config():
 @pytest.fixture(scope="session")
 def small_model(tmp_path_factory, scenario, train_config):
     """A model trained in memory on 60,000 simulated visits (seed 5)."""
-    from models import prepare, train
-    from simulation import simulate_frame
+    from chestpain.models import prepare, train
+    from chestpain.simulation import simulate_frame
 
     out = tmp_path_factory.mktemp("model") / "model"
     return train(prepare(simulate_frame(scenario, 60_000, 5), train_config), train_config, out).model

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from models._audit import audit_model
-from models._dask_audit import audit_partitioned
-from simulation import simulate_frame
-from simulation._dask_engine import write_cohort_dask
+from chestpain.models._audit import audit_model
+from chestpain.models._dask_audit import audit_partitioned
+from chestpain.simulation import simulate_frame
+from chestpain.simulation._dask_engine import write_cohort_dask
 
 N_ROWS = 150_000
 
@@ -82,7 +82,7 @@ def test_default_risk_grid_keeps_confusion_points_exact(both):
 def test_cli_dask_audit_writes_report(tmp_path, client, scenario, small_model):
     from typer.testing import CliRunner
 
-    from triage.cli import app
+    from chestpain.cli.main import app
 
     data = tmp_path / "cohort"
     write_cohort_dask(scenario, 70_000, 8, data, client=client, partition_blocks=1)

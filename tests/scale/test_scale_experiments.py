@@ -22,12 +22,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from experiments import EXPERIMENTS, load_experiment_config
-from experiments._dask import task_keys
-from experiments._engine import Point, run_points
+from chestpain.cli.main import app
+from chestpain.experiments import EXPERIMENTS, load_experiment_config
+from chestpain.experiments._dask import task_keys
+from chestpain.experiments._engine import Point, run_points
 from tests.conftest import REPO_ROOT, SHARED_DATA
 from tests.experiments.conftest import CONFIG_DIR
-from triage.cli import app
 
 UCI_DATA = SHARED_DATA / "uci-heart-disease"
 # The five sweeps, leave-one-site-out (one task per model and site) and the single-point study.
@@ -95,11 +95,11 @@ def test_task_error_reaches_the_client(client):
 
 
 KEYS_SCRIPT = """
-from experiments import load_experiment_config
-from experiments._dask import task_keys
-from experiments._engine import Point
-from experiments._listening import measure_gap
-from experiments import load_scenario_stack
+from chestpain.experiments import load_experiment_config
+from chestpain.experiments._dask import task_keys
+from chestpain.experiments._engine import Point
+from chestpain.experiments._listening import measure_gap
+from chestpain.experiments import load_scenario_stack
 config = load_experiment_config({path!r})
 cfg = load_scenario_stack([config.scenario])
 print(list(task_keys(config.name, [Point("cell0", measure_gap, (cfg, config.n, config.seed))]).values())[0])
@@ -107,8 +107,8 @@ print(list(task_keys(config.name, [Point("cell0", measure_gap, (cfg, config.n, c
 
 
 def test_task_keys_are_stable_across_processes_and_change_with_inputs():
-    from experiments import load_scenario_stack
-    from experiments._listening import measure_gap
+    from chestpain.experiments import load_scenario_stack
+    from chestpain.experiments._listening import measure_gap
 
     path = str(CONFIG_DIR / "listening.yaml")
     config = load_experiment_config(path)

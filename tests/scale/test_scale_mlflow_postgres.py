@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from simulation import simulate_frame
-from simulation._dask_engine import write_cohort_dask
-from triage.cli import app
+from chestpain.cli.main import app
+from chestpain.simulation import simulate_frame
+from chestpain.simulation._dask_engine import write_cohort_dask
 
 from .conftest import FAST, TRAIN_CONFIG
 
@@ -167,7 +167,7 @@ def test_train_register_load_and_audit_through_the_team_server(tmp_path, monkeyp
     version = mlflow.MlflowClient().get_model_version_by_alias(MODEL_NAME, "champion")
     assert version.version == "1"
 
-    from models import TriageModel, load_model
+    from chestpain.models import TriageModel, load_model
 
     registered = load_model(f"models:/{MODEL_NAME}@champion")
     local = TriageModel.load(tmp_path / "model")

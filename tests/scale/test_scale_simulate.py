@@ -9,8 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from simulation import BLOCK_ROWS, write_cohort
-from simulation._dask_engine import (
+from chestpain.cli.main import app
+from chestpain.kernel.errors import TriageError
+from chestpain.simulation import BLOCK_ROWS, write_cohort
+from chestpain.simulation._dask_engine import (
     DASK_MAX_ROWS,
     MANIFEST,
     check_dask_size,
@@ -18,8 +20,6 @@ from simulation._dask_engine import (
     plan_partitions,
     write_cohort_dask,
 )
-from triage.cli import app
-from triage.errors import TriageError
 
 N = 3 * BLOCK_ROWS + 12_345
 
@@ -67,7 +67,7 @@ def test_refuses_to_replace_a_directory_it_did_not_write(tmp_path, client, scena
 
 
 def test_a_failed_run_leaves_nothing_behind(tmp_path, client, scenario, monkeypatch):
-    import simulation._dask_engine as engine
+    import chestpain.simulation._dask_engine as engine
 
     monkeypatch.setattr(engine, "_install", lambda tmp, out: (_ for _ in ()).throw(TriageError("disk full")))
     with pytest.raises(TriageError, match="disk full"):

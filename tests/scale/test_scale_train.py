@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from models import TriageModel, prepare, train
-from models._dask_training import CALIBRATION, EARLY, TEST, TRAIN, split_of, train_dask
-from simulation import simulate_frame
-from simulation._dask_engine import write_cohort_dask
+from chestpain.models import TriageModel, prepare, train
+from chestpain.models._dask_training import CALIBRATION, EARLY, TEST, TRAIN, split_of, train_dask
+from chestpain.simulation import simulate_frame
+from chestpain.simulation._dask_engine import write_cohort_dask
 
 N_ROWS = 200_000
 # Both models are scored on the same independent cohort; two boosters fitted on different random 45% of the

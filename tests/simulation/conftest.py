@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 LARGE_N = 1_000_000
 

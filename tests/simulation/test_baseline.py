@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from simulation import simulate_frame, summarize
+from chestpain.simulation import simulate_frame, summarize
 from tests.simulation.conftest import scenario
 
 BASELINE = Path(__file__).with_name("baseline_summary.json")

@@ -1,12 +1,12 @@
-"""``triage simulate`` from the command line: output, summary table, clear errors, nothing half-written."""
+"""``chestpain simulate`` from the command line: output, summary table, clear errors, nothing half-written."""
 
 from __future__ import annotations
 
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from simulation import SCENARIO_DIR
-from triage.cli import app
+from chestpain.cli.main import app
+from chestpain.simulation import SCENARIO_DIR
 
 runner = CliRunner()
 DEFAULT = str(SCENARIO_DIR / "default.yaml")

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from features.columns import (
+from chestpain.features.columns import (
     COHORT_COLUMNS,
     COHORT_SCHEMA,
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -14,7 +14,7 @@ from features.columns import (
     SEXES,
     TRUE_SYMPTOM_COLUMNS,
 )
-from simulation import write_cohort
+from chestpain.simulation import write_cohort
 from tests.simulation.conftest import scenario
 
 

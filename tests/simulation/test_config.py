@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulation import SCENARIO_DIR, load_scenario
-from simulation._params import Interruption
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.simulation import SCENARIO_DIR, load_scenario
+from chestpain.simulation._params import Interruption
 
 DEFAULT = SCENARIO_DIR / "default.yaml"
 

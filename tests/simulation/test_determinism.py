@@ -6,9 +6,9 @@ import hashlib
 
 import numpy as np
 
-from simulation import BLOCK_ROWS, write_cohort
+from chestpain.kernel.seeding import named_stream
+from chestpain.simulation import BLOCK_ROWS, write_cohort
 from tests.simulation.conftest import scenario
-from triage.seeding import named_stream
 
 
 def _digest(path) -> str:
@@ -43,7 +43,7 @@ def test_named_streams_are_stable_and_independent():
 
 
 def test_prefix_rows_do_not_depend_on_n(seed):
-    from simulation import simulate_frame
+    from chestpain.simulation import simulate_frame
 
     small = simulate_frame(scenario("default"), 1000, seed)
     large = simulate_frame(scenario("default"), BLOCK_ROWS + 10, seed)

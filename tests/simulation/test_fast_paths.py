@@ -1,6 +1,6 @@
 """The simulator's fast paths give the same numbers as the plain formulas they replace (issue 18).
 
-The oracle sums over 22 troponin states per visit; to make ``triage simulate`` fast it evaluates the kinetic
+The oracle sums over 22 troponin states per visit; to make ``chestpain simulate`` fast it evaluates the kinetic
 curves once per distinct recorded onset and the weights once per distinct age, sums in linear space with one
 normal CDF per state, and works in cache-sized blocks. Each trick is checked here against the direct formula.
 """
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from scipy.special import log_ndtr, logsumexp
 
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
-from simulation._distributions import PresentationModel, _logsumexp_rows, _split_by_adjudication
-from simulation._streams import BLOCK_ROWS
-from triage.errors import TriageError
+from chestpain.kernel.errors import TriageError
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
+from chestpain.simulation._distributions import PresentationModel, _logsumexp_rows, _split_by_adjudication
+from chestpain.simulation._streams import BLOCK_ROWS
 
 
 def test_logsumexp_rows_matches_scipy_including_minus_infinity():

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import simulate_frame
+from chestpain.simulation import simulate_frame
 from tests.simulation.conftest import scenario
 
 N = 400_000

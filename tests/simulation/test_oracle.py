@@ -8,8 +8,8 @@ import pytest
 from scipy import integrate, stats
 from sklearn.metrics import roc_auc_score
 
-from features.columns import ECG_FINDINGS, SYMPTOMS
-from simulation import SCENARIO_DIR, load_scenario, simulate_frame
+from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 from tests.simulation.conftest import scenario
 
 

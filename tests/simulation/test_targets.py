@@ -12,7 +12,7 @@ import math
 import pyarrow as pa
 import pytest
 
-from simulation import TARGETS, simulate_frame, summarize
+from chestpain.simulation import TARGETS, simulate_frame, summarize
 from tests.simulation.conftest import scenario
 
 

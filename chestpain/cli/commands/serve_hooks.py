@@ -1,0 +1,35 @@
+"""``chestpain serve-hooks``: the CDS Hooks 2.0 discharge-check service for an EHR (see ehr/ and the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chestpain.cli.support import one_line_errors, stderr
+
+
+@one_line_errors
+def serve_hooks(
+    model: Annotated[
+        str, typer.Option(help="Model directory or registry URI, e.g. models:/chest-pain-triage@champion.")
+    ],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Hooks config YAML: base URL, bind address, trusted EHR issuers and their keys."),
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: the config's, else 8765).")] = None,
+) -> None:
+    """Serve CDS Hooks (encounter-discharge, patient-view) on 127.0.0.1 unless the config names another host."""
+    import uvicorn
+
+    from chestpain.ehr import create_app, load_hooks_config
+    from chestpain.models import load_model
+
+    settings = load_hooks_config(config)
+    if not settings.issuers:
+        stderr.print("warning: no trusted issuer in the config: every request will get 401")
+    app = create_app(load_model(model), settings)
+    # No access log: request lines are harmless, but nothing here should ever be able to log patient data.
+    uvicorn.run(app, host=settings.host, port=port or settings.port, access_log=False, log_level="warning")

@@ -1,0 +1,118 @@
+"""``chestpain train``: fit, calibrate and threshold a model, save MODEL_DIR and log the run to MLflow."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from chestpain.cli.support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
+from chestpain.kernel.errors import TriageError
+
+
+def _fmt(metric: Any, digits: int = 3) -> str:
+    if not isinstance(metric, dict) or metric.get("value") is None or math.isnan(metric["value"]):
+        return "n/a"
+    return f"{metric['value']:.{digits}f} ({metric['ci_low']:.{digits}f}-{metric['ci_high']:.{digits}f})"
+
+
+def summary_table(metrics: dict[str, Any], baselines: dict[str, Any], model_name: str) -> Table:
+    """Model vs clinical scores on the test split, overall and by sex (95% CIs)."""
+    table = Table(title=f"Test split, label '{metrics['evaluation_label']}' (95% CI)", title_justify="left")
+    for column in ("rule", "group", "n", "positives", "sensitivity", "NPV", "rule-out fraction", "AUROC"):
+        table.add_column(column)
+    rows = [(model_name, metrics["test"])] + list(baselines.items())
+    for name, by_group in rows:
+        for group in ("overall", "female", "male"):
+            m = by_group[group]
+            table.add_row(
+                name if group == "overall" else "",
+                group,
+                f"{m['n']:,}",
+                f"{m['positives']:,}",
+                _fmt(m["sensitivity"], 4),
+                _fmt(m["npv"], 4),
+                _fmt(m["rule_out_fraction"]),
+                _fmt(m.get("auroc"), 4),
+            )
+    return table
+
+
+@one_line_errors
+def train(
+    config: Annotated[
+        str, typer.Option(help="Training config: a packaged name (xgboost, logistic, uci_xgboost, ...) or a YAML path.")
+    ],
+    data: Annotated[Path, typer.Option(help="Cohort or ED-visit table with a label column (.parquet or .csv).")],
+    out: Annotated[Path, typer.Option(help="Model directory to write (replaced atomically).")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a config key, e.g. --set label=diagnosed_mi.")
+    ] = None,
+    mlflow: Annotated[bool, typer.Option(help="Log the run and register the model in MLflow.")] = True,
+    engine: Annotated[
+        Engine, typer.Option(help="local: in memory; dask: xgboost.dask on a partitioned Parquet directory.")
+    ] = Engine.local,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
+    # Heavy modules are imported here, not at the top, so that `chestpain --help` answers at once.
+    from chestpain.models import load_train_config, log_training_run, output_lock, record_run
+
+    cfg = load_train_config(config, set_ or [])
+    if out.exists() and not (out / "manifest.json").exists():
+        raise TriageError(f"--out {out} exists and is not a model directory; refusing to replace it")
+    # One run per --out, from before the data are read until the MLflow run is logged (models/_output_dir.py).
+    with output_lock(out):
+        result = _fit(cfg, data, out, engine, scheduler)
+        stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
+        stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
+        from chestpain.models import oracle_summary
+
+        if (line := oracle_summary(result.metrics["test"])) is not None:
+            stdout.print(line)
+        if cfg.label == "cad":
+            stdout.print("Label 'cad' is angiographic coronary disease, not myocardial infarction.")
+        if mlflow and cfg.tracking.enabled:
+            info = log_training_run(
+                out,
+                result.model.manifest,
+                {"config": str(config), "label": cfg.label, "model": cfg.model.kind, **cfg.model.params},
+                result.plots,
+                experiment=cfg.tracking.experiment,
+                registered_model=cfg.tracking.registered_model,
+                alias=cfg.tracking.alias,
+                manifest_sha256=result.manifest_sha256,
+            )
+            record_run(out, info["run_id"])
+            where = (
+                f"models:/{cfg.tracking.registered_model}@{cfg.tracking.alias}"
+                if info["version"]
+                else info["model_uri"]
+            )
+            stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
+
+
+def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
+    """Train with the chosen engine and write ``out`` (the caller holds its lock)."""
+    from chestpain.features import read_table
+    from chestpain.models import prepare
+    from chestpain.models import train as train_model
+
+    if engine is Engine.dask:
+        from chestpain.kernel.cluster import dask_client
+        from chestpain.models import train_dask
+
+        stdout.print(f"training {cfg.name} with xgboost.dask on {data}")
+        with dask_client(scheduler) as client:
+            return train_dask(data, cfg, out, client=client)
+    frame = read_table(data)
+    prepared = prepare(frame, cfg, source=data.name)
+    rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
+    with progress_bar() as progress:
+        task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
+        result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
+        progress.update(task, completed=rounds)
+    return result
