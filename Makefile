@@ -28,16 +28,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Simulate a training cohort (400,000 visits: enough women with MI for a stable 99%-sensitivity threshold) and an
-# independent audit cohort, train and register a model, audit it, open the app.
+# independent audit cohort, train and register a model, audit it, open the app: `chestpain demo`, which a wheel
+# installed anywhere also runs. Everything (MLflow store included) is written under $(DEMO)/.
 demo: install
-	mkdir -p $(DEMO)
-	$(BIN)/triage simulate --config configs/simulation/default.yaml --n $(N) --seed $(SEED) --out $(DEMO)/cohort.parquet
-	$(BIN)/triage simulate --config configs/simulation/default.yaml --n 100000 --seed $$(( $(SEED) + 1 )) \
-		--out $(DEMO)/audit_cohort.parquet --no-summary
-	$(BIN)/triage train --config configs/train/xgboost.yaml --data $(DEMO)/cohort.parquet --out $(DEMO)/model
-	$(BIN)/triage audit --model models:/chest-pain-triage@champion --data $(DEMO)/audit_cohort.parquet \
-		--out $(DEMO)/audit
-	$(BIN)/triage app
+	$(BIN)/chestpain demo --out $(DEMO) --n $(N) --seed $(SEED)
 
 test: install
 	$(BIN)/python -m pytest
@@ -61,7 +55,7 @@ bench: install
 
 # Every study in configs/experiments/: results pages in experiments/results/, one MLflow run each.
 experiments: install
-	for config in configs/experiments/*.yaml; do $(BIN)/triage experiment run $$config || exit 1; done
+	for config in configs/experiments/*.yaml; do $(BIN)/chestpain experiment run $$config || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .
