@@ -9,13 +9,13 @@ layer    packages
 =======  ==========================================================================================
 0        ``kernel`` (errors, io, config, seeding, stats, cluster), ``configs`` (data only)
 1        ``features``
-2        ``simulation``, ``fairness``, ``ehr`` (FHIR input)
+2        ``simulation``, ``fairness``, ``ehr`` (FHIR input and the CDS Hooks service, given the model)
 3        ``models``
-4        ``experiments``, ``ehr.service`` (CDS Hooks), ``patient``
+4        ``experiments``, ``patient``
 5        ``cli`` and ``app``
 =======  ==========================================================================================
 
-A module imports only from its own layer's package or from lower layers, and only what a package exports in its
+A module imports only from its own package or from lower layers, and only what a package exports in its
 ``__init__`` (``tests/test_layers.py``). A research and audit tool, not a medical device.
 """
 

@@ -1,8 +1,7 @@
 """The discharge form's words: the question prompt list, each numeric field's unit and range, the ♀ marks.
 
 Plain text and data only (no pandas, pandera, scikit-learn or the model), so the app's discharge page draws its
-form before those libraries have loaded (issue 18). ``models._whatif``, which scores the form's answers, re-exports
-these names.
+form before those libraries have loaded (issue 18). Others use these names through ``chestpain.features``.
 """
 
 from __future__ import annotations
