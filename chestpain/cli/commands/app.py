@@ -58,7 +58,7 @@ def app(
         raise TriageError(
             f"{APP_SCRIPT}: the app's entry script is missing from this installation; reinstall chest-pain-triage"
         )
-    stdout.print(f"Chest-pain chestpain app: http://{ADDRESS}:{port} (Ctrl+C stops it)", highlight=False)
+    stdout.print(f"Chest-pain triage app: http://{ADDRESS}:{port} (Ctrl+C stops it)", highlight=False)
     sys.stdout.flush()
     command = streamlit_command(APP_SCRIPT, port)
     os.execvp(command[0], command)
