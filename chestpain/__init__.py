@@ -19,11 +19,16 @@ A module imports only from its own package or from lower layers, and only what a
 ``__init__`` (``tests/test_layers.py``). A research and audit tool, not a medical device.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("chest-pain-triage")
-except PackageNotFoundError:  # imported from a source tree that was never installed
-    __version__ = "0+unknown"
-
 __all__ = ["__version__"]
+
+
+def __getattr__(name: str) -> str:
+    """``__version__`` on first use: importlib.metadata costs about 40 ms, which ``chestpain --help`` need not pay."""
+    if name != "__version__":
+        raise AttributeError(f"module 'chestpain' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chest-pain-triage")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0+unknown"
