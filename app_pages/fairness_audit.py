@@ -107,7 +107,7 @@ with st.form("audit_setup", enter_to_submit=False):
     path_text = st.text_input(
         "Labelled table (.parquet or .csv) with the true outcome",
         value=str(default) if default else "",
-        placeholder="e.g. demo/audit_cohort.parquet (written by make demo)",
+        placeholder="e.g. audit_cohort.parquet (written by chestpain demo in its folder)",
         key="audit_path",
     )
     upload = st.file_uploader("or upload it", type=["parquet", "csv"], key="audit_upload")

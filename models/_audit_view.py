@@ -17,7 +17,9 @@ import pandas as pd
 from chestpain.fairness import AuditResult, Estimate
 from chestpain.models._audit import ModelAudit, write_model_audit
 
-DEFAULT_AUDIT_DATA = Path("demo") / "audit_cohort.parquet"
+#: Where ``chestpain demo`` writes the audit cohort: its folder (where it serves the app from), or ``demo/`` of a
+#: checkout after ``make demo``.
+DEFAULT_AUDIT_DATA = (Path("audit_cohort.parquet"), Path("demo") / "audit_cohort.parquet")
 #: Metrics of the subgroup table, in the order an auditor reads them (missed MI first).
 TABLE_METRICS = {
     "fnr": "missed MI (FNR)",
@@ -30,9 +32,8 @@ TABLE_METRICS = {
 
 
 def default_audit_data(root: str | Path = ".") -> Path | None:
-    """``demo/audit_cohort.parquet`` under ``root`` if ``make demo`` wrote it, else None."""
-    path = Path(root) / DEFAULT_AUDIT_DATA
-    return path if path.is_file() else None
+    """The demo's audit cohort under ``root`` (see :data:`DEFAULT_AUDIT_DATA`) if ``chestpain demo`` wrote it."""
+    return next((Path(root) / path for path in DEFAULT_AUDIT_DATA if (Path(root) / path).is_file()), None)
 
 
 def report_files(audit: ModelAudit, *, model_name: str | None = None) -> dict[str, bytes]:

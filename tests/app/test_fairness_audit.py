@@ -96,3 +96,14 @@ def test_strings_from_the_file_are_escaped(app_cohort, tmp_path):
     at.text_input(key="audit_flag").set_value("no_such_column")
     at = at.button(key="run_audit").click().run()
     assert "\\*\\*bold\\*\\*" in at.error[0].value
+
+
+def test_the_demo_audit_cohort_is_found_in_the_demo_folder_or_a_checkouts_demo(tmp_path):
+    from chestpain.models import default_audit_data
+
+    assert default_audit_data(tmp_path) is None
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "audit_cohort.parquet").write_bytes(b"x")
+    assert default_audit_data(tmp_path) == tmp_path / "demo" / "audit_cohort.parquet"
+    (tmp_path / "audit_cohort.parquet").write_bytes(b"x")  # the app served from the demo folder itself
+    assert default_audit_data(tmp_path) == tmp_path / "audit_cohort.parquet"
