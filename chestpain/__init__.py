@@ -16,7 +16,8 @@ layer    packages
 =======  ==========================================================================================
 
 A module imports only from its own package or from lower layers, and only what a package exports in its
-``__init__`` (``tests/test_layers.py``). A research and audit tool, not a medical device.
+``__init__`` (``tests/test_layers.py``). Docstrings name modules by folder (``features._schemas`` is
+``chestpain.features._schemas``). A research and audit tool, not a medical device.
 """
 
 __all__ = ["__version__"]
