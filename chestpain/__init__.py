@@ -33,3 +33,7 @@ def __getattr__(name: str) -> str:
         return version("chest-pain-triage")
     except PackageNotFoundError:  # imported from a source tree that was never installed
         return "0+unknown"
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
