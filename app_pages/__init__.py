@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: The folder of the page files (``app_pages/`` in a checkout, ``chestpain/app/`` in an installed wheel).
+#: The folder of the page files (``app_pages/`` in a checkout, ``chestpain/app/`` in an installed wheel); it also
+#: holds ``entry.py``, the script ``chestpain app`` serves, and the app's ``.streamlit/config.toml``.
 PAGES_DIR = Path(__file__).resolve().parent
-#: The script ``chestpain app`` serves; its folder also holds the app's ``.streamlit/config.toml``.
-ENTRY_SCRIPT = PAGES_DIR / "entry.py"
 
 #: (file, title, icon, default) of each page, in menu order.
 PAGE_SPECS = (
@@ -45,4 +44,4 @@ def run() -> None:
         warm_up()
 
 
-__all__ = ["ENTRY_SCRIPT", "PAGES_DIR", "PAGE_SPECS", "run"]
+__all__ = ["PAGES_DIR", "PAGE_SPECS", "run"]

@@ -103,9 +103,8 @@ class TrainSpec(StrictModel):
 
     def load(self, extra: list[str] | None = None) -> TrainConfig:
         """The validated training config, with ``extra`` overrides applied last (e.g. the split seed)."""
-        path = resolve_config_path(self.config, "train")
-        try:
-            return load_train_config(path, [*self.overrides, *(extra or [])])
+        try:  # a packaged name or a path, resolved by load_train_config
+            return load_train_config(self.config, [*self.overrides, *(extra or [])])
         except TriageError as error:
             raise ValueError(str(error)) from None
 

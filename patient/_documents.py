@@ -31,8 +31,7 @@ def _matplotlib_fonts() -> Path:
 #: A font with Spanish and most other scripts' letters: DejaVu Sans (Bitstream Vera licence, free to redistribute)
 #: as matplotlib ships it, so an installed wheel has it on any machine without system fonts. Without it the PDF
 #: would fall back to the PDF core font (Latin-1 only) and replace other characters with "?".
-DEJAVU = _matplotlib_fonts() / "DejaVuSans.ttf"
-DEJAVU_BOLD = _matplotlib_fonts() / "DejaVuSans-Bold.ttf"
+DEJAVU, DEJAVU_BOLD = (_matplotlib_fonts() / name for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from chestpain.kernel.errors import TriageError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 ConfigKind = Literal["simulation", "train", "experiments", "ehr"]
-CONFIG_KINDS: tuple[ConfigKind, ...] = ("simulation", "train", "experiments", "ehr")
 
 
 def packaged_config_dir(kind: ConfigKind) -> Path:
@@ -47,8 +46,9 @@ def resolve_config(reference: str | Path, kind: ConfigKind) -> Path:
     text = str(reference)
     path = Path(text)
     bare = len(path.parts) == 1 and not path.is_absolute()
+    folder = packaged_config_dir(kind)
     if bare and path.suffix not in (".yaml", ".yml"):
-        packaged = packaged_config_dir(kind) / f"{text}.yaml"
+        packaged = folder / f"{text}.yaml"
         if packaged.is_file():
             return packaged
         names = ", ".join(packaged_config_names(kind))
@@ -58,8 +58,8 @@ def resolve_config(reference: str | Path, kind: ConfigKind) -> Path:
         )
     if path.is_file():
         return path
-    if bare and (packaged_config_dir(kind) / path.name).is_file():
-        return packaged_config_dir(kind) / path.name
+    if bare and (folder / path.name).is_file():
+        return folder / path.name
     raise TriageError(f"config file not found: {path}")
 
 
