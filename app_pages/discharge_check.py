@@ -100,8 +100,9 @@ with form_column, st.form("patient", enter_to_submit=False):
 
     st.subheader("Symptoms: ask every question")
     st.caption(
-        "Ask all eight, even after the patient names a main complaint. Those marked ♀ are more common in women "
-        "and are the ones most often never asked about."
+        "Ask every one, even after the patient names a main complaint. Those marked ♀ are more common in women "
+        "and are the ones most often never asked about; the last three (pleuritic, positional, reproduced by "
+        "pressing) lower the odds of a heart attack but do not exclude one."
     )
     for name in SYMPTOMS:
         mark = " ♀" if more_common_in_women(name) else ""

@@ -361,7 +361,10 @@ class _Builder:
         return resource.status in RESULT_STATUSES | {"preliminary"} and resource.valueBoolean is not False
 
     def symptoms(self) -> tuple[dict[str, bool], list[Any]]:
-        found: dict[str, bool] = dict.fromkeys(SYMPTOMS, False)
+        # Only symptoms the code table can recognise are read; the others (the low-risk pain features, which have
+        # no verified code yet) stay missing, i.e. not recorded, never "absent".
+        coded = set(self.table.symptoms.values())
+        found: dict[str, bool] = dict.fromkeys((name for name in SYMPTOMS if name in coded), False)
         conditions = []
         for kind in ("Condition", "Observation"):
             for res in self.in_encounter(kind):
@@ -504,7 +507,7 @@ def map_record(
     found, conditions = builder.symptoms()
     row.update(builder.risk_factors())
     for name, column_sx, column_doc in zip(SYMPTOMS, TRUE_SYMPTOM_COLUMNS, DOCUMENTED_SYMPTOM_COLUMNS, strict=True):
-        row[column_sx] = row[column_doc] = found[name]
+        row[column_sx] = row[column_doc] = found.get(name)  # None: no code for it, not recorded
     row.update(builder.vitals())
     row["ecg"] = builder.ecg()
     row["symptom_onset_hours"] = builder.onset(conditions, t0)

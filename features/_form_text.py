@@ -20,6 +20,9 @@ PROMPT_LIST = {
     "dyspnea": "Shortness of breath?",
     "back_or_jaw_pain": "Pain in the back, neck or jaw?",
     "fatigue": "Unusual tiredness or weakness?",
+    "pleuritic": "Pain that is worse when breathing in deeply?",
+    "positional": "Pain that changes with position (lying down, leaning forward)?",
+    "reproducible_by_palpation": "Pain reproduced by pressing on the chest wall (on examination)?",
 }
 
 

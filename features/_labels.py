@@ -58,6 +58,9 @@ _SYMPTOM_WORDS = {
     "back_or_jaw_pain": "back or jaw pain",
     "fatigue": "fatigue",
     "exertional": "pain on exertion",
+    "pleuritic": "pleuritic pain",
+    "positional": "positional pain",
+    "reproducible_by_palpation": "pain reproduced by palpation",
 }
 _LABELS.update({f"sx_{key}": f"{words} (asked)" for key, words in _SYMPTOM_WORDS.items()})
 _LABELS.update({f"doc_{key}": f"{words} (charted)" for key, words in _SYMPTOM_WORDS.items()})

@@ -30,7 +30,7 @@ from chestpain.features._rules import (  # noqa: F401  (re-exported: the rules' 
     Kind,
     Rule,
 )
-from chestpain.features.columns import COHORT_COLUMNS, model_visible_columns
+from chestpain.features.columns import COHORT_COLUMNS, OPTIONAL_VISIT_COLUMNS, model_visible_columns
 
 #: pandas dtype of each kind while validating (nullable, so a bad cell can be blanked and reported).
 VALIDATION_DTYPES: Mapping[str, object] = {
@@ -81,12 +81,16 @@ def visit_spec(symptom_source: str = "sx") -> TableSpec:
     """An ED visit batch (``chestpain predict``, ``chestpain score``, the app): id plus model-visible columns.
 
     ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
-    must cope with its absence.
+    must cope with its absence. So are the low-risk pain features (``OPTIONAL_VISIT_COLUMNS``), added after
+    the first contract: missing means not recorded, which the pipeline imputes with a missing indicator.
     """
     names = ("patient_id", *model_visible_columns(symptom_source))
     rules = {name: _BASE_RULES[name] for name in names}
     rules["race"] = dataclasses.replace(rules["race"], nullable=True)
-    return TableSpec(f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset({"race"}))
+    optional = {"race", *(name for name in OPTIONAL_VISIT_COLUMNS if name in rules)}
+    for name in optional:
+        rules[name] = dataclasses.replace(rules[name], nullable=True)
+    return TableSpec(f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset(optional))
 
 
 def uci_spec() -> TableSpec:

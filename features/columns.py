@@ -27,6 +27,9 @@ RISK_FACTORS = (
 # common in women (van Oosterhout et al., JAHA 2020) and historically labelled "atypical".
 TYPICAL_SYMPTOMS = ("chest_pain", "radiation", "diaphoresis", "exertional")
 ATYPICAL_SYMPTOMS = ("nausea", "dyspnea", "back_or_jaw_pain", "fatigue")
+# Pain features that lower the odds of an acute coronary syndrome (likelihood ratios about 0.2-0.3: Swap &
+# Nagurney, JAMA 2005; Panju et al., JAMA 1998). They are what a dismissive reading of "atypical" pain seizes on.
+LOW_RISK_SYMPTOMS = ("pleuritic", "positional", "reproducible_by_palpation")
 SYMPTOMS = (
     "chest_pain",
     "radiation",
@@ -36,9 +39,12 @@ SYMPTOMS = (
     "back_or_jaw_pain",
     "fatigue",
     "exertional",
+    *LOW_RISK_SYMPTOMS,
 )
 TRUE_SYMPTOM_COLUMNS = tuple(f"sx_{name}" for name in SYMPTOMS)
 DOCUMENTED_SYMPTOM_COLUMNS = tuple(f"doc_{name}" for name in SYMPTOMS)
+#: Columns added after the first cohort contract: optional in a user's batch (missing = not recorded).
+OPTIONAL_VISIT_COLUMNS = tuple(f"{prefix}_{name}" for prefix in ("sx", "doc") for name in LOW_RISK_SYMPTOMS)
 
 VITALS = ("heart_rate", "systolic_bp")
 #: Hours from onset of the worst pain to the 0 h sample, as the clinician records it (the ESC 0/1 h very-low arm
@@ -56,8 +62,12 @@ OUTCOME_AND_PROCESS_COLUMNS = (
     "discharged",
     "missed_mi",
     "outcome_30d",
+    "unstable_angina",
+    "acs",
+    "mace_30d",
     "analgesia_given",
     "oracle_mi_probability",
+    "oracle_mace_probability",
 )
 
 #: The cohort table's columns and Arrow types (``pyarrow.type_for_alias`` names), in file order.
@@ -83,8 +93,12 @@ _COHORT_TYPES: tuple[tuple[str, str], ...] = (
     ("discharged", "bool"),
     ("missed_mi", "bool"),
     ("outcome_30d", "bool"),
+    ("unstable_angina", "bool"),
+    ("acs", "bool"),
+    ("mace_30d", "bool"),
     ("analgesia_given", "bool"),
     ("oracle_mi_probability", "float64"),
+    ("oracle_mace_probability", "float64"),
 )
 COHORT_COLUMNS = tuple(name for name, _ in _COHORT_TYPES)
 

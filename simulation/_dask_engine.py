@@ -99,6 +99,7 @@ def merge_summaries(summaries: list[CalibrationSummary]) -> CalibrationSummary:
             total.counts[key] = total.counts.get(key, 0) + value
         total.oracle_hist += part.oracle_hist
         total.seconds_hist += part.seconds_hist
+        total.max_seconds = max(total.max_seconds, part.max_seconds)
     return total
 
 

@@ -54,9 +54,12 @@ _SAFE_SUM = 1e-280
 
 
 def _split_by_adjudication(
-    log_joint: np.ndarray, margin: np.ndarray, above: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    log_joint: np.ndarray, margin: np.ndarray, above: np.ndarray, not_mi_risk: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log sum_k exp(log_joint_k) Phi(margin_k) and the same with Phi(-margin_k); rows ``above`` are MI for sure.
+
+    The third result is the second with each term times ``not_mi_risk[k]`` (the state's 30-day MACE risk when it
+    is not an MI), for the MACE oracle.
 
     Summed in linear space after a per-row shift, with one normal CDF per element: the smaller tail
     Phi(-|margin|) is exact to relative precision and the larger is 1 minus it (no cancellation, since the
@@ -73,16 +76,21 @@ def _split_by_adjudication(
     p_mi[above] = 1.0
     p_not = 1.0 - p_mi
     np.copyto(p_not, small_tail, where=positive & ~above[:, None])
-    sum_mi, sum_not = (weight * p_mi).sum(axis=1), (weight * p_not).sum(axis=1)
+    weight_not = weight * p_not
+    sum_mi, sum_not = (weight * p_mi).sum(axis=1), weight_not.sum(axis=1)
+    sum_not_risk = weight_not @ not_mi_risk
     with np.errstate(divide="ignore"):
         log_mi, log_not = np.log(sum_mi) + shift, np.log(sum_not) + shift
-    redo = (sum_mi < _SAFE_SUM) | ((sum_not < _SAFE_SUM) & ~above)
+        log_not_risk = np.log(sum_not_risk) + shift
+    redo = (sum_mi < _SAFE_SUM) | ((sum_not < _SAFE_SUM) & ~above) | ((sum_not_risk < _SAFE_SUM) & ~above)
     if redo.any():
         exact_mi = np.where(above[redo][:, None], 0.0, log_ndtr(margin[redo]))
         exact_not = np.where(above[redo][:, None], -np.inf, log_ndtr(-margin[redo]))
         log_mi[redo] = _logsumexp_rows(log_joint[redo] + exact_mi)
         log_not[redo] = _logsumexp_rows(log_joint[redo] + exact_not)
-    return log_mi, log_not
+        with np.errstate(divide="ignore"):
+            log_not_risk[redo] = _logsumexp_rows(log_joint[redo] + exact_not + np.log(not_mi_risk))
+    return log_mi, log_not, log_not_risk
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,17 @@ class _TermTables:
 
 
 @dataclass(frozen=True)
+class TroponinTerms:
+    """Log likelihood terms of (t0, t1) by outcome, from :meth:`TroponinMixture.terms`."""
+
+    acute_mi: np.ndarray  # log p(t0, t1, adjudicated MI | acute coronary event)
+    acute_not: np.ndarray  # log p(t0, t1, not MI | acute coronary event): unstable angina
+    non_coronary: np.ndarray  # log p(t0, t1 | no acute coronary event)
+    acute_not_mace: np.ndarray  # acute_not with each state's term times its 30-day MACE risk
+    non_coronary_mace: np.ndarray  # non_coronary likewise
+
+
+@dataclass(frozen=True)
 class TroponinSample:
     """hs-cTnI at 0 h and 1 h (shown), the state drawn, and the adjudication sample (never shown)."""
 
@@ -238,10 +257,17 @@ class TroponinMixture:
     adjudication_limit: np.ndarray  # (2,) by sex, ng/L
     analytical_sd: float  # ng/L
     outcome_30d_risk: np.ndarray  # (K,)
+    mace_risk: np.ndarray  # (K,) P(30-day death, MI or urgent revascularisation) in the state when not an MI
+    log_ecg: np.ndarray  # (K, 3) log P(first ECG | state), ECG_FINDINGS order
     names: tuple[str, ...]
 
     @classmethod
-    def from_params(cls, troponin: Troponin, recall_log_sd: float = 0.0) -> TroponinMixture:
+    def from_params(
+        cls, troponin: Troponin, recall_log_sd: float = 0.0, ecg_default: np.ndarray | None = None
+    ) -> TroponinMixture:
+        """``ecg_default``: P(ECG) by acute outcome, shape (2, 3) (non-coronary, acute), for states without their own."""
+        if ecg_default is None:
+            ecg_default = np.full((2, 3), 1.0 / 3.0)
         comps, names, recall_log_weight, onset_scale = [], [], [], []
         nodes, node_weights = np.polynomial.hermite.hermgauss(RECALL_POINTS)
         for c in troponin.components:
@@ -283,6 +309,17 @@ class TroponinMixture:
             adjudication_limit=np.array([troponin.adjudication_limit_women_ng_l, troponin.adjudication_limit_men_ng_l]),
             analytical_sd=troponin.analytical_sd_ng_l,
             outcome_30d_risk=np.array([c.outcome_30d_risk for c in comps]),
+            mace_risk=np.array([c.mace_risk for c in comps]),
+            log_ecg=np.log(
+                np.array(
+                    [
+                        [getattr(c.ecg, name) for name in ECG_FINDINGS]
+                        if c.ecg is not None
+                        else ecg_default[int(c.outcome == "acute_coronary")]
+                        for c in comps
+                    ]
+                )
+            ),
             names=tuple(names),
         )
 
@@ -371,9 +408,18 @@ class TroponinMixture:
         return self.adjudication_limit[male.astype(np.intp)]
 
     def terms(
-        self, t0: np.ndarray, t1: np.ndarray, onset: np.ndarray, age: np.ndarray, male: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self,
+        t0: np.ndarray,
+        t1: np.ndarray,
+        onset: np.ndarray,
+        age: np.ndarray,
+        male: np.ndarray,
+        ecg: np.ndarray,
+    ) -> TroponinTerms:
         """Log of p(t0, t1, adjudicated MI | acute), p(t0, t1, no MI | acute) and p(t0, t1 | not acute).
+
+        Also the last two with each state's term times its 30-day MACE risk, for the MACE oracle. Every term
+        includes P(first ECG | state): the ECG depends on the state, not only on the coronary event.
 
         An acute state is adjudicated MI when the peak over 0 h, 1 h and the hidden later sample exceeds the
         sex-specific 99th percentile. Given (t0, t1) and the state, that is certain when t0 or t1 already exceeds
@@ -391,11 +437,10 @@ class TroponinMixture:
         )
         # Blocks whose (rows x states) arrays stay in cache: 1.3x less CPU than whole chunks.
         blocks = [
-            self._terms_block(tables, t0[rows], t1[rows], male[rows], by_onset[rows], by_age[rows])
+            self._terms_block(tables, t0[rows], t1[rows], male[rows], by_onset[rows], by_age[rows], ecg[rows])
             for rows in (slice(i, i + _TERMS_BLOCK_ROWS) for i in range(0, max(len(t0), 1), _TERMS_BLOCK_ROWS))
         ]
-        log_acute_mi, log_acute_not, log_non = (np.concatenate(parts) for parts in zip(*blocks, strict=True))
-        return log_acute_mi, log_acute_not, log_non
+        return TroponinTerms(*(np.concatenate(parts) for parts in zip(*blocks, strict=True)))
 
     def _terms_block(
         self,
@@ -405,21 +450,27 @@ class TroponinMixture:
         male: np.ndarray,
         by_onset: np.ndarray,
         by_age: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ecg: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
         """:meth:`terms` for one block of rows, from the per-onset and per-age tables."""
         acute, stable = np.flatnonzero(self.is_acute), np.flatnonzero(~self.is_acute)
         mu0 = self.mu0.T[male.astype(np.intp)] + tables.g0[by_onset]
-        log_dens = self.component_log_likelihood(t0, t1, mu0, tables.mud[by_onset])
+        log_dens = self.component_log_likelihood(t0, t1, mu0, tables.mud[by_onset]) + self.log_ecg.T[ecg]
         joint_acute = tables.log_weight_acute[by_age] + log_dens[:, acute]
-        log_non = _logsumexp_rows(tables.log_weight_stable[by_age] + log_dens[:, stable])
+        joint_stable = tables.log_weight_stable[by_age] + log_dens[:, stable]
+        log_non = _logsumexp_rows(joint_stable)
+        with np.errstate(divide="ignore"):
+            log_non_mace = _logsumexp_rows(joint_stable + np.log(self.mace_risk[stable]))
         limit = self.adjudication_limit_for(male)
         above = np.maximum(t0, t1) > limit
         with np.errstate(divide="ignore", invalid="ignore"):
             z0 = np.log(t0 - self.floor)
             margin = (z0 - np.log(limit - self.floor))[:, None] + tables.mua_acute[by_onset]
             margin /= self.s_adj[acute]
-        log_acute_mi, log_acute_not = _split_by_adjudication(joint_acute, margin, above)
-        return log_acute_mi, log_acute_not, log_non
+        log_acute_mi, log_acute_not, log_acute_not_mace = _split_by_adjudication(
+            joint_acute, margin, above, self.mace_risk[acute]
+        )
+        return log_acute_mi, log_acute_not, log_non, log_acute_not_mace, log_non_mace
 
     def component_log_likelihood(self, t0: np.ndarray, t1: np.ndarray, mu0: np.ndarray, mud: np.ndarray) -> np.ndarray:
         """Per-component log likelihood of (t0, t1) in (z0, d) coordinates, shape (n, K), censoring included."""
@@ -480,7 +531,7 @@ class PresentationModel:
     pain_p: np.ndarray  # (2,) by mi
     heart_rate: TruncatedNormal
     systolic_bp: TruncatedNormal
-    ecg_prob: np.ndarray  # (2, 3) by mi, ECG_FINDINGS order
+    ecg_prob: np.ndarray  # (2, 3) by acute event, ECG_FINDINGS order: defaults for states without their own
     onset: OnsetModel
     troponin: TroponinMixture
 
@@ -499,5 +550,5 @@ class PresentationModel:
             systolic_bp=TruncatedNormal.from_params(p.systolic_bp),
             ecg_prob=ecg,
             onset=OnsetModel.from_params(p.onset),
-            troponin=TroponinMixture.from_params(p.troponin, p.onset.recall_log_sd),
+            troponin=TroponinMixture.from_params(p.troponin, p.onset.recall_log_sd, ecg),
         )

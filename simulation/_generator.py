@@ -24,7 +24,7 @@ from chestpain.kernel.errors import TriageError
 from chestpain.kernel.io import atomic_output
 from chestpain.simulation import _steps as steps
 from chestpain.simulation._distributions import PresentationModel
-from chestpain.simulation._oracle import oracle_probability
+from chestpain.simulation._oracle import oracle_probabilities
 from chestpain.simulation._params import ScenarioConfig
 from chestpain.simulation._streams import BLOCK_ROWS, ChunkStreams
 
@@ -55,13 +55,13 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     onset_hours = steps.symptom_onset(model, demo, streams)
     findings = steps.presentation(model, demo, event, onset_hours, streams)
     mi = steps.adjudicated_mi(model, demo, event, findings)
-    oracle = oracle_probability(prior_logit, model, demo, findings)
+    oracle, oracle_mace = oracle_probabilities(prior_logit, model, demo, findings)
     interrupt_seconds = steps.interruption(cfg, n_rows, streams)
     documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
     clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
-    outcome_30d = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)
+    outcomes = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)
     analgesia_given = steps.analgesia(cfg, findings.pain_score, demo.race, streams)
 
     columns: dict[str, pa.Array | np.ndarray] = {
@@ -85,9 +85,13 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "diagnosed_mi": decision.diagnosed_mi,
         "discharged": decision.discharged,
         "missed_mi": decision.missed_mi,
-        "outcome_30d": outcome_30d,
+        "outcome_30d": outcomes.death_or_mi,
+        "unstable_angina": event & ~mi,
+        "acs": event,
+        "mace_30d": outcomes.mace,
         "analgesia_given": analgesia_given,
         "oracle_mi_probability": oracle,
+        "oracle_mace_probability": oracle_mace,
     }
     arrays = [
         pa.array(np.ascontiguousarray(columns[field.name]), type=field.type)

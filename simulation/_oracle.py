@@ -7,13 +7,14 @@ score, heart rate, systolic BP, ECG, hours since onset T, troponin 0 h and 1 h).
   effect), so ``logit P(E | demographics, risk factors) = prior_logit`` exactly;
 * T from a distribution of sex and age only (not of E), so it cancels from every ratio below;
 * every other presentation feature independently given (E, sex, age): each symptom Bernoulli, pain
-  Binomial(10, p), heart rate and BP truncated normal, ECG categorical, and (troponin 0 h, 1 h) from an
-  age-weighted mixture of states whose means follow the kinetics at T;
+  Binomial(10, p), heart rate and BP truncated normal, and (troponin 0 h, 1 h) from an age-weighted mixture
+  of states whose means follow the kinetics at T; the first ECG categorical given the state k (so injury
+  without a coronary event can have an ischaemic ECG too);
 * MI = E and the peak of (t0, t1, a hidden later sample ta) above the sex-specific 99th percentile L.
 
-With ``O`` = the non-troponin features' log p(. | E) - log p(. | not E), and for the troponin pair
-``A1 = sum_k w_k p_k(t0, t1) P(max(t0, t1, ta) > L | t0, t1, k)`` and ``A0`` the same with the complement (both
-over acute states k), and ``N = sum_j w_j p_j(t0, t1)`` over non-coronary states j:
+With ``O`` = the symptoms', pain's and vitals' log p(. | E) - log p(. | not E), and for the troponin pair and
+ECG ``A1 = sum_k w_k p_k(t0, t1) P(ecg | k) P(max(t0, t1, ta) > L | t0, t1, k)`` and ``A0`` the same with the
+complement (both over acute states k), and ``N = sum_j w_j p_j(t0, t1) P(ecg | j)`` over non-coronary states j:
 
     P(MI | V) = e^{prior_logit + O} A1 / (e^{prior_logit + O} (A1 + A0) + N),
 
@@ -23,6 +24,14 @@ The encounter (interruption, documentation ``doc_*``, the clinician's estimate) 
 noise but never on MI, so adding those columns to V would not change this probability: the oracle is also the
 limit for a model that sees ``doc_*`` (which carry less information than ``sx_*``). Troponin enters through its
 density in log space; the Jacobian of ``t -> log(t - floor)`` is the same under MI and no MI and cancels.
+
+``oracle_mace_probability`` follows the same way. ``mace_30d`` (death, MI or urgent revascularisation within 30
+days, HEART's endpoint family) is 1 for an index MI and otherwise drawn with the troponin state's own 30-day
+risk r_k, independently of everything else (and of the disposition: the simulator's MACE does not depend on
+whether the patient went home, an assumption stated in the config). So with ``A0r`` and ``Nr`` the sums above
+with each state's term times r_k,
+
+    P(MACE | V) = (e^{prior_logit + O} (A1 + A0r) + Nr) / (e^{prior_logit + O} (A1 + A0) + N).
 
 Tested in ``tests/simulation/test_oracle.py``: calibration in deciles on 1,000,000 rows and agreement with an
 independent Monte-Carlo estimate for a fixed covariate pattern.
@@ -37,25 +46,26 @@ from chestpain.simulation._steps import Demographic, Findings
 
 
 def presentation_log_likelihood_ratio(model: PresentationModel, demo: Demographic, findings: Findings) -> np.ndarray:
-    """Sum of log p(feature | E) / p(feature | not E) over every non-troponin presentation feature."""
+    """Sum of log p(feature | E) / p(feature | not E) over symptoms, pain and vitals (the ECG is per state)."""
     llr = model.symptoms.log_likelihood_ratio(findings.symptoms, demo.male)
     p0, p1 = model.pain_p
     pain = findings.pain_score
     llr = llr + pain * np.log(p1 / p0) + (10 - pain) * np.log((1 - p1) / (1 - p0))
     llr = llr + model.heart_rate.log_likelihood_ratio(findings.heart_rate)
     llr = llr + model.systolic_bp.log_likelihood_ratio(findings.systolic_bp)
-    llr = llr + np.log(model.ecg_prob[1, findings.ecg] / model.ecg_prob[0, findings.ecg])
     return llr
 
 
-def oracle_probability(
+def oracle_probabilities(
     prior_logit: np.ndarray, model: PresentationModel, demo: Demographic, findings: Findings
-) -> np.ndarray:
-    """Exact posterior P(MI | model-visible columns)."""
-    acute_mi, acute_not, non_coronary = model.troponin.terms(
-        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, demo.age, demo.male
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact posteriors P(MI | model-visible columns) and P(30-day MACE | model-visible columns)."""
+    terms = model.troponin.terms(
+        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, demo.age, demo.male, findings.ecg
     )
     event = prior_logit + presentation_log_likelihood_ratio(model, demo, findings)
-    log_mi = event + acute_mi
-    log_total = np.logaddexp(np.logaddexp(log_mi, event + acute_not), non_coronary)
-    return np.exp(log_mi - log_total)
+    log_mi = event + terms.acute_mi
+    log_total = np.logaddexp(np.logaddexp(log_mi, event + terms.acute_not), terms.non_coronary)
+    # MACE: an index MI always counts; otherwise each state's 30-day risk (unstable angina, injury, none).
+    log_mace = np.logaddexp(np.logaddexp(log_mi, event + terms.acute_not_mace), terms.non_coronary_mace)
+    return np.exp(log_mi - log_total), np.minimum(np.exp(log_mace - log_total), 1.0)

@@ -175,9 +175,9 @@ class Kinetics(StrictModel):
 class TroponinComponent(StrictModel):
     """One state of (hs-cTnI 0 h, 1 h): log-normal excess over the floor and log-normal 1 h ratio.
 
-    Acute coronary states follow ``kinetics`` from the onset of pain, and ``median_excess_*`` is then the plateau
-    the curve approaches; non-coronary states are stable in time unless they have ``kinetics`` too (acute
-    non-ischaemic injury rises and falls like an infarct).
+    Infarcting states follow ``kinetics`` from the onset of pain, and ``median_excess_*`` is then the plateau
+    the curve approaches; states without ``kinetics`` are stable in time (no injury, chronic injury, and unstable
+    angina: an acute coronary event without necrosis); acute non-ischaemic injury rises and falls like an infarct.
     """
 
     name: str
@@ -193,12 +193,23 @@ class TroponinComponent(StrictModel):
     log_sd_rise_adjudication: PositiveFloat = 0.3
     kinetics: Kinetics | None = None
     outcome_30d_risk: Probability  # P(death or MI within 30 days) in this state when it is not an MI
+    # P(death, MI or urgent revascularisation within 30 days) in this state when it is not an index MI (the
+    # HEART endpoint family); None: the same as outcome_30d_risk (no revascularisation in this state).
+    mace_30d_risk: Probability | None = None
+    # First ECG in this state; None: the outcome's default (presentation.ecg_mi for acute coronary states,
+    # presentation.ecg_no_mi otherwise). Myocardial injury without a coronary event (type 2 MI, PE, heart
+    # failure) often has an abnormal ECG too, which is part of why it is mistaken for MI.
+    ecg: EcgRates | None = None
 
     @model_validator(mode="after")
-    def _kinetics_for_acute_states(self) -> TroponinComponent:
-        if self.outcome == "acute_coronary" and self.kinetics is None:
-            raise ValueError(f"component {self.name}: acute_coronary states need kinetics")
+    def _mace_includes_death_or_mi(self) -> TroponinComponent:
+        if self.mace_30d_risk is not None and self.mace_30d_risk < self.outcome_30d_risk:
+            raise ValueError(f"component {self.name}: mace_30d_risk includes death or MI, so it is >= outcome_30d_risk")
         return self
+
+    @property
+    def mace_risk(self) -> float:
+        return self.outcome_30d_risk if self.mace_30d_risk is None else self.mace_30d_risk
 
 
 class Troponin(StrictModel):
@@ -258,6 +269,8 @@ class Interruption(StrictModel):
     median_seconds: PositiveFloat
     q1_seconds: PositiveFloat
     q3_seconds: PositiveFloat
+    # The longest opening statement: the log-normal is truncated here (Singh Ospina 2019 observed 3-234 s).
+    max_seconds: PositiveFloat = 240.0
     listening_multiplier: PositiveFloat = 1.0
 
     @model_validator(mode="after")
@@ -266,6 +279,8 @@ class Interruption(StrictModel):
             raise ValueError("need q1_seconds < median_seconds < q3_seconds")
         if self.q3_seconds - self.median_seconds <= self.median_seconds - self.q1_seconds:
             raise ValueError("a shifted log-normal needs right skew: q3 - median > median - q1")
+        if self.max_seconds <= 2 * self.q3_seconds:
+            raise ValueError("max_seconds must be well above q3_seconds (more than twice it)")
         return self
 
     @property
@@ -286,6 +301,7 @@ class Elicitation(StrictModel):
     seconds_per_symptom: PositiveFloat
     ask_typical: Probability
     ask_atypical: Probability
+    ask_low_risk: Probability = 0.5  # pleuritic / positional pain asked, chest wall pressed on examination
 
 
 class Clinician(StrictModel):
@@ -298,6 +314,7 @@ class Clinician(StrictModel):
     prior_cad: float
     per_typical_symptom: float
     per_atypical_symptom: float
+    per_low_risk_symptom: float = 0.0  # pleuritic, positional, reproducible by palpation (negative: reassuring)
     no_chest_pain: float
     ecg_nonspecific: float
     ecg_ischemic: float
@@ -322,6 +339,9 @@ class Bias(StrictModel):
     young_age_limit_years: Annotated[int, Field(ge=18, le=100)] = 55
     nonwhite_symptom_discount: Probability
     nonwhite_low_risk: Annotated[float, Field(ge=0.0)]
+    # Extra weight given to a reassuring (low-risk) pain feature when the patient is a woman or young: the
+    # "atypical, probably musculoskeletal" reading (Pope 2000; the seed). 0.5: such a feature counts 1.5x.
+    low_risk_overweight: Annotated[float, Field(ge=0.0)] = 0.0
 
 
 class Decision(StrictModel):

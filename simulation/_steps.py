@@ -11,7 +11,7 @@ Order (each step sees only what the steps before it produced)::
       -> interruption -> elicitation (which true symptoms reach the chart)     never sees MI
       -> clinician_estimate (gestalt + the ESC 0/1 h pathway)                   never sees MI
       -> disposition (admit / discharge, chart diagnosis, missed MI)
-      -> thirty_day_outcome (death or MI; missed MI worse than treated MI)
+      -> thirty_day_outcome (death or MI, missed MI worse than treated MI; MACE with revascularisation)
       -> analgesia (pain treatment, by pain score and race)
 
 Each step draws from its own named random stream, so adding a step or a draw to one step never changes the
@@ -27,13 +27,21 @@ import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
 from chestpain.features import esc_0_1h_codes
-from chestpain.features.columns import ATYPICAL_SYMPTOMS, RACES, RISK_FACTORS, SYMPTOMS, TYPICAL_SYMPTOMS
+from chestpain.features.columns import (
+    ATYPICAL_SYMPTOMS,
+    LOW_RISK_SYMPTOMS,
+    RACES,
+    RISK_FACTORS,
+    SYMPTOMS,
+    TYPICAL_SYMPTOMS,
+)
 from chestpain.simulation._distributions import PresentationModel, decades_from
 from chestpain.simulation._params import ScenarioConfig, TroponinPolicy
 from chestpain.simulation._streams import ChunkStreams
 
 TYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in TYPICAL_SYMPTOMS])
 ATYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in ATYPICAL_SYMPTOMS])
+LOW_RISK_INDEX = np.array([SYMPTOMS.index(name) for name in LOW_RISK_SYMPTOMS])
 CHEST_PAIN = SYMPTOMS.index("chest_pain")
 # The symptom a patient leads with when several are present: chest pain first, then breathlessness (Pope 2000
 # names "shortness of breath as the chief symptom"), then the rest. An assumption of this model.
@@ -116,7 +124,7 @@ def symptom_onset(model: PresentationModel, demo: Demographic, streams: ChunkStr
 class Findings:
     """What the patient truly has and what is measured; drawn independently per feature given (MI, sex, age)."""
 
-    symptoms: np.ndarray  # (n, 8) bool, SYMPTOMS order
+    symptoms: np.ndarray  # (n, len(SYMPTOMS)) bool, SYMPTOMS order
     pain_score: np.ndarray
     heart_rate: np.ndarray
     systolic_bp: np.ndarray
@@ -143,8 +151,6 @@ def presentation(
     vitals = streams.uniform("vitals", 2)
     heart_rate = model.heart_rate.sample(mi_i, vitals[:, 0])
     systolic_bp = model.systolic_bp.sample(mi_i, vitals[:, 1])
-    cumulative = np.cumsum(model.ecg_prob[mi_i], axis=1)
-    ecg = np.minimum((streams.uniform("ecg")[:, None] >= cumulative).sum(axis=1), 2)
     trop = model.troponin.sample(
         demo.age,
         demo.male,
@@ -153,6 +159,9 @@ def presentation(
         streams.uniform("troponin_state"),
         streams.normal("troponin_level", 3),
     )
+    # The first ECG depends on the state (an infarct, unstable angina, injury without a coronary event, none).
+    cumulative = np.cumsum(np.exp(model.troponin.log_ecg[trop.component]), axis=1)
+    ecg = np.minimum((streams.uniform("ecg")[:, None] >= cumulative).sum(axis=1), 2)
     return Findings(
         symptoms,
         pain_score,
@@ -185,7 +194,12 @@ def interruption(cfg: ScenarioConfig, n: int, streams: ChunkStreams) -> np.ndarr
     if form.enabled:
         multiplier *= form.listening_multiplier
     shift = q.shift_seconds
-    seconds = shift + (q.median_seconds - shift) * np.exp(q.log_sd * streams.normal("interruption"))
+    # Truncated at max_seconds: the normal draw's quantile is mapped into the mass below the cap (inverse CDF).
+    # About 0.8% of the untruncated mass lay above 240 s, so the quartiles move a little (7.0 / 10.9 / 21.5 s on
+    # the default scenario) and no opening statement lasts hours.
+    cap = ndtr(np.log((q.max_seconds - shift) / (q.median_seconds - shift)) / q.log_sd)
+    z = ndtri(ndtr(streams.normal("interruption")) * cap)
+    seconds = shift + (q.median_seconds - shift) * np.exp(q.log_sd * z)
     return seconds * multiplier
 
 
@@ -209,6 +223,7 @@ def elicitation(
     ask = np.empty(len(SYMPTOMS))
     ask[TYPICAL_INDEX] = e.ask_typical
     ask[ATYPICAL_INDEX] = e.ask_atypical
+    ask[LOW_RISK_INDEX] = e.ask_low_risk
     qpl = cfg.interventions.question_prompt_list
     if qpl.enabled:
         ask = np.maximum(ask, qpl.capture)
@@ -243,9 +258,10 @@ def clinician_estimate(
     The pathway enters as a shift by ESC result (rule-out is the reference; observe and rule-in raise the
     estimate), plus a term for a peak above the 99th percentile the clinician applies (universal or by sex).
 
-    Bias enters in three named ways: atypical symptoms count less in women; young women are judged low risk
-    (Pope 2000); non-white patients' symptoms count less and they are judged lower risk (credibility; Pope 2000
-    reports OR 2.2 for missed ischaemia in non-white patients).
+    Bias enters in four named ways: atypical symptoms count less in women; reassuring (low-risk) pain features
+    count more in women and the young; young women are judged low risk (Pope 2000); non-white patients'
+    symptoms count less and they are judged lower risk (credibility; Pope 2000 reports OR 2.2 for missed
+    ischaemia in non-white patients).
     """
     c, b = cfg.clinician, cfg.bias
     scale = bias_scale(cfg)
@@ -253,9 +269,12 @@ def clinician_estimate(
     nonwhite = demo.race != WHITE
     n_risk = sum(factors[name].astype(np.int64) for name in FRIENDLY_RISK_FACTORS)
     atypical_weight = c.per_atypical_symptom * (1.0 - scale * b.atypical_discount_women * female)
+    young = demo.age < b.young_age_limit_years
+    low_risk_weight = c.per_low_risk_symptom * (1.0 + scale * b.low_risk_overweight * (female | young))
     symptom_logit = (
         c.per_typical_symptom * documented[:, TYPICAL_INDEX].sum(axis=1)
         + atypical_weight * documented[:, ATYPICAL_INDEX].sum(axis=1)
+        + low_risk_weight * documented[:, LOW_RISK_INDEX].sum(axis=1)
         + c.no_chest_pain * ~documented[:, CHEST_PAIN]
     )
     symptom_logit = symptom_logit * (1.0 - scale * b.nonwhite_symptom_discount * nonwhite)
@@ -263,7 +282,7 @@ def clinician_estimate(
     peak = np.maximum(findings.troponin_0h, findings.troponin_1h)
     log_ratio = np.log(peak / limit)
     esc = esc_0_1h_codes(findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=c.esc_edition)
-    young_woman = female & (demo.age < b.young_age_limit_years)
+    young_woman = female & young
     logit = (
         c.intercept
         + c.per_decade * decades_from(demo.age, 55.0)
@@ -315,6 +334,14 @@ def disposition(
     return Disposition(discharged=discharged, diagnosed_mi=diagnosed, missed_mi=mi & discharged & ~diagnosed)
 
 
+@dataclass
+class ThirtyDayOutcomes:
+    """What happened within 30 days."""
+
+    death_or_mi: np.ndarray  # outcome_30d
+    mace: np.ndarray  # mace_30d: death, MI (the index MI included) or urgent revascularisation
+
+
 def thirty_day_outcome(
     cfg: ScenarioConfig,
     model: PresentationModel,
@@ -322,12 +349,20 @@ def thirty_day_outcome(
     troponin_state: np.ndarray,
     missed_mi: np.ndarray,
     streams: ChunkStreams,
-) -> np.ndarray:
-    """Death or MI within 30 days: by troponin state, treated MI, and missed MI x a risk ratio (Pope 2000)."""
+) -> ThirtyDayOutcomes:
+    """Death or MI within 30 days (by troponin state, treated MI, missed MI x a risk ratio: Pope 2000) and MACE.
+
+    MACE counts the index MI (as HEART's endpoint does: Backus 2013) and, without one, the state's 30-day risk of
+    death, MI or urgent revascularisation (unstable angina's is mostly revascularisation). One uniform drives
+    both, so a non-MI visit with death or MI within 30 days always has MACE too.
+    """
     o = cfg.outcomes
+    u = streams.uniform("outcome_30d")
     risk = np.where(mi, o.mi_treated_30d_risk, model.troponin.outcome_30d_risk[troponin_state])
     risk = np.where(missed_mi, np.minimum(risk * o.missed_mi_risk_ratio, 1.0), risk)
-    return streams.uniform("outcome_30d") < risk
+    death_or_mi = u < risk
+    mace = mi | (u < model.troponin.mace_risk[troponin_state])
+    return ThirtyDayOutcomes(death_or_mi=death_or_mi, mace=mace)
 
 
 def analgesia(cfg: ScenarioConfig, pain_score: np.ndarray, race: np.ndarray, streams: ChunkStreams) -> np.ndarray:

@@ -8,7 +8,6 @@ ratios, order statistics for the median and Hanley & McNeil (1982) for the AUROC
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -17,217 +16,10 @@ import pyarrow.compute as pc
 from chestpain.features import TroponinPolicy, esc_0_1h_codes, heart_score, troponin_upper_limit
 from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
 from chestpain.kernel.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, newcombe, wilson
+from chestpain.simulation._targets import TARGETS, Target
 
 _LOGIT_EDGES = np.linspace(-30.0, 30.0, 30_001)  # 0.002 logit units: binning error on the AUROC is negligible
 _SECONDS_EDGES = np.linspace(0.0, 2_000.0, 200_001)  # 0.01 s
-
-
-@dataclass(frozen=True)
-class Target:
-    """A published figure the default scenario must reproduce."""
-
-    key: str
-    quantity: str
-    target: str
-    low: float
-    high: float
-    source: str
-
-    @property
-    def reported_only(self) -> bool:
-        """A figure shown for context with no published range to test (both bounds infinite)."""
-        return not (math.isfinite(self.low) or math.isfinite(self.high))
-
-
-TARGETS = (
-    Target(
-        "mi_prevalence",
-        "MI prevalence among ED chest-pain visits",
-        "about 10%",
-        0.08,
-        0.12,
-        "hs-troponin cohorts (e.g. Anand 2023: 9%)",
-    ),
-    Target("female_share", "share of female visits", "about 46%", 0.44, 0.48, "hs-troponin cohorts"),
-    Target(
-        "missed_share",
-        "MI discharged undiagnosed (share of MI)",
-        "2.1%",
-        0.017,
-        0.025,
-        "Pope et al., NEJM 2000 (19 of 889)",
-    ),
-    Target(
-        "or_young_women",
-        "OR missed MI, women <55 vs everyone else",
-        "about 7",
-        5.0,
-        9.0,
-        "Pope 2000 (6.7); seed: '7x more likely'",
-    ),
-    Target("or_nonwhite", "OR missed MI, non-white vs white", "about 2.2", 1.7, 2.8, "Pope 2000 (2.2)"),
-    Target(
-        "or_dyspnea",
-        "OR missed MI, dyspnoea without chest pain",
-        "about 2.7",
-        1.5,
-        4.5,
-        "Pope 2000 (2.7, dyspnoea as chief symptom)",
-    ),
-    Target(
-        "or_nondiagnostic_ecg",
-        "OR missed MI, normal/non-specific ECG",
-        "about 3.3",
-        2.0,
-        5.0,
-        "Pope 2000 (3.3)",
-    ),
-    Target(
-        "analgesia_rr_black",
-        "analgesia risk ratio, Black vs white, pain >= 4",
-        "about 0.78",
-        0.74,
-        0.82,
-        "seed: '22% less likely'; Lee et al. 2019",
-    ),
-    Target(
-        "median_interruption",
-        "median seconds to interruption",
-        "about 11 s",
-        9.0,
-        13.0,
-        "Singh Ospina et al., JGIM 2019 (IQR 7-22 s)",
-    ),
-    Target(
-        "oracle_auroc",
-        "AUROC of oracle_mi_probability for mi",
-        "0.95-0.985",
-        0.95,
-        0.985,
-        "CoDE-ACS 2023: 0.953; MI3 2019: 0.963",
-    ),
-    # hs-cTnI physiology, checked through the ESC 2020 0/1 h algorithm (Architect cut-offs, DESIGN.md).
-    Target(
-        "esc_rule_out_sensitivity",
-        "ESC 2020 0/1 h: sensitivity of rule-out for MI",
-        "98.5-99.6%",
-        0.985,
-        0.996,
-        "Chiang, Ann Intern Med 2022 (99.1%); Lin, iScience 2024 (99.5%)",
-    ),
-    Target(
-        "esc_rule_out_sensitivity_women",
-        "ESC 0/1 h rule-out sensitivity, women",
-        "98.5-99.6%",
-        0.985,
-        0.996,
-        "same (each sex)",
-    ),
-    Target(
-        "esc_rule_out_sensitivity_men",
-        "ESC 0/1 h rule-out sensitivity, men",
-        "98.5-99.6%",
-        0.985,
-        0.996,
-        "same (each sex)",
-    ),
-    Target(
-        "esc_rule_out_npv",
-        "ESC 0/1 h: NPV of rule-out",
-        ">= 99.6%",
-        0.996,
-        1.0,
-        "Chiang 2022 (99.8%); Lin 2024 (99.7%)",
-    ),
-    Target(
-        "esc_rule_out_share",
-        "ESC 0/1 h: share ruled out",
-        "40-65%",
-        0.40,
-        0.65,
-        "ESC 0/1 h validation cohorts (about 50-60%)",
-    ),
-    Target(
-        "esc_rule_in_ppv",
-        "ESC 0/1 h: PPV of rule-in",
-        "60-85%",
-        0.60,
-        0.85,
-        "ESC 2020 guideline (about 70-75%)",
-    ),
-    Target(
-        "nonmi_change_6",
-        "non-MI with a 1 h change >= 6 ng/L",
-        "<= 3%",
-        0.0,
-        0.03,
-        "analytical + biological variation of hs-cTnI is small",
-    ),
-    Target(
-        "t0_below_5_sensitivity",
-        "0 h hs-cTnI < 5 ng/L as rule-out: sensitivity",
-        "96-99.5%",
-        0.96,
-        0.995,
-        "Chapman, JAMA 2017; Eur Heart J 2023;44:2846",
-    ),
-    Target(
-        "mi_above_99th_0_1h",
-        "MI with 0 h or 1 h above the sex-specific 99th",
-        ">= 90%",
-        0.90,
-        1.0,
-        "4th Universal Definition (a value above the 99th is required); about 86% at 0 h",
-    ),
-    Target(
-        "heart_low_share",
-        "HEART 0-3 (low risk): share",
-        "30-50%",
-        0.30,
-        0.50,
-        "Backus 2013 (36%)",
-    ),
-    Target(
-        "heart_low_sensitivity",
-        "HEART 0-3: sensitivity for MI",
-        "94-98%",
-        0.94,
-        0.98,
-        "Fernando 2019 (95%); van den Berg 2018 (96.7%)",
-    ),
-    Target(
-        "nonmi_admitted",
-        "non-MI admitted or observed",
-        "25-50%",
-        0.25,
-        0.50,
-        "US ED practice (about 57% of chest-pain visits discharged)",
-    ),
-    Target(
-        "nonmi_admitted_sex_gap",
-        "non-MI admitted: men minus women (points)",
-        "reported; no_bias <= 5",
-        -math.inf,
-        math.inf,
-        "bias knobs (the no_bias scenario must close it to <= 5 points)",
-    ),
-    Target(
-        "harm_per_1000_discharges",
-        "30-day death or MI per 1,000 discharges",
-        "reported",
-        -math.inf,
-        math.inf,
-        "outcome_30d among discharged visits",
-    ),
-    Target(
-        "missed_vs_treated_outcome_rr",
-        "30-day death or MI, missed vs treated MI (risk ratio)",
-        "about 1.9",
-        1.4,
-        2.6,
-        "Pope 2000 (risk-adjusted mortality ratio 1.9)",
-    ),
-)
 
 
 def odds_ratio(a: float, b: float, c: float, d: float) -> Estimate:
@@ -260,6 +52,11 @@ def auroc_from_histograms(positive: np.ndarray, negative: np.ndarray) -> Estimat
 
 def median_from_histogram(counts: np.ndarray, edges: np.ndarray) -> Estimate:
     """Median with the distribution-free order-statistic interval (ranks n/2 +- 1.96 sqrt(n)/2)."""
+    return quantile_from_histogram(counts, edges, 0.5)
+
+
+def quantile_from_histogram(counts: np.ndarray, edges: np.ndarray, q: float) -> Estimate:
+    """Quantile q with the distribution-free order-statistic interval (ranks nq +- 1.96 sqrt(n q (1 - q)))."""
     n = counts.sum()
     if n == 0:
         return NAN_ESTIMATE
@@ -271,8 +68,8 @@ def median_from_histogram(counts: np.ndarray, edges: np.ndarray) -> Estimate:
         fraction = (rank - before) / counts[i] if counts[i] else 0.5
         return float(edges[i] + (edges[i + 1] - edges[i]) * min(max(fraction, 0.0), 1.0))
 
-    half_width = Z95 * math.sqrt(n) / 2
-    return Estimate(quantile_at(n / 2), quantile_at(n / 2 - half_width), quantile_at(n / 2 + half_width))
+    half_width = Z95 * math.sqrt(n * q * (1 - q))
+    return Estimate(quantile_at(n * q), quantile_at(n * q - half_width), quantile_at(n * q + half_width))
 
 
 def _scaled(e: Estimate, factor: float) -> Estimate:
@@ -322,6 +119,8 @@ class CalibrationSummary:
         self.counts: dict[str, float] = {}
         self.oracle_hist = np.zeros((2, len(_LOGIT_EDGES) + 1), dtype=np.int64)
         self.seconds_hist = np.zeros(len(_SECONDS_EDGES) - 1, dtype=np.int64)
+        self.max_seconds = 0.0
+        self._heart_low = np.zeros(0, dtype=bool)  # the current chunk's HEART 0-3 mask (pathway -> physiology)
 
     def _add(self, key: str, mask: np.ndarray) -> None:
         self.counts[key] = self.counts.get(key, 0) + int(np.count_nonzero(mask))
@@ -361,6 +160,7 @@ class CalibrationSummary:
         for label in (0, 1):
             self.oracle_hist[label] += np.bincount(bins[mi == bool(label)], minlength=self.oracle_hist.shape[1])
         self._update_pathway(table, mi, female)
+        self._update_physiology(table, mi, female)
         seconds = np.clip(table.column("interrupt_seconds").to_numpy(), 0, _SECONDS_EDGES[-1] - 1e-9)
         self.seconds_hist += np.bincount(
             grid_searchsorted(_SECONDS_EDGES, seconds, side="right") - 1, minlength=len(self.seconds_hist)
@@ -390,6 +190,7 @@ class CalibrationSummary:
             table.select(columns).to_pandas(), troponin_policy=TroponinPolicy.universal, symptom_source="doc"
         )
         low = heart["heart_score"].to_numpy() <= 3
+        self._heart_low = low
         self._add("heart_low", low)
         self._add("mi_heart_not_low", mi & ~low)
         discharged = _bool(table, "discharged")
@@ -403,6 +204,88 @@ class CalibrationSummary:
         self._add("missed_outcome", missed & outcome)
         self._add("treated_mi", mi & ~missed)
         self._add("treated_mi_outcome", mi & ~missed & outcome)
+
+    def _update_physiology(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> None:
+        """Counts behind the early-presenter, non-MI troponin, ECG, history and outcome rows (issue 24)."""
+        t0 = table.column("troponin_0h_ng_l").to_numpy()
+        t1 = table.column("troponin_1h_ng_l").to_numpy()
+        early = table.column("symptom_onset_hours").to_numpy() <= 3.0
+        limit = troponin_upper_limit(np.where(female, "female", "male"), TroponinPolicy.sex_specific)
+        esc = esc_0_1h_codes(t0, t1, table.column("symptom_onset_hours").to_numpy())
+        for name, group in (("early", early), ("late", ~early)):
+            self._add(f"mi_{name}", mi & group)
+            self._add(f"mi_{name}_above_99th_0h", mi & group & (t0 > limit))
+        self._add("mi_early_t0_5", mi & early & (t0 >= 5.0))
+        for name, group in (("women", female), ("men", ~female)):
+            self._add(f"mi_early_{name}", mi & early & group)
+            self._add(f"mi_early_{name}_not_ruled_out", mi & early & group & (esc != 0))
+        above = np.maximum(t0, t1) > limit
+        age = table.column("age").to_numpy()
+        for name, group in (
+            ("women", female),
+            ("men", ~female),
+            ("under_50", age < 50),
+            ("50_74", (age >= 50) & (age < 75)),
+            ("75_up", age >= 75),
+        ):
+            self._add(f"nonmi_{name}", ~mi & group)
+            self._add(f"nonmi_{name}_above", ~mi & group & above)
+        for finding in ("normal", "ischemic"):
+            ecg = _is(table, "ecg", finding)
+            self._add(f"mi_ecg_{finding}", mi & ecg)
+            self._add(f"nonmi_ecg_{finding}", ~mi & ecg)
+        male = ~female
+        for key, column, group in (
+            ("pleuritic", "sx_pleuritic", None),
+            ("positional", "sx_positional", None),
+            ("palpation", "sx_reproducible_by_palpation", None),
+            ("exertional_men", "sx_exertional", male),
+            ("radiation_men", "sx_radiation", male),
+        ):
+            present = _bool(table, column) if group is None else _bool(table, column) & group
+            population = np.ones_like(mi) if group is None else group
+            self._add(f"lr_{key}_mi", mi & present)
+            self._add(f"lr_{key}_mi_n", mi & population)
+            self._add(f"lr_{key}_nonmi", ~mi & present)
+            self._add(f"lr_{key}_nonmi_n", ~mi & population)
+        self._add("unstable_angina", _bool(table, "unstable_angina"))
+        heart_low = self._heart_low
+        self._add("heart_low_mace", heart_low & _bool(table, "mace_30d"))
+        seconds = table.column("interrupt_seconds").to_numpy()
+        self.max_seconds = max(self.max_seconds, float(seconds.max(initial=0.0)))
+
+    def _lr(self, key: str) -> Estimate:
+        c = self.counts
+        return risk_ratio(c[f"lr_{key}_mi"], c[f"lr_{key}_mi_n"], c[f"lr_{key}_nonmi"], c[f"lr_{key}_nonmi_n"])
+
+    def _physiology_estimates(self) -> dict[str, Estimate]:
+        c = self.counts
+        return {
+            "early_mi_above_99th_0h": wilson(c["mi_early_above_99th_0h"], c["mi_early"]),
+            "late_mi_above_99th_0h": wilson(c["mi_late_above_99th_0h"], c["mi_late"]),
+            "early_mi_t0_5": wilson(c["mi_early_t0_5"], c["mi_early"]),
+            "esc_early_sensitivity_women": wilson(c["mi_early_women_not_ruled_out"], c["mi_early_women"]),
+            "esc_early_sensitivity_men": wilson(c["mi_early_men_not_ruled_out"], c["mi_early_men"]),
+            "nonmi_above_99th_women_vs_men": risk_ratio(
+                c["nonmi_women_above"], c["nonmi_women"], c["nonmi_men_above"], c["nonmi_men"]
+            ),
+            "nonmi_above_99th_under_50": wilson(c["nonmi_under_50_above"], c["nonmi_under_50"]),
+            "nonmi_above_99th_50_74": wilson(c["nonmi_50_74_above"], c["nonmi_50_74"]),
+            "nonmi_above_99th_75_up": wilson(c["nonmi_75_up_above"], c["nonmi_75_up"]),
+            "mi_normal_ecg": wilson(c["mi_ecg_normal"], c["mi"]),
+            "ischemic_ecg_lr": risk_ratio(c["mi_ecg_ischemic"], c["mi"], c["nonmi_ecg_ischemic"], c["no_mi"]),
+            "normal_ecg_lr": risk_ratio(c["mi_ecg_normal"], c["mi"], c["nonmi_ecg_normal"], c["no_mi"]),
+            "pleuritic_lr": self._lr("pleuritic"),
+            "positional_lr": self._lr("positional"),
+            "palpation_lr": self._lr("palpation"),
+            "exertional_lr_men": self._lr("exertional_men"),
+            "radiation_lr_men": self._lr("radiation_men"),
+            "unstable_angina_share": wilson(c["unstable_angina"], c["n"]),
+            "heart_low_mace": wilson(c["heart_low_mace"], c["heart_low"]),
+            "interruption_q1": quantile_from_histogram(self.seconds_hist, _SECONDS_EDGES, 0.25),
+            "interruption_q3": quantile_from_histogram(self.seconds_hist, _SECONDS_EDGES, 0.75),
+            "interruption_max": Estimate(self.max_seconds, self.max_seconds, self.max_seconds),
+        }
 
     def _or(self, key: str) -> Estimate:
         c = self.counts
@@ -443,6 +326,7 @@ class CalibrationSummary:
             "missed_vs_treated_outcome_rr": risk_ratio(
                 c["missed_outcome"], c["missed"], c["treated_mi_outcome"], c["treated_mi"]
             ),
+            **self._physiology_estimates(),
         }
 
     def rows(self) -> list[dict[str, object]]:
