@@ -128,9 +128,17 @@ class TruncatedNormal:
 
 @dataclass(frozen=True)
 class SymptomTable:
-    """P(symptom present), indexed ``[mi, sex, symptom]`` with sex 0 = female, 1 = male."""
+    """P(symptom present), indexed ``[event, sex, symptom]`` with sex 0 = female, 1 = male.
 
-    prob: np.ndarray  # shape (2, 2, len(SYMPTOMS))
+    An acute coronary event presents in one of two ways: a share ``silent`` presents like a patient without one
+    (the whole history at once: the symptoms are correlated, not independent, within an event), the rest with
+    the ``typical`` rates. ``prob[1]`` holds the configured marginal rates, ``(1 - silent) typical + silent
+    prob[0]``, so every symptom's likelihood ratio is what the config states.
+    """
+
+    prob: np.ndarray  # shape (2, 2, len(SYMPTOMS)): marginal rates
+    typical: np.ndarray  # shape (2, len(SYMPTOMS)) by sex: rates of an event that presents typically
+    silent: float
 
     @classmethod
     def from_params(cls, presentation: Presentation) -> SymptomTable:
@@ -139,15 +147,41 @@ class SymptomTable:
             rates = presentation.symptoms[name]
             prob[0, FEMALE, k], prob[0, MALE, k] = rates.no_mi_women, rates.no_mi_men
             prob[1, FEMALE, k], prob[1, MALE, k] = rates.mi_women, rates.mi_men
-        return cls(prob)
+        silent = presentation.silent_presentation_share
+        typical = (prob[1] - silent * prob[0]) / (1.0 - silent)
+        return cls(prob, typical, silent)
 
-    def log_likelihood_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
-        """Sum over symptoms of log P(observed | MI) / P(observed | no MI)."""
-        p1 = self.prob[1][male.astype(np.intp)]
+    def sample(
+        self,
+        event: np.ndarray,
+        male: np.ndarray,
+        history_like_event: np.ndarray,
+        uniform: np.ndarray,
+        history_uniform: np.ndarray,
+    ) -> np.ndarray:
+        """True symptoms: typical if an event that is not silent, or a non-coronary state that looks like one.
+
+        ``history_like_event`` is each row's state's share of event-like histories (ignored for events).
+        """
+        sex = male.astype(np.intp)
+        typical = np.where(event, history_uniform >= self.silent, history_uniform < history_like_event)
+        rates = np.where(typical[:, None], self.typical[sex], self.prob[0][sex])
+        return uniform < rates
+
+    def log_typical_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """log P(observed | typical event history) / P(observed | history without an event), per row."""
+        p1 = self.typical[male.astype(np.intp)]
         p0 = self.prob[0][male.astype(np.intp)]
         present = np.log(p1 / p0)
         absent = np.log((1 - p1) / (1 - p0))
         return np.where(symptoms, present, absent).sum(axis=1)
+
+    def log_likelihood_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """log P(observed | event) / P(observed | no event) = log((1 - silent) LR_typical + silent)."""
+        log_typical = self.log_typical_ratio(symptoms, male)
+        if self.silent == 0.0:
+            return log_typical
+        return np.logaddexp(np.log1p(-self.silent) + log_typical, np.log(self.silent))
 
 
 @dataclass(frozen=True)
@@ -259,6 +293,7 @@ class TroponinMixture:
     outcome_30d_risk: np.ndarray  # (K,)
     mace_risk: np.ndarray  # (K,) P(30-day death, MI or urgent revascularisation) in the state when not an MI
     log_ecg: np.ndarray  # (K, 3) log P(first ECG | state), ECG_FINDINGS order
+    history_like_event: np.ndarray  # (K,) non-coronary states: share with an event-like history
     names: tuple[str, ...]
 
     @classmethod
@@ -310,6 +345,7 @@ class TroponinMixture:
             analytical_sd=troponin.analytical_sd_ng_l,
             outcome_30d_risk=np.array([c.outcome_30d_risk for c in comps]),
             mace_risk=np.array([c.mace_risk for c in comps]),
+            history_like_event=np.array([c.history_like_event for c in comps]),
             log_ecg=np.log(
                 np.array(
                     [
@@ -415,11 +451,14 @@ class TroponinMixture:
         age: np.ndarray,
         male: np.ndarray,
         ecg: np.ndarray,
+        log_typical_history: np.ndarray,
     ) -> TroponinTerms:
         """Log of p(t0, t1, adjudicated MI | acute), p(t0, t1, no MI | acute) and p(t0, t1 | not acute).
 
         Also the last two with each state's term times its 30-day MACE risk, for the MACE oracle. Every term
-        includes P(first ECG | state): the ECG depends on the state, not only on the coronary event.
+        includes P(first ECG | state): the ECG depends on the state, not only on the coronary event. A
+        non-coronary state's terms also include its history's likelihood relative to a history without an event,
+        ``h_k LR_typical + 1 - h_k`` (``log_typical_history`` = log LR_typical per row).
 
         An acute state is adjudicated MI when the peak over 0 h, 1 h and the hidden later sample exceeds the
         sex-specific 99th percentile. Given (t0, t1) and the state, that is certain when t0 or t1 already exceeds
@@ -437,7 +476,9 @@ class TroponinMixture:
         )
         # Blocks whose (rows x states) arrays stay in cache: 1.3x less CPU than whole chunks.
         blocks = [
-            self._terms_block(tables, t0[rows], t1[rows], male[rows], by_onset[rows], by_age[rows], ecg[rows])
+            self._terms_block(
+                tables, t0[rows], t1[rows], male[rows], by_onset[rows], by_age[rows], ecg[rows], log_typical_history[rows]
+            )
             for rows in (slice(i, i + _TERMS_BLOCK_ROWS) for i in range(0, max(len(t0), 1), _TERMS_BLOCK_ROWS))
         ]
         return TroponinTerms(*(np.concatenate(parts) for parts in zip(*blocks, strict=True)))
@@ -451,6 +492,7 @@ class TroponinMixture:
         by_onset: np.ndarray,
         by_age: np.ndarray,
         ecg: np.ndarray,
+        log_typical_history: np.ndarray,
     ) -> tuple[np.ndarray, ...]:
         """:meth:`terms` for one block of rows, from the per-onset and per-age tables."""
         acute, stable = np.flatnonzero(self.is_acute), np.flatnonzero(~self.is_acute)
@@ -458,6 +500,9 @@ class TroponinMixture:
         log_dens = self.component_log_likelihood(t0, t1, mu0, tables.mud[by_onset]) + self.log_ecg.T[ecg]
         joint_acute = tables.log_weight_acute[by_age] + log_dens[:, acute]
         joint_stable = tables.log_weight_stable[by_age] + log_dens[:, stable]
+        h = self.history_like_event[stable]
+        with np.errstate(divide="ignore"):
+            joint_stable += np.logaddexp(np.log(h)[None, :] + log_typical_history[:, None], np.log1p(-h)[None, :])
         log_non = _logsumexp_rows(joint_stable)
         with np.errstate(divide="ignore"):
             log_non_mace = _logsumexp_rows(joint_stable + np.log(self.mace_risk[stable]))

@@ -61,7 +61,13 @@ def oracle_probabilities(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact posteriors P(MI | model-visible columns) and P(30-day MACE | model-visible columns)."""
     terms = model.troponin.terms(
-        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, demo.age, demo.male, findings.ecg
+        findings.troponin_0h,
+        findings.troponin_1h,
+        findings.onset_hours,
+        demo.age,
+        demo.male,
+        findings.ecg,
+        model.symptoms.log_typical_ratio(findings.symptoms, demo.male),
     )
     event = prior_logit + presentation_log_likelihood_ratio(model, demo, findings)
     log_mi = event + terms.acute_mi

@@ -200,9 +200,14 @@ class TroponinComponent(StrictModel):
     # presentation.ecg_no_mi otherwise). Myocardial injury without a coronary event (type 2 MI, PE, heart
     # failure) often has an abnormal ECG too, which is part of why it is mistaken for MI.
     ecg: EcgRates | None = None
+    # Non-coronary states only: the share whose history looks like an acute coronary event's (typical
+    # symptoms), as in type 2 MI or myocarditis with chest pain; the rest present like no injury.
+    history_like_event: Probability = 0.0
 
     @model_validator(mode="after")
     def _mace_includes_death_or_mi(self) -> TroponinComponent:
+        if self.outcome == "acute_coronary" and self.history_like_event:
+            raise ValueError(f"component {self.name}: history_like_event is for non-coronary states")
         if self.mace_30d_risk is not None and self.mace_30d_risk < self.outcome_30d_risk:
             raise ValueError(f"component {self.name}: mace_30d_risk includes death or MI, so it is >= outcome_30d_risk")
         return self
@@ -246,6 +251,9 @@ class Presentation(StrictModel):
     """What the patient truly has, drawn independently per feature given (MI, sex, age)."""
 
     symptoms: dict[Literal[SYMPTOMS], SymptomRates]  # type: ignore[valid-type]
+    # Share of acute coronary events whose history looks like no event at all (silent / unrecognised
+    # presentations); the configured rates stay the marginal ones, so this only adds correlation.
+    silent_presentation_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     pain: PainScore
     heart_rate: NormalVital
     systolic_bp: NormalVital
@@ -259,6 +267,15 @@ class Presentation(StrictModel):
         missing = set(SYMPTOMS) - set(self.symptoms)
         if missing:
             raise ValueError(f"symptoms is missing {', '.join(sorted(missing))}")
+        silent = self.silent_presentation_share
+        for name, rates in self.symptoms.items():
+            for with_event, without in ((rates.mi_men, rates.no_mi_men), (rates.mi_women, rates.no_mi_women)):
+                typical = (with_event - silent * without) / (1 - silent)
+                if not 0.0 < typical < 1.0:
+                    raise ValueError(
+                        f"symptom {name}: silent_presentation_share {silent} is too large for its rates "
+                        "(the typical presentation's rate would leave (0, 1))"
+                    )
         return self
 
 

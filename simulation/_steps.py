@@ -146,7 +146,6 @@ def presentation(
     """
     mi_i = mi.astype(np.intp)
     sex_i = demo.male.astype(np.intp)
-    symptoms = streams.uniform("symptoms", len(SYMPTOMS)) < model.symptoms.prob[mi_i, sex_i]
     pain_score = streams.binomial("pain_score", 10, model.pain_p[mi_i]).astype(np.int64)
     vitals = streams.uniform("vitals", 2)
     heart_rate = model.heart_rate.sample(mi_i, vitals[:, 0])
@@ -158,6 +157,13 @@ def presentation(
         mi,
         streams.uniform("troponin_state"),
         streams.normal("troponin_level", 3),
+    )
+    symptoms = model.symptoms.sample(
+        mi,
+        demo.male,
+        model.troponin.history_like_event[trop.component],
+        streams.uniform("symptoms", len(SYMPTOMS)),
+        streams.uniform("history_type"),
     )
     # The first ECG depends on the state (an infarct, unstable angina, injury without a coronary event, none).
     cumulative = np.cumsum(np.exp(model.troponin.log_ecg[trop.component]), axis=1)

@@ -14,29 +14,37 @@ from tests.simulation.conftest import scenario
 
 
 def _reference_posterior(cfg, row: pd.Series) -> float:
+    """P(MI | V) from :func:`_reference_posteriors`."""
+    return _reference_posteriors(cfg, row)[0]
+
+
+def _reference_posteriors(cfg, row: pd.Series) -> tuple[float, float]:
     """Bayes' rule written out with scipy, one patient at a time (slow, independent of the vectorised code).
 
-    P(MI | V) = e^{prior + O} A1 / (e^{prior + O} (A1 + A0) + N): O from the non-troponin features of an acute
-    coronary event vs none; A1 / A0 the acute states' troponin likelihood times P(adjudicated MI) / its
-    complement; N the non-coronary states' likelihood. A kinetic state's likelihood is the sum over the model's
-    five recall-error values (Gauss-Hermite points and weights of N(0, recall_log_sd^2), the model's definition).
+    P(MI | V) = e^{prior + O} A1 / (e^{prior + O} (A1 + A0) + N): O from the symptoms, pain and vitals of an
+    acute coronary event vs none (an event's history is a two-class mixture: silent like no event, or typical);
+    A1 / A0 the acute states' troponin-and-ECG likelihood times P(adjudicated MI) / its complement; N the
+    non-coronary states' likelihood. A kinetic state's likelihood is the sum over the model's five recall-error
+    values (Gauss-Hermite points and weights of N(0, recall_log_sd^2), the model's definition).
+    P(MACE | V) replaces A0 and N by the same sums with each state's 30-day MACE risk (an index MI always counts).
     """
     male = row.sex == "male"
     decade = (row.age - 55) / 10
     prior = cfg.mi.intercept + cfg.mi.per_decade * decade + cfg.mi.male * male
     prior += sum(coef * row[name] for name, coef in cfg.mi.risk_factors.items())
     p = cfg.presentation
-    other = 0.0
+    silent = p.silent_presentation_share
+    history = {0: 1.0, 1: 1.0}  # P(symptoms | no event) and P(symptoms | typical event)
+    for name in SYMPTOMS:
+        rates = p.symptoms[name]
+        without = rates.no_mi_men if male else rates.no_mi_women
+        marginal = rates.mi_men if male else rates.mi_women
+        typical = (marginal - silent * without) / (1 - silent)
+        for event, prob in ((0, without), (1, typical)):
+            history[event] *= prob if row[f"sx_{name}"] else 1 - prob
+    other = np.log((1 - silent) * history[1] + silent * history[0]) - np.log(history[0])
     for event in (0, 1):
         sign = 1 if event else -1
-        for name in SYMPTOMS:
-            rates = p.symptoms[name]
-            prob = (
-                (rates.mi_men if male else rates.mi_women)
-                if event
-                else (rates.no_mi_men if male else rates.no_mi_women)
-            )
-            other += sign * np.log(prob if row[f"sx_{name}"] else 1 - prob)
         other += sign * stats.binom.logpmf(
             row.pain_score, 10, p.pain.mi_mean_fraction if event else p.pain.no_mi_mean_fraction
         )
@@ -45,9 +53,8 @@ def _reference_posterior(cfg, row: pd.Series) -> float:
             mean = v.mi_mean if event else v.no_mi_mean
             a, b = (v.low - mean) / v.sd, (v.high - mean) / v.sd
             other += sign * stats.truncnorm.logpdf(row[vital], a, b, loc=mean, scale=v.sd)
-        other += sign * np.log(getattr(p.ecg_mi if event else p.ecg_no_mi, row.ecg))
     trop = p.troponin
-    sums = {"mi": 0.0, "not": 0.0, "non": 0.0}
+    sums = {"mi": 0.0, "not": 0.0, "non": 0.0, "not_mace": 0.0, "non_mace": 0.0}
     for outcome in ("acute_coronary", "non_coronary"):
         components = [c for c in trop.components if c.outcome == outcome]
         logits = np.array([c.weight_logit_at_65 + c.weight_logit_per_decade * (row.age - 65) / 10 for c in components])
@@ -55,13 +62,21 @@ def _reference_posterior(cfg, row: pd.Series) -> float:
         weights /= weights.sum()
         for w, c in zip(weights, components, strict=True):
             like_mi, like_not = _troponin_terms(cfg, c, male, row)
+            ecg = c.ecg or (p.ecg_mi if outcome == "acute_coronary" else p.ecg_no_mi)
+            w = w * getattr(ecg, row.ecg)  # the first ECG depends on the state
+            mace = c.outcome_30d_risk if c.mace_30d_risk is None else c.mace_30d_risk
             if outcome == "acute_coronary":
                 sums["mi"] += w * like_mi
                 sums["not"] += w * like_not
+                sums["not_mace"] += w * like_not * mace
             else:
                 sums["non"] += w * (like_mi + like_not)
+                sums["non_mace"] += w * (like_mi + like_not) * mace
     event_odds = np.exp(prior + other)
-    return float(event_odds * sums["mi"] / (event_odds * (sums["mi"] + sums["not"]) + sums["non"]))
+    total = event_odds * (sums["mi"] + sums["not"]) + sums["non"]
+    p_mi = event_odds * sums["mi"] / total
+    p_mace = (event_odds * (sums["mi"] + sums["not_mace"]) + sums["non_mace"]) / total
+    return float(p_mi), float(p_mace)
 
 
 def _curve(kinetics, hours: float) -> float:
@@ -144,9 +159,28 @@ def test_oracle_matches_independent_bayes_rule(default_cohort):
             default_cohort[default_cohort.troponin_0h_ng_l > 64].head(30),
         ]
     )
-    expected = np.array([_reference_posterior(cfg, row) for _, row in sample.iterrows()])
+    expected = np.array([_reference_posteriors(cfg, row) for _, row in sample.iterrows()])
     # Same arithmetic in closed form, written independently: agreement to rounding (1e-9 relative).
-    np.testing.assert_allclose(sample.oracle_mi_probability.to_numpy(), expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sample.oracle_mi_probability.to_numpy(), expected[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sample.oracle_mace_probability.to_numpy(), expected[:, 1], rtol=1e-9, atol=1e-12)
+
+
+def test_mace_oracle_is_calibrated_in_deciles(default_cohort):
+    # As for MI: observed 30-day MACE vs the mean oracle in each decile on 1,000,000 rows, 4 standard errors.
+    deciles = pd.qcut(default_cohort.oracle_mace_probability, 10, labels=False, duplicates="drop")
+    grouped = default_cohort.groupby(deciles).agg(
+        predicted=("oracle_mace_probability", "mean"), observed=("mace_30d", "mean"), n=("mace_30d", "size")
+    )
+    se = np.sqrt(grouped.predicted * (1 - grouped.predicted) / grouped.n)
+    assert (np.abs(grouped.observed - grouped.predicted) <= 4 * se + 1e-6).all(), grouped
+
+
+def test_mace_includes_every_mi_and_every_non_mi_death_or_mi(default_cohort):
+    assert default_cohort.mace_30d[default_cohort.mi].all()
+    assert default_cohort.mace_30d[~default_cohort.mi & default_cohort.outcome_30d].all()
+    assert (default_cohort.oracle_mace_probability >= default_cohort.oracle_mi_probability - 1e-12).all()
+    assert (default_cohort.acs == default_cohort.mi | default_cohort.unstable_angina).all()
+    assert not (default_cohort.mi & default_cohort.unstable_angina).any()
 
 
 def test_oracle_is_calibrated_in_deciles(default_cohort):
