@@ -86,6 +86,26 @@ _BASE_RULES: dict[str, Rule] = {
     "troponin_1h_ng_l": Rule(
         "float", "hs-cTnI 1 h after presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
     ),
+    "troponin_2h_ng_l": Rule(
+        "float",
+        "hs-cTnI 2 h after presentation in ng/L (missing where not drawn)",
+        "ng/L",
+        0,
+        100_000,
+        _TROPONIN_SOURCE,
+        nullable=True,
+        troponin=True,
+    ),
+    "troponin_3h_ng_l": Rule(
+        "float",
+        "hs-cTnI 3 h after presentation in ng/L (missing where not drawn)",
+        "ng/L",
+        0,
+        100_000,
+        _TROPONIN_SOURCE,
+        nullable=True,
+        troponin=True,
+    ),
     "interrupt_seconds": Rule(
         "float", "seconds before interruption", "s", 0, 86_400, "cannot be negative; a day is an upper bound"
     ),
@@ -95,8 +115,12 @@ _BASE_RULES: dict[str, Rule] = {
     "discharged": Rule("bool", "discharged from the ED (true/false)"),
     "missed_mi": Rule("bool", "missed MI (true/false)"),
     "outcome_30d": Rule("bool", "death or MI within 30 days (true/false)"),
+    "unstable_angina": Rule("bool", "unstable angina: acute coronary event without MI (true/false)"),
+    "acs": Rule("bool", "acute coronary syndrome: type 1 MI or unstable angina (true/false)"),
+    "mace_30d": Rule("bool", "death, MI or urgent revascularisation within 30 days (true/false)"),
     "analgesia_given": Rule("bool", "analgesia given (true/false)"),
     "oracle_mi_probability": Rule("float", "oracle P(MI)", "", 0, 1, "a probability"),
+    "oracle_mace_probability": Rule("float", "oracle P(30-day MACE)", "", 0, 1, "a probability"),
 }
 
 UCI_SITES = ("cleveland", "hungarian", "switzerland", "va")

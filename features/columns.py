@@ -51,6 +51,8 @@ VITALS = ("heart_rate", "systolic_bp")
 #: applies only after 3 h; early presenters can have a low but rising hs-cTnI).
 ONSET_COLUMN = "symptom_onset_hours"
 TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l")
+#: Later samples: recorded only where drawn (missing otherwise); not model inputs of the 0/1 h models.
+LATER_TROPONIN_COLUMNS = ("troponin_2h_ng_l", "troponin_3h_ng_l")
 
 # Columns produced by the encounter and the decision: never model inputs (they encode the outcome or the
 # clinician's judgement, or the simulator's own answer key).
@@ -86,6 +88,8 @@ _COHORT_TYPES: tuple[tuple[str, str], ...] = (
     ("symptom_onset_hours", "float64"),
     ("troponin_0h_ng_l", "float64"),
     ("troponin_1h_ng_l", "float64"),
+    ("troponin_2h_ng_l", "float64"),
+    ("troponin_3h_ng_l", "float64"),
     ("interrupt_seconds", "float64"),
     ("clinician_risk", "float64"),
     ("mi", "bool"),

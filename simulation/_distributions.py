@@ -20,7 +20,7 @@ _LAG_SMOOTHING_HOURS = 0.1  # the lag's corner is rounded over ~6 minutes
 # a recall error exp(e). e takes RECALL_POINTS values, the Gauss-Hermite points of N(0, recall_log_sd^2) with
 # their weights: the discrete distribution is the model itself (not an approximation), so each kinetic state
 # splits into RECALL_POINTS states and the oracle stays an exact finite sum.
-RECALL_POINTS = 5
+RECALL_POINTS = 3
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
@@ -45,6 +45,31 @@ def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
     shift = np.where(np.isfinite(shift), shift, 0.0)
     with np.errstate(divide="ignore"):
         return np.log(np.exp(a - shift[:, None]).sum(axis=1)) + shift
+
+
+_SAFE_SUM_FOR_INTERVALS = 1e-280
+
+
+def log_normal_interval(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """log(Phi(hi) - Phi(lo)) for standardised bounds lo < hi (either may be infinite), vectorised.
+
+    An interval above the mean is reflected below it, where ``ndtr`` keeps full relative precision, so the
+    difference never cancels two numbers near 1; where even that underflows (beyond about 37 SD) the difference
+    is taken in log space with ``log_ndtr``. tests/simulation/test_fast_paths.py checks it against mpmath-free
+    scipy arithmetic on extreme bounds.
+    """
+    upper = lo > 0
+    a = np.where(upper, -hi, lo)
+    b = np.where(upper, -lo, hi)
+    p = ndtr(b) - ndtr(a)
+    with np.errstate(divide="ignore"):
+        out = np.log(p)
+    tiny = p < _SAFE_SUM_FOR_INTERVALS
+    if tiny.any():
+        log_b, log_a = log_ndtr(b[tiny]), log_ndtr(a[tiny])
+        with np.errstate(divide="ignore"):
+            out[tiny] = log_b + np.log1p(-np.exp(log_a - log_b))
+    return out
 
 
 #: Rows per block in :meth:`TroponinMixture.terms` (8,192 x 22 float64 = 1.4 MB, an L2-sized working set).
@@ -229,7 +254,7 @@ class _TermTables:
     log_weight_stable: np.ndarray  # (ages, non-coronary states)
     g0: np.ndarray  # (onsets, K) kinetic level at the 0 h sample
     mud: np.ndarray  # (onsets, K) mean 1 h log ratio
-    mua_acute: np.ndarray  # (onsets, acute states) mean log ratio of the adjudication sample to the 0 h one
+    mua_acute: np.ndarray  # (onsets, acute states) highest mean log ratio of a later sample to the 0 h one
 
 
 @dataclass(frozen=True)
@@ -245,10 +270,13 @@ class TroponinTerms:
 
 @dataclass(frozen=True)
 class TroponinSample:
-    """hs-cTnI at 0 h and 1 h (shown), the state drawn, and the adjudication sample (never shown)."""
+    """hs-cTnI as reported at 0 h and 1 h (shown), 2 h and 3 h (shown where drawn), the adjudication sample
+    (never shown), and the state drawn."""
 
     t0: np.ndarray
     t1: np.ndarray
+    t2: np.ndarray
+    t3: np.ndarray
     component: np.ndarray
     t_adjudication: np.ndarray
 
@@ -288,6 +316,8 @@ class TroponinMixture:
     baseline: np.ndarray  # (K,) level before release, as a fraction of the plateau
     onset_scale: np.ndarray  # (K,) true onset / recorded onset in this state (recall error)
     adjudication_hours: float
+    lod: float  # limit of detection, ng/L: lower concentrations are reported as ``below_lod``
+    below_lod: float  # the reported value that means "below the limit of detection"
     adjudication_limit: np.ndarray  # (2,) by sex, ng/L
     analytical_sd: float  # ng/L
     outcome_30d_risk: np.ndarray  # (K,)
@@ -341,6 +371,8 @@ class TroponinMixture:
             lag=kinetic("lag_hours", 0.0),
             baseline=kinetic("baseline_fraction", 0.0),
             adjudication_hours=troponin.adjudication_sample_hours,
+            lod=troponin.limit_of_detection_ng_l,
+            below_lod=troponin.below_limit_of_detection_ng_l,
             adjudication_limit=np.array([troponin.adjudication_limit_women_ng_l, troponin.adjudication_limit_men_ng_l]),
             analytical_sd=troponin.analytical_sd_ng_l,
             outcome_30d_risk=np.array([c.outcome_30d_risk for c in comps]),
@@ -370,8 +402,14 @@ class TroponinMixture:
             g = np.logaddexp(np.log(b), np.log1p(-b) + log_rise) - self.decline * t
         return np.where(np.isnan(self.half_rise)[None, :], 0.0, g)
 
+    @property
+    def later_hours(self) -> tuple[float, float, float]:
+        """Hours after the 0 h sample of the later samples: 2 h, 3 h and the adjudication sample."""
+        return (2.0, 3.0, self.adjudication_hours)
+
     def _curve_tables(self, onset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Kinetic curve at 0 h, 1 h and the adjudication sample per distinct recorded onset, and each row's index.
+        """Kinetic curve at 0 h, its rise to 1 h and to each later sample (stacked on a last axis), per distinct
+        recorded onset, and each row's index.
 
         The curve depends on the row only through its recorded onset, so it is evaluated once per distinct value
         (exact for any input; with onset recorded to the quarter hour a chunk has a few hundred values, not tens of
@@ -379,22 +417,33 @@ class TroponinMixture:
         """
         values, index = np.unique(np.asarray(onset, dtype=float), return_inverse=True)
         g0 = self.curve(values)
-        return g0, self.curve(values, 1.0) - g0, self.curve(values, self.adjudication_hours) - g0, index
+        later = np.stack([self.curve(values, hours) - g0 for hours in self.later_hours], axis=-1)
+        return g0, self.curve(values, 1.0) - g0, later, index
 
-    def change_variance(self, z0: np.ndarray) -> np.ndarray:
-        """Variance of the 1 h log ratio given z0, broadcast with (n, K): biological + analytical at low levels.
+    def report(self, value: np.ndarray) -> np.ndarray:
+        """What the laboratory reports: whole ng/L (half up), below the LoD as ``below_lod``, capped at ``upper``."""
+        whole = np.minimum(np.floor(value + 0.5), self.upper)
+        return np.where(value < self.lod, self.below_lod, whole)
 
-        z0 is capped at the censoring point, so a censored 0 h value has a known SD (keeps the censored cases
-        exact).
+    def reported_log_excess(self, reported: np.ndarray) -> np.ndarray:
+        """log(excess over the floor) that the later samples are centred on: the reported 0 h value (the middle of
+        [floor, LoD) when it is below the limit of detection)."""
+        centre = np.where(reported < self.lod, 0.5 * (self.floor + self.lod), reported)
+        return np.log(centre - self.floor)
+
+    def reported_interval(self, reported: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The interval [lo, hi) of log(excess) that the laboratory reports as ``reported``."""
+        below = reported < self.lod
+        lo = np.where(below, -np.inf, np.log(np.maximum(reported - 0.5, self.lod) - self.floor))
+        top = np.where(reported >= self.upper, np.inf, np.log(reported + 0.5 - self.floor))
+        return lo, np.where(below, np.log(self.lod - self.floor), top)
+
+    def change_variance(self, z: np.ndarray) -> np.ndarray:
+        """Variance of the 1 h log ratio given the 0 h log excess z (n, 1), shape (n, K): biological + analytical.
         """
-        z = np.minimum(z0, np.log(self.upper - self.floor)) if np.isfinite(self.upper) else z0
         # Analytical term: two measurements of SD a on an excess e give a log-ratio SD of about a * sqrt(2) / e;
         # "+ 1 (ng/L)^2" keeps it finite below 1 ng/L of excess, where the assay reads at its floor anyway.
         return self.sd[None, :] ** 2 + 2.0 * self.analytical_sd**2 / (np.exp(2.0 * z) + 1.0)
-
-    def change_sd(self, z0: np.ndarray) -> np.ndarray:
-        """SD of the 1 h log ratio given z0 (see :meth:`change_variance`)."""
-        return np.sqrt(self.change_variance(z0))
 
     def log_weights(self, age: np.ndarray, acute: bool | np.ndarray) -> np.ndarray:
         """Log component weights, shape (n, K); components of the other outcome get -inf."""
@@ -422,22 +471,28 @@ class TroponinMixture:
         uniform: np.ndarray,
         normals: np.ndarray,
     ) -> TroponinSample:
-        """Draw the state and (t0, t1, adjudication sample) from one uniform and three normals per row."""
+        """Draw the state and the reported samples from one uniform and three normals per row.
+
+        0 h: latent log excess ``z0 ~ N(mu0, s0)``, reported. Every later sample is centred on the reported 0 h
+        value (``reported_log_excess``) times the state's kinetic ratio: 1 h with its own noise (biological +
+        analytical); 2 h, 3 h and the adjudication sample with one shared deviation (the patient's persistent
+        departure from the state's curve). That is what lets the oracle stay an exact sum of normal CDFs.
+        """
         log_weights, by_age = self._weight_tables(age)
         cumulative = np.cumsum(np.exp(log_weights), axis=2)[np.asarray(acute, dtype=np.intp), by_age]
         component = np.minimum((uniform[:, None] > cumulative).sum(axis=1), len(self.names) - 1)
-        g0, rise_1h, rise_adjudication, index = self._curve_tables(onset)  # only each row's drawn state is used
+        g0, rise_1h, rise_later, index = self._curve_tables(onset)  # only each row's drawn state is used
         mu0 = self.mu0[component, male.astype(np.intp)] + g0[index, component]
-        mud = rise_1h[index, component] + self.log_ratio[component]
-        mua = rise_adjudication[index, component] + self.log_ratio[component]
-        z0 = mu0 + self.s0[component] * normals[:, 0]
+        t0 = self.report(self.floor + np.exp(mu0 + self.s0[component] * normals[:, 0]))
+        z0 = self.reported_log_excess(t0)
         change_sd = np.sqrt(self.change_variance(z0[:, None])[np.arange(len(component)), component])
-        d = mud + change_sd * normals[:, 1]
-        za = z0 + mua + self.s_adj[component] * normals[:, 2]
-        t0 = np.minimum(self.floor + np.exp(z0), self.upper)
-        t1 = np.minimum(self.floor + np.exp(z0 + d), self.upper)
-        ta = np.minimum(self.floor + np.exp(za), self.upper)
-        return TroponinSample(t0, t1, component, ta)
+        z1 = z0 + rise_1h[index, component] + self.log_ratio[component] + change_sd * normals[:, 1]
+        deviation = self.s_adj[component] * normals[:, 2]
+        later = [
+            self.report(self.floor + np.exp(z0 + rise_later[index, component, j] + self.log_ratio[component] + deviation))
+            for j in range(len(self.later_hours))
+        ]
+        return TroponinSample(t0, self.report(self.floor + np.exp(z1)), later[0], later[1], component, later[2])
 
     def adjudication_limit_for(self, male: np.ndarray) -> np.ndarray:
         """Sex-specific 99th percentile used to adjudicate MI (4th Universal Definition)."""
@@ -460,19 +515,21 @@ class TroponinMixture:
         non-coronary state's terms also include its history's likelihood relative to a history without an event,
         ``h_k LR_typical + 1 - h_k`` (``log_typical_history`` = log LR_typical per row).
 
-        An acute state is adjudicated MI when the peak over 0 h, 1 h and the hidden later sample exceeds the
-        sex-specific 99th percentile. Given (t0, t1) and the state, that is certain when t0 or t1 already exceeds
-        it, and otherwise ``P(za > c_lim | z0) = Phi((z0 + mua - c_lim) / sa)``.
+        An acute state is adjudicated MI when a reported sample (0 h, 1 h, 2 h, 3 h or the hidden adjudication
+        sample) exceeds the sex-specific 99th percentile L. Given (t0, t1) and the state, that is certain when t0
+        or t1 already exceeds it; otherwise the later samples share one deviation ``sa * e`` around
+        ``z0 + mu_j`` (``z0`` the reported 0 h log excess), so one of them reaches ``c = log(L + 0.5 - floor)``
+        exactly when ``e >= min_j (c - z0 - mu_j) / sa``: ``P = Phi((z0 + max_j mu_j - c) / sa)``.
         """
         acute, stable = np.flatnonzero(self.is_acute), np.flatnonzero(~self.is_acute)
-        g0, rise_1h, rise_adjudication, by_onset = self._curve_tables(onset)
+        g0, rise_1h, rise_later, by_onset = self._curve_tables(onset)
         log_weights, by_age = self._weight_tables(age)
         tables = _TermTables(
             log_weight_acute=log_weights[1][:, acute],
             log_weight_stable=log_weights[0][:, stable],
             g0=g0,
             mud=rise_1h + self.log_ratio,
-            mua_acute=rise_adjudication[:, acute] + self.log_ratio[acute],
+            mua_acute=rise_later[:, acute].max(axis=-1) + self.log_ratio[acute],
         )
         # Blocks whose (rows x states) arrays stay in cache: 1.3x less CPU than whole chunks.
         blocks = [
@@ -508,64 +565,30 @@ class TroponinMixture:
             log_non_mace = _logsumexp_rows(joint_stable + np.log(self.mace_risk[stable]))
         limit = self.adjudication_limit_for(male)
         above = np.maximum(t0, t1) > limit
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z0 = np.log(t0 - self.floor)
-            margin = (z0 - np.log(limit - self.floor))[:, None] + tables.mua_acute[by_onset]
-            margin /= self.s_adj[acute]
+        z0 = self.reported_log_excess(t0)
+        margin = (z0 - np.log(limit + 0.5 - self.floor))[:, None] + tables.mua_acute[by_onset]
+        margin /= self.s_adj[acute]
         log_acute_mi, log_acute_not, log_acute_not_mace = _split_by_adjudication(
             joint_acute, margin, above, self.mace_risk[acute]
         )
         return log_acute_mi, log_acute_not, log_non, log_acute_not_mace, log_non_mace
 
     def component_log_likelihood(self, t0: np.ndarray, t1: np.ndarray, mu0: np.ndarray, mud: np.ndarray) -> np.ndarray:
-        """Per-component log likelihood of (t0, t1) in (z0, d) coordinates, shape (n, K), censoring included."""
-        s0 = self.s0[None, :]
-        cens0, cens1 = t0 >= self.upper, t1 >= self.upper
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z0 = np.log(t0 - self.floor)[:, None]
-            z1 = np.log(t1 - self.floor)[:, None]
-        variance = self.change_variance(z0)
-        # normal_logpdf of the change written with the variance: one log per element instead of a sqrt and a log.
-        out = normal_logpdf(z0, mu0, s0) - 0.5 * ((z1 - z0 - mud) ** 2 / variance + np.log(variance)) - _LOG_SQRT_2PI
-        if not (cens0.any() or cens1.any()):
-            return out
-        sd_rows = np.sqrt(variance)
-        sd = self.change_sd(np.full((1, 1), np.inf))  # the SD at a censored z0 (its value at the cap c)
-        c = np.log(self.upper - self.floor)
-        only0 = cens0 & ~cens1
-        if only0.any():  # z0 censored, z1 seen: z1 ~ N(mu0 + mud, v), and z0 | z1 is normal
-            m0, md, v = mu0[only0], mud[only0], s0**2 + sd**2
-            cond_mean = m0 + s0**2 / v * (z1[only0] - m0 - md)
-            cond_sd = s0 * sd / np.sqrt(v)
-            out[only0] = normal_logpdf(z1[only0], m0 + md, np.sqrt(v)) + log_ndtr((cond_mean - c) / cond_sd)
-        only1 = cens1 & ~cens0
-        if only1.any():  # z0 seen, z1 = z0 + d censored
-            out[only1] = normal_logpdf(z0[only1], mu0[only1], s0) + log_ndtr(
-                (z0[only1] + mud[only1] - c) / sd_rows[only1]
-            )
-        both = np.flatnonzero(cens0 & cens1)
-        for row in both:  # both censored: rare (about 1 row in 10 million at 50,000 ng/L), one quadrature each
-            out[row] = [self._log_both_censored(mu0[row, k], mud[row, k], sd[0, k], k) for k in range(len(self.names))]
-        return out
+        """Per-state log P(reported t0, reported t1), shape (n, K): a product of two normal interval masses.
 
-    def _log_both_censored(self, mu0: float, mud: float, sd: float, k: int) -> float:
-        """Log P(z0 >= c, z0 + d >= c) for one row and component.
-
-        One-dimensional quadrature over z0 (``d`` is independent of ``z0``); relative tolerance only, because the
-        probabilities are tiny (about 1e-7 for late MI at 50,000 ng/L) and an absolute tolerance would swamp them.
+        ``P(t0) = P(z0 in the interval reported as t0)`` and, since the 1 h sample is centred on the reported 0 h
+        value, ``P(t1 | t0) = P(z1 in the interval reported as t1)`` with ``z1 ~ N(z0_reported + mud, v)``. Values
+        below the limit of detection and at the reportable maximum are intervals like any other.
         """
-        from scipy.integrate import quad  # rare path; scipy.integrate (and optimize) cost 0.25 s to import
-
-        c = np.log(self.upper - self.floor)
-        s0 = self.s0[k]
-        lo = (c - mu0) / s0
-
-        def integrand(u: float) -> float:
-            # Scaled by exp(lo^2 / 2) so quad sees O(1) values; undone below.
-            return float(np.exp(-0.5 * (u * u - lo * lo)) * ndtr((mu0 + s0 * u + mud - c) / sd))
-
-        value, _ = quad(integrand, lo, np.inf, epsabs=0.0, epsrel=1e-10, limit=200)
-        return float(np.log(value) - 0.5 * lo * lo - _LOG_SQRT_2PI)
+        lo0, hi0 = self.reported_interval(t0)
+        lo1, hi1 = self.reported_interval(t1)
+        z0 = self.reported_log_excess(t0)[:, None]
+        sd = np.sqrt(self.change_variance(z0))
+        centre1 = z0 + mud
+        s0 = self.s0[None, :]
+        return log_normal_interval((lo0[:, None] - mu0) / s0, (hi0[:, None] - mu0) / s0) + log_normal_interval(
+            (lo1[:, None] - centre1) / sd, (hi1[:, None] - centre1) / sd
+        )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chestpain.features import esc_0_1h_codes
 from chestpain.features.columns import (
     COHORT_SCHEMA,
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -60,6 +61,8 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
     clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
+    esc = esc_0_1h_codes(findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=cfg.clinician.esc_edition)
+    drawn_2h, drawn_3h = steps.later_samples_drawn(cfg, esc)
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
     outcomes = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)
     analgesia_given = steps.analgesia(cfg, findings.pain_score, demo.race, streams)
@@ -79,6 +82,8 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "symptom_onset_hours": findings.onset_hours,
         "troponin_0h_ng_l": findings.troponin_0h,
         "troponin_1h_ng_l": findings.troponin_1h,
+        "troponin_2h_ng_l": np.where(drawn_2h, findings.troponin_2h, np.nan),
+        "troponin_3h_ng_l": np.where(drawn_3h, findings.troponin_3h, np.nan),
         "interrupt_seconds": interrupt_seconds,
         "clinician_risk": clinician_risk,
         "mi": mi,
@@ -94,7 +99,7 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "oracle_mace_probability": oracle_mace,
     }
     arrays = [
-        pa.array(np.ascontiguousarray(columns[field.name]), type=field.type)
+        pa.array(np.ascontiguousarray(columns[field.name]), type=field.type, from_pandas=True)
         if isinstance(columns[field.name], np.ndarray)
         else columns[field.name]
         for field in COHORT_SCHEMA

@@ -140,7 +140,7 @@ class Onset(StrictModel):
     min_hours: PositiveFloat = 0.25
     max_hours: PositiveFloat = 72.0
     # The recorded onset is the patient's recollection: troponin kinetics follow the recorded time x exp(e),
-    # e discrete at RECALL_POINTS Gauss-Hermite points of N(0, recall_log_sd^2). 0: the record is exact.
+    # e discrete at RECALL_POINTS (3) Gauss-Hermite points of N(0, recall_log_sd^2). 0: the record is exact.
     recall_log_sd: Annotated[float, Field(ge=0.0, le=2.0)] = 0.0
     # The record's resolution: times are written to the nearest step (None: exact). A coarse record also lets the
     # oracle compute each state's kinetics once per distinct recorded time instead of once per visit.
@@ -228,6 +228,10 @@ class Troponin(StrictModel):
     # falls, sqrt(log_sd_rise_1h^2 + 2 * (analytical_sd / excess)^2), so small absolute changes are common
     # near the limit of detection, as on real assays.
     analytical_sd_ng_l: Annotated[float, Field(ge=0.0)] = 0.0
+    # What the laboratory reports: whole ng/L, concentrations below the limit of detection as one code value
+    # (the documented censored encoding; every score treats it as below all of its cut-offs).
+    limit_of_detection_ng_l: PositiveFloat = 2.0
+    below_limit_of_detection_ng_l: Annotated[float, Field(ge=0.0)] = 1.0
     # MI adjudication (4th Universal Definition): an acute coronary event is an MI when hs-cTnI exceeds the
     # sex-specific 99th percentile at 0 h, 1 h or the later adjudication sample (never shown to anyone).
     adjudication_sample_hours: PositiveFloat = 3.0
@@ -240,8 +244,14 @@ class Troponin(StrictModel):
         outcomes = {component.outcome for component in self.components}
         if outcomes != {"acute_coronary", "non_coronary"}:
             raise ValueError("troponin.components needs at least one 'acute_coronary' and one 'non_coronary' component")
-        if self.reportable_max_ng_l is not None and self.reportable_max_ng_l <= self.floor_ng_l:
-            raise ValueError("troponin.reportable_max_ng_l must be above troponin.floor_ng_l")
+        if self.reportable_max_ng_l is not None and self.reportable_max_ng_l <= self.limit_of_detection_ng_l:
+            raise ValueError("troponin.reportable_max_ng_l must be above troponin.floor_ng_l and the limit of detection")
+        if self.reportable_max_ng_l is not None and not float(self.reportable_max_ng_l).is_integer():
+            raise ValueError("troponin.reportable_max_ng_l must be a whole number of ng/L (values are reported whole)")
+        if not self.floor_ng_l < self.limit_of_detection_ng_l:
+            raise ValueError("troponin.limit_of_detection_ng_l must be above troponin.floor_ng_l")
+        if not self.below_limit_of_detection_ng_l < self.limit_of_detection_ng_l:
+            raise ValueError("troponin.below_limit_of_detection_ng_l must be below the limit of detection")
         if len({c.name for c in self.components}) != len(self.components):
             raise ValueError("troponin component names must be unique")
         return self
@@ -361,6 +371,18 @@ class Bias(StrictModel):
     low_risk_overweight: Annotated[float, Field(ge=0.0)] = 0.0
 
 
+class Sampling(StrictModel):
+    """Which later hs-cTnI samples the record holds (the others stay missing).
+
+    ``routine``: what the 0/1 h pathway draws (3 h for its observe zone, never 2 h). ``all``: every visit, as
+    in research cohorts that draw serial samples by protocol (e.g. APACE, High-STEACS), for studying the 0/2 h
+    and 0/3 h pathways.
+    """
+
+    draw_2h: Literal["never", "all"] = "never"
+    draw_3h: Literal["observe_zone", "all"] = "observe_zone"
+
+
 class Decision(StrictModel):
     """Disposition and the chart's diagnosis."""
 
@@ -436,6 +458,7 @@ class ScenarioConfig(StrictModel):
     clinician: Clinician
     bias: Bias
     decision: Decision
+    sampling: Sampling = Sampling()
     outcomes: Outcomes
     analgesia: Analgesia
     interventions: Interventions = Interventions()

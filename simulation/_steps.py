@@ -132,6 +132,8 @@ class Findings:
     onset_hours: np.ndarray
     troponin_0h: np.ndarray
     troponin_1h: np.ndarray
+    troponin_2h: np.ndarray  # every visit's value; the cohort shows it only where drawn
+    troponin_3h: np.ndarray
     troponin_state: np.ndarray  # component index (hidden)
     troponin_adjudication: np.ndarray  # the later sample used only to adjudicate MI (hidden)
 
@@ -177,6 +179,8 @@ def presentation(
         onset_hours,
         trop.t0,
         trop.t1,
+        trop.t2,
+        trop.t3,
         trop.component,
         trop.t_adjudication,
     )
@@ -185,11 +189,31 @@ def presentation(
 def adjudicated_mi(model: PresentationModel, demo: Demographic, event: np.ndarray, findings: Findings) -> np.ndarray:
     """4th Universal Definition of MI: an acute event with hs-cTnI above the sex-specific 99th percentile.
 
-    The serial samples are 0 h, 1 h and a later one (3 h by default) that only the adjudicators see. The rise
-    and/or fall is the acute state's kinetics; an event whose troponin never exceeds the limit is unstable angina.
+    The serial samples are 0 h, 1 h, 2 h, 3 h (all taken, whether or not routine care records them) and a later
+    one that only the adjudicators see. The rise and/or fall is the acute state's kinetics; an event whose
+    troponin never exceeds the limit is unstable angina.
     """
-    peak = np.maximum(np.maximum(findings.troponin_0h, findings.troponin_1h), findings.troponin_adjudication)
+    peak = np.maximum.reduce(
+        [
+            findings.troponin_0h,
+            findings.troponin_1h,
+            findings.troponin_2h,
+            findings.troponin_3h,
+            findings.troponin_adjudication,
+        ]
+    )
     return event & (peak > model.troponin.adjudication_limit_for(demo.male))
+
+
+def later_samples_drawn(cfg: ScenarioConfig, esc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which later samples the record holds: by default 3 h for the ESC 0/1 h observe zone, never 2 h.
+
+    The simulated ED runs the 0/1 h pathway, whose observe zone calls for a further sample at 3 h (Collet et
+    al., Eur Heart J 2021). The clinician's disposition is still decided at 1 h (an assumption of this model).
+    """
+    s = cfg.sampling
+    everyone = np.ones(esc.shape, dtype=bool)
+    return (everyone if s.draw_2h == "all" else ~everyone), (everyone if s.draw_3h == "all" else esc == 1)
 
 
 def interruption(cfg: ScenarioConfig, n: int, streams: ChunkStreams) -> np.ndarray:

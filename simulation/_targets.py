@@ -194,10 +194,10 @@ TARGETS = (
     Target(
         "nonmi_admitted_sex_gap",
         "non-MI admitted: men minus women (points)",
-        "reported; no_bias <= 5",
+        "reported (no_bias: <= 5 within each ESC zone)",
         -math.inf,
         math.inf,
-        "bias knobs (the no_bias scenario must close it to <= 5 points)",
+        "bias knobs plus physiology: men's higher hs-cTnI puts more in the ESC observe zone",
     ),
     Target(
         "harm_per_1000_discharges",

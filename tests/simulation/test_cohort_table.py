@@ -14,7 +14,8 @@ from chestpain.features.columns import (
     SEXES,
     TRUE_SYMPTOM_COLUMNS,
 )
-from chestpain.simulation import write_cohort
+from chestpain.features import esc_0_1h
+from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
 from tests.simulation.conftest import scenario
 
 
@@ -37,8 +38,17 @@ def test_values_are_in_range(default_cohort):
     assert set(c.sex) == set(SEXES)
     assert set(c.race) == set(RACES)
     assert c.pain_score.between(0, 10).all()
-    assert (c.troponin_0h_ng_l > 1).all() and (c.troponin_1h_ng_l > 1).all()
+    for column in ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_3h_ng_l"):
+        values = c[column].dropna()
+        # As the laboratory reports them: whole ng/L up to the reportable maximum, "< 2" (the LoD) coded as 1.
+        assert (values == np.round(values)).all() and values.between(1, 50_000).all(), column
+        assert (values == 1).any() and (values >= 2).any(), column
+    assert c.troponin_2h_ng_l.isna().all()  # the 0/1 h pathway never draws at 2 h
+    esc = esc_0_1h(c.troponin_0h_ng_l, c.troponin_1h_ng_l, c.symptom_onset_hours)
+    np.testing.assert_array_equal(c.troponin_3h_ng_l.notna(), esc == "observe")  # 3 h for the observe zone
     assert c.clinician_risk.between(0, 1).all() and c.oracle_mi_probability.between(0, 1).all()
+    assert c.oracle_mace_probability.between(0, 1).all()
+    assert c.interrupt_seconds.between(0, 240).all()
     assert c.heart_rate.between(20, 250).all() and c.systolic_bp.between(50, 300).all()
 
 
@@ -74,3 +84,18 @@ def test_chronic_injury_puts_many_mi_free_patients_above_the_limit(default_cohor
     old_share = ((older.troponin_0h_ng_l > 26) & ~older.mi).mean()
     young_share = ((younger.troponin_0h_ng_l > 26) & ~younger.mi).mean()
     assert old_share > 2 * young_share
+
+
+def test_a_research_protocol_draws_every_later_sample(seed):
+    cfg = load_scenario(SCENARIO_DIR / "default.yaml", ["sampling.draw_2h=all", "sampling.draw_3h=all"])
+    cohort = simulate_frame(cfg, 20_000, seed)
+    assert cohort.troponin_2h_ng_l.notna().all() and cohort.troponin_3h_ng_l.notna().all()
+    # Adjudication reads every serial sample: an event whose 2 h or 3 h value is above the 99th is an MI.
+    limit = np.where(cohort.sex == "male", 34, 16)
+    above = np.maximum(cohort.troponin_2h_ng_l, cohort.troponin_3h_ng_l) > limit
+    assert not (cohort.unstable_angina & above).any()
+    # Same seed, same routine rows: the protocol changes only what is recorded.
+    routine = simulate_frame(load_scenario(SCENARIO_DIR / "default.yaml"), 20_000, seed)
+    drawn = routine.troponin_3h_ng_l.notna()
+    np.testing.assert_array_equal(routine.troponin_3h_ng_l[drawn], cohort.troponin_3h_ng_l[drawn])
+    np.testing.assert_array_equal(routine.oracle_mi_probability, cohort.oracle_mi_probability)

@@ -1,6 +1,6 @@
 """The simulator's fast paths give the same numbers as the plain formulas they replace (issue 18).
 
-The oracle sums over 22 troponin states per visit; to make ``chestpain simulate`` fast it evaluates the kinetic
+The oracle sums over 15 troponin states per visit; to make ``chestpain simulate`` fast it evaluates the kinetic
 curves once per distinct recorded onset and the weights once per distinct age, sums in linear space with one
 normal CDF per state, and works in cache-sized blocks. Each trick is checked here against the direct formula.
 """
@@ -11,9 +11,15 @@ import numpy as np
 import pytest
 from scipy.special import log_ndtr, logsumexp
 
+from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
 from chestpain.kernel.errors import TriageError
 from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
-from chestpain.simulation._distributions import PresentationModel, _logsumexp_rows, _split_by_adjudication
+from chestpain.simulation._distributions import (
+    PresentationModel,
+    _logsumexp_rows,
+    _split_by_adjudication,
+    log_normal_interval,
+)
 from chestpain.simulation._streams import BLOCK_ROWS
 
 
@@ -25,11 +31,34 @@ def test_logsumexp_rows_matches_scipy_including_minus_infinity():
     np.testing.assert_allclose(_logsumexp_rows(a), logsumexp(a, axis=1), rtol=1e-13)
 
 
-def _reference_split(log_joint, margin, above):
+def _reference_split(log_joint, margin, above, risk):
     """The log-space formula the fast path replaces: two log_ndtr per element."""
     log_mi = np.where(above[:, None], 0.0, log_ndtr(margin))
     log_not = np.where(above[:, None], -np.inf, log_ndtr(-margin))
-    return logsumexp(log_joint + log_mi, axis=1), logsumexp(log_joint + log_not, axis=1)
+    with np.errstate(divide="ignore"):
+        log_risk = np.log(risk)
+    return (
+        logsumexp(log_joint + log_mi, axis=1),
+        logsumexp(log_joint + log_not, axis=1),
+        logsumexp(log_joint + log_not + log_risk, axis=1),
+    )
+
+
+def test_normal_interval_mass_matches_scipy_in_the_tails_and_at_infinity():
+    from scipy import stats
+
+    lo = np.array([-np.inf, -3.0, 0.5, 8.0, 20.0, -np.inf, 5.0, -25.0, 1.0])
+    hi = np.array([0.0, 3.0, 0.5000001, 8.5, np.inf, -30.0, np.inf, -24.0, 1.0 + 1e-9])
+    got = log_normal_interval(lo, hi)
+    # Reference: the smaller-tail form in scipy's log survival / log CDF (accurate far into the tails).
+    with np.errstate(divide="ignore"):  # each branch is computed for every element; np.where keeps the valid one
+        want = np.where(
+            lo > 0,
+            stats.norm.logsf(lo) + np.log1p(-np.exp(stats.norm.logsf(hi) - stats.norm.logsf(lo))),
+            stats.norm.logcdf(hi) + np.log1p(-np.exp(stats.norm.logcdf(lo) - stats.norm.logcdf(hi))),
+        )
+    # Narrow intervals lose a few digits to cancellation in both forms (about 1e-16 / width relative).
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_split_by_adjudication_matches_log_space_even_where_linear_sums_underflow():
@@ -45,14 +74,19 @@ def test_split_by_adjudication_matches_log_space_even_where_linear_sums_underflo
     log_joint[20:40, 0] = -700.0
     log_joint[40:45] = -np.inf  # no acute state is possible
     above = rng.random(n) < 0.2
-    got_mi, got_not = _split_by_adjudication(log_joint, margin, above)
-    want_mi, want_not = _reference_split(log_joint, margin, above)
+    risk = rng.uniform(0.0, 0.4, size=k)
+    risk[2] = 0.0  # a state with no 30-day risk
+    got_mi, got_not, got_risk = _split_by_adjudication(log_joint, margin, above, risk)
+    want_mi, want_not, want_risk = _reference_split(log_joint, margin, above, risk)
     finite = np.isfinite(want_mi)
     assert np.array_equal(finite, np.isfinite(got_mi)) and np.array_equal(np.isfinite(want_not), np.isfinite(got_not))
     # Linear sums of exact terms: agreement to a few ulps of the log (1e-12 relative, 1e-10 absolute near 0).
     np.testing.assert_allclose(got_mi[finite], want_mi[finite], rtol=1e-12, atol=1e-10)
     both = np.isfinite(want_not)
     np.testing.assert_allclose(got_not[both], want_not[both], rtol=1e-12, atol=1e-10)
+    both = np.isfinite(want_risk)
+    assert np.array_equal(both, np.isfinite(got_risk))
+    np.testing.assert_allclose(got_risk[both], want_risk[both], rtol=1e-12, atol=1e-10)
     assert np.all(got_not[above] == -np.inf)
 
 
@@ -64,39 +98,60 @@ def continuous_onset_cohort():
     return cfg, simulate_frame(cfg, 20_000, 5)
 
 
+def _history(cfg, frame):
+    symptoms = PresentationModel.from_params(cfg.presentation).symptoms
+    columns = [f"sx_{name}" for name in SYMPTOMS]
+    return symptoms.log_typical_ratio(frame[columns].to_numpy(), (frame.sex == "male").to_numpy())
+
+
 def _terms(cfg, frame):
     model = PresentationModel.from_params(cfg.presentation).troponin
+    ecg = frame.ecg.map({name: k for k, name in enumerate(ECG_FINDINGS)}).to_numpy()
     return model, model.terms(
         frame.troponin_0h_ng_l.to_numpy(),
         frame.troponin_1h_ng_l.to_numpy(),
         frame.symptom_onset_hours.to_numpy(),
         frame.age.to_numpy(),
         (frame.sex == "male").to_numpy(),
+        ecg,
+        _history(cfg, frame),
     )
 
 
-def _direct_terms(model, frame):
+def _direct_terms(cfg, model, frame):
     """terms() written with per-row curves and weights and log-space sums, as before the fast paths."""
     t0, t1 = frame.troponin_0h_ng_l.to_numpy(), frame.troponin_1h_ng_l.to_numpy()
     onset, age, male = frame.symptom_onset_hours.to_numpy(), frame.age.to_numpy(), (frame.sex == "male").to_numpy()
+    ecg = frame.ecg.map({name: k for k, name in enumerate(ECG_FINDINGS)}).to_numpy()
     g0 = model.curve(onset)
     mu0 = model.mu0[:, male.astype(int)].T + g0
     mud = model.curve(onset, 1.0) - g0 + model.log_ratio
-    mua = model.curve(onset, model.adjudication_hours) - g0 + model.log_ratio
-    log_dens = model.component_log_likelihood(t0, t1, mu0, mud)
+    mua = np.max([model.curve(onset, h) - g0 for h in (2.0, 3.0, model.adjudication_hours)], axis=0) + model.log_ratio
+    log_dens = model.component_log_likelihood(t0, t1, mu0, mud) + model.log_ecg.T[ecg]
+    h = model.history_like_event
+    with np.errstate(divide="ignore"):
+        log_dens = np.where(
+            model.is_acute, log_dens, log_dens + np.logaddexp(np.log(h) + _history(cfg, frame)[:, None], np.log1p(-h))
+        )
     limit = model.adjudication_limit_for(male)
-    margin = (np.log(t0 - model.floor)[:, None] + mua - np.log(limit - model.floor)[:, None]) / model.s_adj
+    z0 = model.reported_log_excess(t0)
+    margin = (z0[:, None] + mua - np.log(limit + 0.5 - model.floor)[:, None]) / model.s_adj
     above = np.maximum(t0, t1) > limit
     acute = model.log_weights(age, np.ones(len(age), bool)) + log_dens
-    log_mi, log_not = _reference_split(acute[:, model.is_acute], margin[:, model.is_acute], above)
-    return log_mi, log_not, logsumexp(model.log_weights(age, np.zeros(len(age), bool)) + log_dens, axis=1)
+    log_mi, log_not, log_not_mace = _reference_split(
+        acute[:, model.is_acute], margin[:, model.is_acute], above, model.mace_risk[model.is_acute]
+    )
+    stable = model.log_weights(age, np.zeros(len(age), bool)) + log_dens
+    with np.errstate(divide="ignore"):
+        log_non_mace = logsumexp(stable + np.log(model.mace_risk), axis=1)
+    return log_mi, log_not, logsumexp(stable, axis=1), log_not_mace, log_non_mace
 
 
 def test_terms_match_the_direct_formula_with_continuous_onsets(continuous_onset_cohort):
     cfg, frame = continuous_onset_cohort
     assert frame.symptom_onset_hours.nunique() > 19_000
     model, got = _terms(cfg, frame)
-    for fast, direct in zip(got, _direct_terms(model, frame), strict=True):
+    for fast, direct in zip(vars(got).values(), _direct_terms(cfg, model, frame), strict=True):
         # Logs of probabilities: relative agreement to rounding, and a few ulps of 1 where the log is near 0.
         np.testing.assert_allclose(fast, direct, rtol=1e-12, atol=1e-14)
 
@@ -106,7 +161,7 @@ def test_terms_do_not_depend_on_where_blocks_are_cut(continuous_onset_cohort):
     _, whole = _terms(cfg, frame)
     _, head = _terms(cfg, frame.iloc[:5_001])
     _, tail = _terms(cfg, frame.iloc[5_001:])
-    for all_rows, first, rest in zip(whole, head, tail, strict=True):
+    for all_rows, first, rest in zip(vars(whole).values(), vars(head).values(), vars(tail).values(), strict=True):
         np.testing.assert_array_equal(all_rows, np.concatenate([first, rest]))
 
 

@@ -69,7 +69,8 @@ def _reference_posteriors(cfg, row: pd.Series) -> tuple[float, float]:
                 sums["mi"] += w * like_mi
                 sums["not"] += w * like_not
                 sums["not_mace"] += w * like_not * mace
-            else:
+            else:  # the state's history: like an event's (typical) with probability h, else like none
+                w = w * (c.history_like_event * history[1] / history[0] + 1 - c.history_like_event)
                 sums["non"] += w * (like_mi + like_not)
                 sums["non_mace"] += w * (like_mi + like_not) * mace
     event_odds = np.exp(prior + other)
@@ -94,7 +95,7 @@ def _troponin_terms(cfg, component, male: bool, row: pd.Series) -> tuple[float, 
     recall = cfg.presentation.onset.recall_log_sd
     if component.kinetics is None or recall == 0:
         return _terms_at(trop, component, male, row, row.symptom_onset_hours)
-    nodes, weights = np.polynomial.hermite.hermgauss(5)
+    nodes, weights = np.polynomial.hermite.hermgauss(3)
     parts = [
         _terms_at(trop, component, male, row, row.symptom_onset_hours * np.exp(np.sqrt(2) * recall * x)) for x in nodes
     ]
@@ -105,46 +106,43 @@ def _troponin_terms(cfg, component, male: bool, row: pd.Series) -> tuple[float, 
     )
 
 
+def _mass(lo: float, hi: float, mean: float, sd: float) -> float:
+    """P(lo <= N(mean, sd^2) < hi), from the upper tail above the mean (no cancellation there)."""
+    if lo > mean:
+        return float(stats.norm.sf(lo, mean, sd) - stats.norm.sf(hi, mean, sd))
+    return float(stats.norm.cdf(hi, mean, sd) - stats.norm.cdf(lo, mean, sd))
+
+
 def _terms_at(trop, component, male: bool, row: pd.Series, onset: float) -> tuple[float, float]:
-    """Likelihood of (t0, t1) at a given true onset, split by adjudication; censored values by quadrature."""
+    """Probability of the reported (t0, t1) at a given true onset, split by adjudication.
+
+    Reported values are whole ng/L (below the limit of detection as one code), so each is an interval of the
+    latent log excess; the 1 h sample is centred on the reported 0 h value.
+    """
     plateau = component.median_excess_men_ng_l if male else component.median_excess_women_ng_l
     g0 = _curve(component.kinetics, onset)
     mu0 = np.log(plateau) + g0
     ratio = np.log(component.median_rise_ratio_1h)
     mud = _curve(component.kinetics, onset + 1) - g0 + ratio
-    mua = _curve(component.kinetics, onset + trop.adjudication_sample_hours) - g0 + ratio
-    upper = trop.reportable_max_ng_l or np.inf
-    c = np.log(upper - trop.floor_ng_l)
+    later = max(_curve(component.kinetics, onset + h) - g0 for h in (2.0, 3.0, trop.adjudication_sample_hours))
+    floor, lod, upper = trop.floor_ng_l, trop.limit_of_detection_ng_l, trop.reportable_max_ng_l or np.inf
 
-    def change_sd(z0: float) -> float:
-        excess = np.exp(min(z0, c))
-        return np.sqrt(component.log_sd_rise_1h**2 + 2 * trop.analytical_sd_ng_l**2 / (excess**2 + 1))
-
-    def joint(z0: float, z1: float) -> float:  # density of (z0, z1): p(z0) p(z1 - z0 | z0)
-        return stats.norm.pdf(z0, mu0, component.log_sd_0h) * stats.norm.pdf(z1 - z0, mud, change_sd(z0))
+    def interval(reported: float) -> tuple[float, float]:
+        if reported < lod:
+            return -np.inf, np.log(lod - floor)
+        top = np.inf if reported >= upper else np.log(reported + 0.5 - floor)
+        return np.log(max(reported - 0.5, lod) - floor), top
 
     t0, t1 = row.troponin_0h_ng_l, row.troponin_1h_ng_l
-    z0, z1 = np.log(t0 - trop.floor_ng_l), np.log(t1 - trop.floor_ng_l)
-    tol = {"epsabs": 0.0, "epsrel": 1e-11, "limit": 200}
-    if t0 < upper and t1 < upper:
-        density = joint(z0, z1)
-    elif t1 < upper:
-        density = integrate.quad(lambda a: joint(a, z1), c, np.inf, **tol)[0]
-    elif t0 < upper:
-        density = stats.norm.pdf(z0, mu0, component.log_sd_0h) * stats.norm.sf(c - z0, mud, change_sd(z0))
-    else:
-        density = integrate.quad(
-            lambda a: stats.norm.pdf(a, mu0, component.log_sd_0h) * stats.norm.sf(c - a, mud, change_sd(a)),
-            c,
-            np.inf,
-            **tol,
-        )[0]
+    z0 = np.log((floor + lod) / 2 - floor) if t0 < lod else np.log(t0 - floor)
+    change_sd = np.sqrt(component.log_sd_rise_1h**2 + 2 * trop.analytical_sd_ng_l**2 / (np.exp(2 * z0) + 1))
+    probability = _mass(*interval(t0), mu0, component.log_sd_0h) * _mass(*interval(t1), z0 + mud, change_sd)
     limit = trop.adjudication_limit_men_ng_l if male else trop.adjudication_limit_women_ng_l
     if max(t0, t1) > limit:
         p_mi = 1.0
-    else:  # the hidden later sample: z0 + N(mua, sa) above the limit
-        p_mi = stats.norm.sf(np.log(limit - trop.floor_ng_l), z0 + mua, component.log_sd_rise_adjudication)
-    return density * p_mi, density * (1 - p_mi)
+    else:  # the later samples share one deviation: the highest of their means decides
+        p_mi = stats.norm.sf(np.log(limit + 0.5 - floor), z0 + later + ratio, component.log_sd_rise_adjudication)
+    return probability * p_mi, probability * (1 - p_mi)
 
 
 def test_oracle_matches_independent_bayes_rule(default_cohort):
@@ -217,19 +215,30 @@ def test_every_ecg_category_occurs(default_cohort, finding):
     assert (default_cohort.ecg == finding).any()
 
 
-def test_troponin_is_censored_at_the_reportable_limit_and_the_oracle_stays_exact(seed):
-    # A limit of 150 ng/L (instead of 50,000) censors enough rows in every pattern (0 h only, 1 h only, both) to
-    # compare the oracle with the independent quadrature on each; the default limit censors ~1 row in 4 million.
+def test_reported_values_are_whole_with_a_censored_code_and_the_oracle_stays_exact(seed):
+    # A reportable limit of 150 ng/L (instead of 50,000) censors enough rows at the top in every pattern (0 h
+    # only, 1 h only, both) to compare the oracle with the independent reference on each, and "< 2 ng/L"
+    # (coded 1) occurs in every pattern at the bottom.
     cfg = load_scenario(SCENARIO_DIR / "default.yaml", ["presentation.troponin.reportable_max_ng_l=150"])
     cohort = simulate_frame(cfg, 200_000, seed)
     t0, t1 = cohort.troponin_0h_ng_l, cohort.troponin_1h_ng_l
     assert t0.max() == 150 and t1.max() == 150
-    patterns = {"0h": (t0 == 150) & (t1 < 150), "1h": (t0 < 150) & (t1 == 150), "both": (t0 == 150) & (t1 == 150)}
-    sample = pd.concat([cohort[mask].head(25) for mask in patterns.values()])
+    for values in (t0, t1, cohort.troponin_3h_ng_l.dropna()):
+        assert (values == np.round(values)).all() and values.min() == 1
+        assert not ((values > 1) & (values < 2)).any()
+    patterns = {
+        "0h top": (t0 == 150) & (t1 < 150),
+        "1h top": (t0 < 150) & (t1 == 150),
+        "both top": (t0 == 150) & (t1 == 150),
+        "0h below LoD": (t0 == 1) & (t1 > 1),
+        "1h below LoD": (t0 > 1) & (t1 == 1),
+        "both below LoD": (t0 == 1) & (t1 == 1),
+    }
     assert all(mask.sum() >= 25 for mask in patterns.values()), {k: int(m.sum()) for k, m in patterns.items()}
-    expected = np.array([_reference_posterior(cfg, row) for _, row in sample.iterrows()])
-    # Quadrature in both codes; 1e-6 relative as in the uncensored comparison above.
-    np.testing.assert_allclose(sample.oracle_mi_probability.to_numpy(), expected, rtol=1e-6, atol=1e-9)
+    sample = pd.concat([cohort[mask].head(25) for mask in patterns.values()])
+    expected = np.array([_reference_posteriors(cfg, row) for _, row in sample.iterrows()])
+    np.testing.assert_allclose(sample.oracle_mi_probability.to_numpy(), expected[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(sample.oracle_mace_probability.to_numpy(), expected[:, 1], rtol=1e-9, atol=1e-12)
 
 
 def test_a_reportable_limit_below_the_floor_is_refused():

@@ -12,6 +12,7 @@ import math
 import pyarrow as pa
 import pytest
 
+from chestpain.features import esc_0_1h
 from chestpain.simulation import TARGETS, simulate_frame, summarize
 from tests.simulation.conftest import scenario
 
@@ -53,8 +54,23 @@ def test_no_bias_scenario_closes_the_young_women_gap(seed):
         or abs(rows["or_nonwhite"]["value"] - 1) < 0.15
     )
     assert abs(rows["analgesia_rr_black"]["value"] - 1.0) < 0.02
-    # Issue 13: with every bias knob off, the sex gap in admitting patients without MI comes from physiology
-    # only (men's higher baseline hs-cTnI puts more of them in the ESC observe zone) and stays <= 5 points.
-    assert abs(rows["nonmi_admitted_sex_gap"]["value"]) <= 5.0, rows["nonmi_admitted_sex_gap"]
-    # ... while in the default scenario the bias knobs open it (women discharged more often).
+    # Issue 13, revised in issue 24: with every bias knob off, patients without MI in the same ESC 0/1 h zone are
+    # admitted alike (zone-standardised gap <= 5 points). The crude gap is larger because men's baseline hs-cTnI
+    # is about twice women's (which is why the assay has sex-specific 99th percentiles) and the ESC cut-offs are
+    # the same for both sexes, so more men land in the observe zone: physiology and pathway, not a bias knob.
+    assert abs(zone_standardised_gap(cohort)) <= 5.0
+    # ... while in the default scenario the bias knobs open both gaps (women discharged more often).
+    default = simulate_frame(scenario("default"), 500_000, 99)
+    assert zone_standardised_gap(default) > zone_standardised_gap(cohort) + 5
     assert default_gap_points() > rows["nonmi_admitted_sex_gap"]["value"] + 5
+
+
+def zone_standardised_gap(cohort) -> float:
+    """Admission of non-MI patients, men minus women, within each ESC 0/1 h zone, weighted by zone size (points)."""
+    frame = cohort[~cohort.mi].assign(
+        zone=lambda f: esc_0_1h(f.troponin_0h_ng_l, f.troponin_1h_ng_l, f.symptom_onset_hours),
+        admitted=lambda f: ~f.discharged,
+    )
+    rates = frame.groupby(["zone", "sex"]).admitted.mean().unstack()
+    weights = frame.zone.value_counts(normalize=True)
+    return float(((rates["male"] - rates["female"]) * weights).sum() * 100)
