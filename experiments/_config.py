@@ -178,6 +178,9 @@ class ListeningConfig(ExperimentBase):
     median_seconds: Annotated[list[Seconds], Field(min_length=1)]
     q1_ratio: Annotated[float, Field(gt=0.0, lt=1.0)] = 7 / 11
     q3_ratio: Annotated[float, Field(gt=1.0)] = 22 / 11
+    # The longest opening statement, as a multiple of the median: Singh Ospina 2019 observed up to 234 s at a
+    # median of 11 s; the scenario caps at 240 s.
+    max_ratio: Annotated[float, Field(gt=2.0)] = 240 / 11
     ask_atypical: Annotated[list[Probability], Field(min_length=1)]
     variants: Annotated[list[Variant], Field(min_length=1)] = [Variant(name="published biases")]
 
@@ -185,6 +188,8 @@ class ListeningConfig(ExperimentBase):
     def _valid_grid(self) -> ListeningConfig:
         if self.q3_ratio - 1 <= 1 - self.q1_ratio:
             raise ValueError("q3_ratio - 1 must exceed 1 - q1_ratio (a shifted log-normal needs right skew)")
+        if self.max_ratio <= 2 * self.q3_ratio:
+            raise ValueError("max_ratio must exceed twice q3_ratio (the cap sits well above the third quartile)")
         if len(set(self.median_seconds)) != len(self.median_seconds) or len(set(self.ask_atypical)) != len(
             self.ask_atypical
         ):

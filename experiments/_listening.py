@@ -160,12 +160,13 @@ def _gap(frame: pd.DataFrame) -> Gap:
     )
 
 
-def interruption_overrides(median: float, q1_ratio: float, q3_ratio: float) -> list[str]:
-    """``--set`` overrides that scale the median and both quartiles together."""
+def interruption_overrides(median: float, q1_ratio: float, q3_ratio: float, max_ratio: float) -> list[str]:
+    """``--set`` overrides that scale the median, both quartiles and the longest statement together."""
     return [
         f"interruption.median_seconds={median!r}",
         f"interruption.q1_seconds={median * q1_ratio!r}",
         f"interruption.q3_seconds={median * q3_ratio!r}",
+        f"interruption.max_seconds={median * max_ratio!r}",
     ]
 
 
@@ -178,7 +179,7 @@ def run_listening(config: ListeningConfig, progress: Progress | None = None) -> 
     for index, (variant, median, ask) in enumerate(grid):
         overrides = [
             *variant.overrides,
-            *interruption_overrides(median, config.q1_ratio, config.q3_ratio),
+            *interruption_overrides(median, config.q1_ratio, config.q3_ratio, config.max_ratio),
             f"elicitation.ask_atypical={ask!r}",
         ]
         cfg = load_scenario_stack([config.scenario], overrides)

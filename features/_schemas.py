@@ -57,12 +57,14 @@ TROPONIN_NG_ML_BELOW = 1.0
 class TableSpec:
     """One input kind: its columns' rules (in output order), which may be absent, and table-level rules.
 
-    ``optional`` columns are added, all missing, when the input lacks them.
+    ``optional`` columns are added, all missing, when the input lacks them; ``absent_when_missing`` (booleans)
+    are added as false, and a blank value in them reads as false.
     """
 
     name: str
     rules: Mapping[str, Rule]
     optional: frozenset[str] = frozenset()
+    absent_when_missing: frozenset[str] = frozenset()
     unique: tuple[str, ...] = ("patient_id",)
     missed_mi_consistent: bool = False
 
@@ -81,16 +83,17 @@ def visit_spec(symptom_source: str = "sx") -> TableSpec:
     """An ED visit batch (``chestpain predict``, ``chestpain score``, the app): id plus model-visible columns.
 
     ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
-    must cope with its absence. So are the low-risk pain features (``OPTIONAL_VISIT_COLUMNS``), added after
-    the first contract: missing means not recorded, which the pipeline imputes with a missing indicator.
+    must cope with its absence. The low-risk pain features (``OPTIONAL_VISIT_COLUMNS``), added after the first
+    contract, may be missing or blank too: not recorded reads as absent, as an uncharted symptom does, which
+    is the cautious reading (a reassuring feature that nobody recorded never lowers the risk).
     """
     names = ("patient_id", *model_visible_columns(symptom_source))
     rules = {name: _BASE_RULES[name] for name in names}
     rules["race"] = dataclasses.replace(rules["race"], nullable=True)
-    optional = {"race", *(name for name in OPTIONAL_VISIT_COLUMNS if name in rules)}
-    for name in optional:
-        rules[name] = dataclasses.replace(rules[name], nullable=True)
-    return TableSpec(f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset(optional))
+    absent = frozenset(name for name in OPTIONAL_VISIT_COLUMNS if name in rules)
+    return TableSpec(
+        f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset({"race"}), absent_when_missing=absent
+    )
 
 
 def uci_spec() -> TableSpec:

@@ -203,7 +203,10 @@ def check_table(
     problems = Problems(len(data), first_row)
     coerced: dict[str, pd.Series] = {}
     for order, (name, rule) in enumerate(spec.rules.items()):
-        if name in data.columns:
+        if name in spec.absent_when_missing:
+            present = data[name] if name in data.columns else pd.Series(False, index=data.index)
+            coerced[name] = _coerce(present.astype(object).where(present.notna(), False), name, rule, order, problems)
+        elif name in data.columns:
             coerced[name] = _coerce(data[name], name, rule, order, problems)
         elif name in spec.optional:
             coerced[name] = pd.Series(pd.NA, index=data.index, dtype=VALIDATION_DTYPES[rule.kind])

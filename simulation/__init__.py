@@ -6,6 +6,7 @@ Public surface::
     simulate_frame(config, n, seed)         -> pandas.DataFrame (cohort table)
     write_cohort(config, n, seed, out, ...) -> Parquet file, chunked, atomic
     CalibrationSummary / summarize          -> the DESIGN.md target table
+    oracle_for_visits(config, visits)       -> the exact P(MI) and P(30-day MACE) of given patients
 
 Names are imported on first use (PEP 562, with ``lazy_loader``), so the Dask engine loads only when it is used.
 """
@@ -18,6 +19,7 @@ import lazy_loader
 _EXPORTS = {
     "_dask_engine": ("check_dask_size", "cohort_files", "write_cohort_dask"),
     "_generator": ("MAX_ROWS", "check_size", "iter_chunks", "simulate_chunk", "simulate_frame", "write_cohort"),
+    "_oracle": ("oracle_for_visits",),
     "_params": ("ScenarioConfig", "TroponinPolicy"),
     "_scenarios": ("SCENARIO_DIR", "load_scenario"),
     "_streams": ("BLOCK_ROWS",),

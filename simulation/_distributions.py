@@ -103,7 +103,9 @@ def _split_by_adjudication(
     np.copyto(p_not, small_tail, where=positive & ~above[:, None])
     weight_not = weight * p_not
     sum_mi, sum_not = (weight * p_mi).sum(axis=1), weight_not.sum(axis=1)
-    sum_not_risk = weight_not @ not_mi_risk
+    # A row-wise sum, not a matrix product: BLAS may round differently with the number of rows, and each row's
+    # result must not depend on which block it is in (same seed, same bytes, whatever the chunking).
+    sum_not_risk = (weight_not * not_mi_risk).sum(axis=1)
     with np.errstate(divide="ignore"):
         log_mi, log_not = np.log(sum_mi) + shift, np.log(sum_not) + shift
         log_not_risk = np.log(sum_not_risk) + shift

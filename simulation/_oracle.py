@@ -39,10 +39,18 @@ independent Monte-Carlo estimate for a fixed covariate pattern.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from chestpain.features.columns import ECG_FINDINGS, RACES, RISK_FACTORS, SYMPTOMS
 from chestpain.simulation._distributions import PresentationModel
-from chestpain.simulation._steps import Demographic, Findings
+from chestpain.simulation._steps import Demographic, Findings, mi_prior_logit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from chestpain.simulation._params import ScenarioConfig
 
 
 def presentation_log_likelihood_ratio(model: PresentationModel, demo: Demographic, findings: Findings) -> np.ndarray:
@@ -75,3 +83,38 @@ def oracle_probabilities(
     # MACE: an index MI always counts; otherwise each state's 30-day risk (unstable angina, injury, none).
     log_mace = np.logaddexp(np.logaddexp(log_mi, event + terms.acute_not_mace), terms.non_coronary_mace)
     return np.exp(log_mi - log_total), np.minimum(np.exp(log_mace - log_total), 1.0)
+
+
+def oracle_for_visits(cfg: ScenarioConfig, visits: pd.DataFrame) -> pd.DataFrame:
+    """The oracle for visits described by their model-visible columns (cohort-table names, ``sx_*`` symptoms).
+
+    For checking a clinical example against the generating process ("what is this patient's true risk in the
+    simulated world?"); troponin must be as the laboratory reports it (whole ng/L, "< 2" coded 1).
+    """
+    import pandas as pd
+
+    frame = visits.reset_index(drop=True)
+    male = (frame["sex"] == "male").to_numpy()
+    demo = Demographic(
+        age=frame["age"].to_numpy(dtype=np.int64),
+        male=male,
+        race=frame["race"].map(RACES.index).to_numpy() if "race" in frame else np.zeros(len(frame), np.intp),
+    )
+    factors = {name: frame[name].to_numpy(dtype=bool) for name in RISK_FACTORS}
+    model = PresentationModel.from_params(cfg.presentation)
+    findings = Findings(
+        symptoms=frame[[f"sx_{name}" for name in SYMPTOMS]].to_numpy(dtype=bool),
+        pain_score=frame["pain_score"].to_numpy(dtype=np.int64),
+        heart_rate=frame["heart_rate"].to_numpy(dtype=float),
+        systolic_bp=frame["systolic_bp"].to_numpy(dtype=float),
+        ecg=frame["ecg"].map(ECG_FINDINGS.index).to_numpy(),
+        onset_hours=frame["symptom_onset_hours"].to_numpy(dtype=float),
+        troponin_0h=frame["troponin_0h_ng_l"].to_numpy(dtype=float),
+        troponin_1h=frame["troponin_1h_ng_l"].to_numpy(dtype=float),
+        troponin_2h=np.full(len(frame), np.nan),
+        troponin_3h=np.full(len(frame), np.nan),
+        troponin_state=np.zeros(len(frame), np.intp),
+        troponin_adjudication=np.full(len(frame), np.nan),
+    )
+    mi, mace = oracle_probabilities(mi_prior_logit(cfg, demo, factors), model, demo, findings)
+    return pd.DataFrame({"oracle_mi_probability": mi, "oracle_mace_probability": mace})

@@ -289,6 +289,23 @@ TARGETS = (
         0.30,
         "checked: Lowry 2022 (specificity 82.6%)",
     ),
+    # The ESC 0/1 h zones, checked (not fitted).
+    Target(
+        "esc_observe_share",
+        "ESC 0/1 h: share in the observe zone",
+        "published 20-30% (reported: higher here)",
+        -math.inf,
+        math.inf,
+        "checked: Open Heart 2025;12:e003047 (20.6%); Lin, iScience 2024 (about 30%)",
+    ),
+    Target(
+        "esc_observe_mi",
+        "ESC 0/1 h: MI among the observe zone",
+        "about 7% (checked: 4-15%)",
+        0.04,
+        0.15,
+        "checked: Open Heart 2025;12:e003047 (NSTEMI 7.2% of the observe zone)",
+    ),
     # ECG and history.
     Target(
         "mi_normal_ecg",

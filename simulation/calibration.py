@@ -216,6 +216,8 @@ class CalibrationSummary:
             self._add(f"mi_{name}", mi & group)
             self._add(f"mi_{name}_above_99th_0h", mi & group & (t0 > limit))
         self._add("mi_early_t0_5", mi & early & (t0 >= 5.0))
+        self._add("esc_observe", esc == 1)
+        self._add("esc_observe_mi", (esc == 1) & mi)
         for name, group in (("women", female), ("men", ~female)):
             self._add(f"mi_early_{name}", mi & early & group)
             self._add(f"mi_early_{name}_not_ruled_out", mi & early & group & (esc != 0))
@@ -266,6 +268,8 @@ class CalibrationSummary:
             "early_mi_t0_5": wilson(c["mi_early_t0_5"], c["mi_early"]),
             "esc_early_sensitivity_women": wilson(c["mi_early_women_not_ruled_out"], c["mi_early_women"]),
             "esc_early_sensitivity_men": wilson(c["mi_early_men_not_ruled_out"], c["mi_early_men"]),
+            "esc_observe_share": wilson(c["esc_observe"], c["n"]),
+            "esc_observe_mi": wilson(c["esc_observe_mi"], c["esc_observe"]),
             "nonmi_above_99th_women_vs_men": risk_ratio(
                 c["nonmi_women_above"], c["nonmi_women"], c["nonmi_men_above"], c["nonmi_men"]
             ),

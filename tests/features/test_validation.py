@@ -168,10 +168,18 @@ def _cohort(n: int = 4) -> pd.DataFrame:
     for name in COHORT_COLUMNS:
         if name.startswith("doc_"):
             frame[name] = frame["sx" + name[3:]]
-    frame = frame.assign(interrupt_seconds=11.0, clinician_risk=0.1, oracle_mi_probability=0.05)
+    frame = frame.assign(
+        interrupt_seconds=11.0,
+        clinician_risk=0.1,
+        oracle_mi_probability=0.05,
+        oracle_mace_probability=0.06,
+        troponin_2h_ng_l=np.nan,
+        troponin_3h_ng_l=[12.0, np.nan] * (n // 2),
+    )
     frame = frame.assign(
         mi=[True, False] * (n // 2), diagnosed_mi=False, discharged=True, analgesia_given=False, outcome_30d=False
     )
+    frame = frame.assign(unstable_angina=False, acs=frame["mi"], mace_30d=frame["mi"])
     frame["missed_mi"] = frame["mi"] & frame["discharged"] & ~frame["diagnosed_mi"]
     return frame[list(COHORT_COLUMNS)]
 
@@ -201,3 +209,14 @@ def test_uci_table_allows_missing_values(uci_dir):
     broken.loc[0, "sex"] = "1"
     with pytest.raises(TriageError, match="row 1, column sex: '1' is not a known category; use female or male"):
         validate_uci(broken)
+
+
+def test_low_risk_pain_features_are_optional_and_read_as_absent_when_missing():
+    visits = visit_frame(4).drop(columns=["sx_pleuritic", "sx_positional"])
+    visits["sx_reproducible_by_palpation"] = [True, None, False, None]
+    table = validate_visits(visits)
+    assert not table["sx_pleuritic"].any() and not table["sx_positional"].any()
+    assert table["sx_reproducible_by_palpation"].tolist() == [True, False, False, False]
+    # The first contract's columns stay required.
+    with pytest.raises(TriageError, match="sx_nausea"):
+        validate_visits(visit_frame(4).drop(columns=["sx_nausea"]))

@@ -244,3 +244,54 @@ def test_reported_values_are_whole_with_a_censored_code_and_the_oracle_stays_exa
 def test_a_reportable_limit_below_the_floor_is_refused():
     with pytest.raises(Exception, match="reportable_max_ng_l must be above troponin.floor_ng_l"):
         load_scenario(SCENARIO_DIR / "default.yaml", ["presentation.troponin.reportable_max_ng_l=0.5"])
+
+
+def _patient(**changes) -> pd.DataFrame:
+    from chestpain.features.columns import RISK_FACTORS
+
+    row = {
+        "age": 62,
+        "sex": "male",
+        "race": "white",
+        "pain_score": 5,
+        "heart_rate": 84.0,
+        "systolic_bp": 140.0,
+        "ecg": "ischemic",
+        "symptom_onset_hours": 5.0,
+        # Troponin 1.5 -> 1.6 ng/L as the laboratory reports it: "< 2" (coded 1), then 2.
+        "troponin_0h_ng_l": 1.0,
+        "troponin_1h_ng_l": 2.0,
+        **dict.fromkeys(RISK_FACTORS, False),
+        **{f"sx_{name}": False for name in SYMPTOMS},
+        "diabetes": True,
+        "sx_chest_pain": True,
+        "sx_exertional": True,
+    }
+    row.update(changes)
+    return pd.DataFrame([row])
+
+
+def test_flat_troponin_with_ischaemia_is_not_safe_for_mace_though_mi_is_unlikely():
+    # Issue 24's example: diabetic man, exertional pain, ischaemic ECG, flat hs-cTnI, onset 5 h. MI is ruled out
+    # by troponin, but unstable angina is not: his 30-day MACE (death, MI, urgent revascularisation) is far above
+    # the 1% that safe-discharge pathways accept (HEART 6: 12-17% in Backus 2013), so no oracle calls it safe.
+    from chestpain.simulation import oracle_for_visits
+
+    cfg = scenario("default")
+    man = oracle_for_visits(cfg, _patient()).iloc[0]
+    assert man.oracle_mi_probability < 0.01
+    assert man.oracle_mace_probability > 0.05
+    # A 40-year-old without risk factors, exertional pain or ECG changes and the same troponin is low risk.
+    young = oracle_for_visits(
+        cfg, _patient(age=40, diabetes=False, sx_exertional=False, ecg="normal", troponin_1h_ng_l=1.0)
+    ).iloc[0]
+    assert young.oracle_mace_probability < 0.01
+
+
+def test_oracle_for_visits_agrees_with_the_simulated_oracle(default_cohort):
+    from chestpain.simulation import oracle_for_visits
+
+    sample = default_cohort.sample(500, random_state=3)
+    got = oracle_for_visits(scenario("default"), sample)
+    np.testing.assert_allclose(got.oracle_mi_probability, sample.oracle_mi_probability, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got.oracle_mace_probability, sample.oracle_mace_probability, rtol=1e-12, atol=1e-15)
