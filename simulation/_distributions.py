@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
-from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
+from chestpain.features.columns import ECG_FINDINGS
 from chestpain.simulation._params import NormalVital, Onset, Presentation, Troponin
+from chestpain.simulation._symptoms import SymptomTable
 
-FEMALE, MALE = 0, 1
 _LAG_SMOOTHING_HOURS = 0.1  # the lag's corner is rounded over ~6 minutes
 # The recorded onset is the patient's recollection; the kinetics follow the true onset, the recorded one times
 # a recall error exp(e). e takes RECALL_POINTS values, the Gauss-Hermite points of N(0, recall_log_sd^2) with
@@ -154,64 +154,6 @@ class TruncatedNormal:
 
 
 @dataclass(frozen=True)
-class SymptomTable:
-    """P(symptom present), indexed ``[event, sex, symptom]`` with sex 0 = female, 1 = male.
-
-    An acute coronary event presents in one of two ways: a share ``silent`` presents like a patient without one
-    (the whole history at once: the symptoms are correlated, not independent, within an event), the rest with
-    the ``typical`` rates. ``prob[1]`` holds the configured marginal rates, ``(1 - silent) typical + silent
-    prob[0]``, so every symptom's likelihood ratio is what the config states.
-    """
-
-    prob: np.ndarray  # shape (2, 2, len(SYMPTOMS)): marginal rates
-    typical: np.ndarray  # shape (2, len(SYMPTOMS)) by sex: rates of an event that presents typically
-    silent: float
-
-    @classmethod
-    def from_params(cls, presentation: Presentation) -> SymptomTable:
-        prob = np.empty((2, 2, len(SYMPTOMS)))
-        for k, name in enumerate(SYMPTOMS):
-            rates = presentation.symptoms[name]
-            prob[0, FEMALE, k], prob[0, MALE, k] = rates.no_mi_women, rates.no_mi_men
-            prob[1, FEMALE, k], prob[1, MALE, k] = rates.mi_women, rates.mi_men
-        silent = presentation.silent_presentation_share
-        typical = (prob[1] - silent * prob[0]) / (1.0 - silent)
-        return cls(prob, typical, silent)
-
-    def sample(
-        self,
-        event: np.ndarray,
-        male: np.ndarray,
-        history_like_event: np.ndarray,
-        uniform: np.ndarray,
-        history_uniform: np.ndarray,
-    ) -> np.ndarray:
-        """True symptoms: typical if an event that is not silent, or a non-coronary state that looks like one.
-
-        ``history_like_event`` is each row's state's share of event-like histories (ignored for events).
-        """
-        sex = male.astype(np.intp)
-        typical = np.where(event, history_uniform >= self.silent, history_uniform < history_like_event)
-        rates = np.where(typical[:, None], self.typical[sex], self.prob[0][sex])
-        return uniform < rates
-
-    def log_typical_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
-        """log P(observed | typical event history) / P(observed | history without an event), per row."""
-        p1 = self.typical[male.astype(np.intp)]
-        p0 = self.prob[0][male.astype(np.intp)]
-        present = np.log(p1 / p0)
-        absent = np.log((1 - p1) / (1 - p0))
-        return np.where(symptoms, present, absent).sum(axis=1)
-
-    def log_likelihood_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
-        """log P(observed | event) / P(observed | no event) = log((1 - silent) LR_typical + silent)."""
-        log_typical = self.log_typical_ratio(symptoms, male)
-        if self.silent == 0.0:
-            return log_typical
-        return np.logaddexp(np.log1p(-self.silent) + log_typical, np.log(self.silent))
-
-
-@dataclass(frozen=True)
 class OnsetModel:
     """Hours from pain onset to the 0 h sample: log-normal (median by sex, log slope per decade), truncated.
 
@@ -272,8 +214,10 @@ class TroponinTerms:
 
 @dataclass(frozen=True)
 class TroponinSample:
-    """hs-cTnI as reported at 0 h and 1 h (shown), 2 h and 3 h (shown where drawn), the adjudication sample
-    (never shown), and the state drawn."""
+    """hs-cTnI as reported: 0 h and 1 h (shown), 2 h and 3 h (shown where drawn), adjudication (never shown).
+
+    ``component`` is the state drawn.
+    """
 
     t0: np.ndarray
     t1: np.ndarray
@@ -332,7 +276,7 @@ class TroponinMixture:
     def from_params(
         cls, troponin: Troponin, recall_log_sd: float = 0.0, ecg_default: np.ndarray | None = None
     ) -> TroponinMixture:
-        """``ecg_default``: P(ECG) by acute outcome, shape (2, 3) (non-coronary, acute), for states without their own."""
+        """``ecg_default``: P(ECG) by outcome, shape (2, 3) (non-coronary, acute), for states without their own."""
         if ecg_default is None:
             ecg_default = np.full((2, 3), 1.0 / 3.0)
         comps, names, recall_log_weight, onset_scale = [], [], [], []
@@ -410,8 +354,9 @@ class TroponinMixture:
         return (2.0, 3.0, self.adjudication_hours)
 
     def _curve_tables(self, onset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Kinetic curve at 0 h, its rise to 1 h and to each later sample (stacked on a last axis), per distinct
-        recorded onset, and each row's index.
+        """Kinetic curve at 0 h, its rise to 1 h and to each later sample (last axis), per distinct recorded onset.
+
+        Also each row's index into those tables.
 
         The curve depends on the row only through its recorded onset, so it is evaluated once per distinct value
         (exact for any input; with onset recorded to the quarter hour a chunk has a few hundred values, not tens of
@@ -428,8 +373,10 @@ class TroponinMixture:
         return np.where(value < self.lod, self.below_lod, whole)
 
     def reported_log_excess(self, reported: np.ndarray) -> np.ndarray:
-        """log(excess over the floor) that the later samples are centred on: the reported 0 h value (the middle of
-        [floor, LoD) when it is below the limit of detection)."""
+        """Log excess over the floor that the later samples are centred on: the reported 0 h value.
+
+        Below the limit of detection, the middle of [floor, LoD).
+        """
         centre = np.where(reported < self.lod, 0.5 * (self.floor + self.lod), reported)
         return np.log(centre - self.floor)
 
@@ -441,8 +388,7 @@ class TroponinMixture:
         return lo, np.where(below, np.log(self.lod - self.floor), top)
 
     def change_variance(self, z: np.ndarray) -> np.ndarray:
-        """Variance of the 1 h log ratio given the 0 h log excess z (n, 1), shape (n, K): biological + analytical.
-        """
+        """Variance of the 1 h log ratio given the 0 h log excess z (n, 1), shape (n, K): biological + analytical."""
         # Analytical term: two measurements of SD a on an excess e give a log-ratio SD of about a * sqrt(2) / e;
         # "+ 1 (ng/L)^2" keeps it finite below 1 ng/L of excess, where the assay reads at its floor anyway.
         return self.sd[None, :] ** 2 + 2.0 * self.analytical_sd**2 / (np.exp(2.0 * z) + 1.0)
@@ -491,8 +437,8 @@ class TroponinMixture:
         z1 = z0 + rise_1h[index, component] + self.log_ratio[component] + change_sd * normals[:, 1]
         deviation = self.s_adj[component] * normals[:, 2]
         later = [
-            self.report(self.floor + np.exp(z0 + rise_later[index, component, j] + self.log_ratio[component] + deviation))
-            for j in range(len(self.later_hours))
+            self.report(self.floor + np.exp(z0 + rise + self.log_ratio[component] + deviation))
+            for rise in (rise_later[index, component, j] for j in range(len(self.later_hours)))
         ]
         return TroponinSample(t0, self.report(self.floor + np.exp(z1)), later[0], later[1], component, later[2])
 
@@ -536,7 +482,14 @@ class TroponinMixture:
         # Blocks whose (rows x states) arrays stay in cache: 1.3x less CPU than whole chunks.
         blocks = [
             self._terms_block(
-                tables, t0[rows], t1[rows], male[rows], by_onset[rows], by_age[rows], ecg[rows], log_typical_history[rows]
+                tables,
+                t0[rows],
+                t1[rows],
+                male[rows],
+                by_onset[rows],
+                by_age[rows],
+                ecg[rows],
+                log_typical_history[rows],
             )
             for rows in (slice(i, i + _TERMS_BLOCK_ROWS) for i in range(0, max(len(t0), 1), _TERMS_BLOCK_ROWS))
         ]

@@ -61,7 +61,9 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
     clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
-    esc = esc_0_1h_codes(findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=cfg.clinician.esc_edition)
+    esc = esc_0_1h_codes(
+        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=cfg.clinician.esc_edition
+    )
     drawn_2h, drawn_3h = steps.later_samples_drawn(cfg, esc)
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
     outcomes = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)

@@ -245,7 +245,9 @@ class Troponin(StrictModel):
         if outcomes != {"acute_coronary", "non_coronary"}:
             raise ValueError("troponin.components needs at least one 'acute_coronary' and one 'non_coronary' component")
         if self.reportable_max_ng_l is not None and self.reportable_max_ng_l <= self.limit_of_detection_ng_l:
-            raise ValueError("troponin.reportable_max_ng_l must be above troponin.floor_ng_l and the limit of detection")
+            raise ValueError(
+                "troponin.reportable_max_ng_l must be above troponin.floor_ng_l and the limit of detection"
+            )
         if self.reportable_max_ng_l is not None and not float(self.reportable_max_ng_l).is_integer():
             raise ValueError("troponin.reportable_max_ng_l must be a whole number of ng/L (values are reported whole)")
         if not self.floor_ng_l < self.limit_of_detection_ng_l:

@@ -147,7 +147,6 @@ def presentation(
     adjudication later calls it an MI.
     """
     mi_i = mi.astype(np.intp)
-    sex_i = demo.male.astype(np.intp)
     pain_score = streams.binomial("pain_score", 10, model.pain_p[mi_i]).astype(np.int64)
     vitals = streams.uniform("vitals", 2)
     heart_rate = model.heart_rate.sample(mi_i, vitals[:, 0])

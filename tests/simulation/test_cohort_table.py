@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from chestpain.features import esc_0_1h
 from chestpain.features.columns import (
     COHORT_COLUMNS,
     COHORT_SCHEMA,
@@ -14,7 +15,6 @@ from chestpain.features.columns import (
     SEXES,
     TRUE_SYMPTOM_COLUMNS,
 )
-from chestpain.features import esc_0_1h
 from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
 from tests.simulation.conftest import scenario
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import integrate, stats
+from scipy import stats
 from sklearn.metrics import roc_auc_score
 
 from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
