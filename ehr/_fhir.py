@@ -362,9 +362,13 @@ class _Builder:
 
     def symptoms(self) -> tuple[dict[str, bool], list[Any]]:
         # Only symptoms the code table can recognise are read; the others (the low-risk pain features, which have
-        # no verified code yet) stay missing, i.e. not recorded, never "absent".
+        # no code in the table yet) are not recorded, which reads as absent like any uncharted symptom: the
+        # cautious reading, since these features only ever lower the risk.
         coded = set(self.table.symptoms.values())
         found: dict[str, bool] = dict.fromkeys((name for name in SYMPTOMS if name in coded), False)
+        uncoded = [name for name in SYMPTOMS if name not in coded]
+        if uncoded:
+            self.notes.append("no code in the table yet, taken as absent: " + ", ".join(uncoded))
         conditions = []
         for kind in ("Condition", "Observation"):
             for res in self.in_encounter(kind):
@@ -507,7 +511,7 @@ def map_record(
     found, conditions = builder.symptoms()
     row.update(builder.risk_factors())
     for name, column_sx, column_doc in zip(SYMPTOMS, TRUE_SYMPTOM_COLUMNS, DOCUMENTED_SYMPTOM_COLUMNS, strict=True):
-        row[column_sx] = row[column_doc] = found.get(name)  # None: no code for it, not recorded
+        row[column_sx] = row[column_doc] = found.get(name, False)
     row.update(builder.vitals())
     row["ecg"] = builder.ecg()
     row["symptom_onset_hours"] = builder.onset(conditions, t0)

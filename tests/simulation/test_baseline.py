@@ -25,6 +25,8 @@ def _summary() -> dict[str, float]:
     summary = {row["key"]: row["value"] for row in rows}
     summary["discharged"] = float(cohort.discharged.mean())
     summary["oracle_sum"] = float(cohort.oracle_mi_probability.sum())
+    summary["oracle_mace_sum"] = float(cohort.oracle_mace_probability.sum())
+    summary["troponin_3h_drawn"] = float(cohort.troponin_3h_ng_l.notna().mean())
     return summary
 
 
