@@ -40,6 +40,20 @@ SOURCES = {
     "algorithm for the diagnosis of coronary artery disease. Am J Cardiol 1989;64:304-10; data: Janosi A, "
     "Steinbrunn W, Pfisterer M, Detrano R. Heart Disease. UCI Machine Learning Repository, 1988. "
     "doi:10.24432/C52P4X.",
+    "swap": "Swap CJ, Nagurney JT. Value and limitations of chest pain history in the evaluation of patients with "
+    "suspected acute coronary syndromes. JAMA 2005;294:2623-9.",
+    "panju": "Panju AA, Hemmelgarn BR, Guyatt GH, Simel DL. Is this patient having a myocardial infarction? JAMA "
+    "1998;280:1256-63.",
+    "welch": "Welch RD, Zalenski RJ, Frederick PD, et al. Prognostic value of a normal or nonspecific initial "
+    "electrocardiogram in acute myocardial infarction. JAMA 2001;286:1977-84.",
+    "early_presenters": "hs-cTnI at presentation in early (<= 3 h) vs later presenters with suspected MI. Eur Heart "
+    "J 2023;44:2846 (cited by journal, volume and page, as in the project's research notes).",
+    "lowry": "Lowry MTH, et al. Influence of age on the diagnosis of myocardial infarction. Circulation 2022 "
+    "(High-STEACS; cited as in the project's research notes).",
+    "puelacher": "Puelacher C, et al. Unstable angina in the era of high-sensitivity cardiac troponin (High-STEACS "
+    "and APACE). Heart 2019 (cited as in the project's research notes).",
+    "open_heart_oz": "Resolving the observe zone: validation of the ESC 0/3-hour and the APACE criteria for NSTEMI "
+    "triage. Open Heart 2025;12:e003047.",
     "hanley": "Hanley JA, McNeil BJ. The meaning and use of the area under a receiver operating characteristic "
     "(ROC) curve. Radiology 1982;143:29-36.",
     "newcombe": "Newcombe RG. Interval estimation for the difference between independent proportions. Stat Med "
