@@ -53,9 +53,11 @@ if TYPE_CHECKING:
     from chestpain.simulation._params import ScenarioConfig
 
 
-def presentation_log_likelihood_ratio(model: PresentationModel, demo: Demographic, findings: Findings) -> np.ndarray:
+def presentation_log_likelihood_ratio(
+    model: PresentationModel, demo: Demographic, findings: Findings, log_typical: np.ndarray | None = None
+) -> np.ndarray:
     """Sum of log p(feature | E) / p(feature | not E) over symptoms, pain and vitals (the ECG is per state)."""
-    llr = model.symptoms.log_likelihood_ratio(findings.symptoms, demo.male)
+    llr = model.symptoms.log_likelihood_ratio(findings.symptoms, demo.male, log_typical)
     p0, p1 = model.pain_p
     pain = findings.pain_score
     llr = llr + pain * np.log(p1 / p0) + (10 - pain) * np.log((1 - p1) / (1 - p0))
@@ -68,6 +70,7 @@ def oracle_probabilities(
     prior_logit: np.ndarray, model: PresentationModel, demo: Demographic, findings: Findings
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact posteriors P(MI | model-visible columns) and P(30-day MACE | model-visible columns)."""
+    log_typical = model.symptoms.log_typical_ratio(findings.symptoms, demo.male)
     terms = model.troponin.terms(
         findings.troponin_0h,
         findings.troponin_1h,
@@ -75,9 +78,9 @@ def oracle_probabilities(
         demo.age,
         demo.male,
         findings.ecg,
-        model.symptoms.log_typical_ratio(findings.symptoms, demo.male),
+        log_typical,
     )
-    event = prior_logit + presentation_log_likelihood_ratio(model, demo, findings)
+    event = prior_logit + presentation_log_likelihood_ratio(model, demo, findings, log_typical)
     log_mi = event + terms.acute_mi
     log_total = np.logaddexp(np.logaddexp(log_mi, event + terms.acute_not), terms.non_coronary)
     # MACE: an index MI always counts; otherwise each state's 30-day risk (unstable angina, injury, none).

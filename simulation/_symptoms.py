@@ -26,6 +26,13 @@ class SymptomTable:
     typical: np.ndarray  # shape (2, len(SYMPTOMS)) by sex: rates of an event that presents typically
     silent: float
 
+    @property
+    def _log_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """By sex: log LR of every symptom absent (summed), and the log LR a present symptom adds over absent."""
+        p1, p0 = self.typical, self.prob[0]
+        present, absent = np.log(p1 / p0), np.log((1 - p1) / (1 - p0))
+        return absent.sum(axis=1), present - absent
+
     @classmethod
     def from_params(cls, presentation: Presentation) -> SymptomTable:
         prob = np.empty((2, 2, len(SYMPTOMS)))
@@ -56,15 +63,20 @@ class SymptomTable:
 
     def log_typical_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
         """Log P(observed | typical event history) / P(observed | history without an event), per row."""
-        p1 = self.typical[male.astype(np.intp)]
-        p0 = self.prob[0][male.astype(np.intp)]
-        present = np.log(p1 / p0)
-        absent = np.log((1 - p1) / (1 - p0))
-        return np.where(symptoms, present, absent).sum(axis=1)
+        # Tables per sex, then one multiply-add per row (not a log per row and symptom).
+        all_absent, step = self._log_tables
+        sex = male.astype(np.intp)
+        return all_absent[sex] + (symptoms * step[sex]).sum(axis=1)
 
-    def log_likelihood_ratio(self, symptoms: np.ndarray, male: np.ndarray) -> np.ndarray:
-        """Log P(observed | event) / P(observed | no event) = log((1 - silent) LR_typical + silent)."""
-        log_typical = self.log_typical_ratio(symptoms, male)
+    def log_likelihood_ratio(
+        self, symptoms: np.ndarray, male: np.ndarray, log_typical: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Log P(observed | event) / P(observed | no event) = log((1 - silent) LR_typical + silent).
+
+        ``log_typical``: :meth:`log_typical_ratio` if the caller has it already.
+        """
+        if log_typical is None:
+            log_typical = self.log_typical_ratio(symptoms, male)
         if self.silent == 0.0:
             return log_typical
         return np.logaddexp(np.log1p(-self.silent) + log_typical, np.log(self.silent))

@@ -191,3 +191,19 @@ def test_a_failure_while_writing_in_the_background_keeps_the_old_file(tmp_path):
         write_cohort(load_scenario(SCENARIO_DIR / "default.yaml"), 4 * BLOCK_ROWS, 1, str(out), on_chunk=fail_on_second)
     assert out.read_bytes() == b"the user's earlier cohort"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort.parquet"]  # no partial file left
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.5])
+def test_unique_rows_rebuild_every_row_on_both_paths(offset):
+    # Whole ng/L take the packed int64 path, other values the general one; both must map every row to its key.
+    from chestpain.simulation._distributions import _unique_rows
+
+    rng = np.random.default_rng(4)
+    n = 5_000
+    t0 = rng.integers(1, 8, n).astype(float) + offset
+    t1 = rng.integers(1, 8, n).astype(float)
+    t0[:3] = [1.0 + offset, 50_000.0, 1.0 + offset]
+    male, onset = rng.random(n) < 0.5, rng.integers(0, 5, n)
+    rows, inverse = _unique_rows(t0, t1, male, onset)
+    assert len(rows) < n
+    np.testing.assert_array_equal(rows[inverse], np.column_stack([t0, t1, male, onset]).astype(float))
