@@ -268,7 +268,7 @@ TARGETS = (
     Target(
         "nonmi_above_99th_under_50",
         "non-MI above the sex-specific 99th, age < 50",
-        "about 2% (checked: <= 6%)",
+        "about 2% (checked)",
         0.0,
         0.06,
         "checked: Lowry et al., Circulation 2022 (specificity 98.3%)",
@@ -276,7 +276,7 @@ TARGETS = (
     Target(
         "nonmi_above_99th_50_74",
         "non-MI above the sex-specific 99th, age 50-74",
-        "about 4.5% (checked: 2.5-12%)",
+        "about 4.5% (checked)",
         0.025,
         0.12,
         "checked: Lowry 2022 (specificity 95.5%)",
@@ -284,7 +284,7 @@ TARGETS = (
     Target(
         "nonmi_above_99th_75_up",
         "non-MI above the sex-specific 99th, age >= 75",
-        "about 17% (checked: 12-30%)",
+        "about 17% (checked)",
         0.12,
         0.30,
         "checked: Lowry 2022 (specificity 82.6%)",
@@ -301,7 +301,7 @@ TARGETS = (
     Target(
         "esc_observe_mi",
         "ESC 0/1 h: MI among the observe zone",
-        "about 7% (checked: 4-15%)",
+        "about 7% (checked)",
         0.04,
         0.15,
         "checked: Open Heart 2025;12:e003047 (NSTEMI 7.2% of the observe zone)",
@@ -383,7 +383,7 @@ TARGETS = (
     Target(
         "heart_low_mace",
         "HEART 0-3: 30-day MACE (index MI included)",
-        "about 1.7% (checked: 0.5-3%)",
+        "about 1.7% (checked)",
         0.005,
         0.03,
         "checked: Backus et al., 2013 (6-week MACE 1.7% in HEART 0-3)",
