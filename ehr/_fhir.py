@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from typing import Any
 import pandas as pd
 
 from chestpain.ehr._codes import CodeTable, code_table
+from chestpain.ehr._fhir_record import Record
+from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_BELOW_LOD_NG_L
 from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS, SYMPTOMS, TRUE_SYMPTOM_COLUMNS
 from chestpain.kernel.errors import TriageError
 
@@ -110,69 +112,10 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-class _Record:
-    """Parsed resources of one request or file, with references resolved to ``Type/id``."""
-
-    def __init__(self, items: Iterable[dict[str, Any]]) -> None:
-        from fhir.resources.R4B import get_fhir_model_class
-
-        self.resources: list[Any] = []
-        self.alias: dict[str, str] = {}
-        for position, (full_url, item) in enumerate(_flatten(items), start=1):
-            kind = item.get("resourceType") if isinstance(item, dict) else None
-            if not isinstance(kind, str):
-                raise TriageError(f"FHIR entry {position} has no resourceType")
-            try:
-                resource = get_fhir_model_class(kind).model_validate(item)
-            except KeyError:
-                continue  # a resource type this mapping never reads (e.g. Medication) is skipped
-            except ValueError as error:
-                first = str(error).strip().splitlines()
-                reason = first[1].strip() if len(first) > 1 else first[0]
-                raise TriageError(f"FHIR entry {position} ({kind}) is not valid FHIR R4: {reason}") from None
-            ref = f"{kind}/{resource.id}" if resource.id else (full_url or f"{kind}/#{position}")
-            if full_url:
-                self.alias[full_url] = ref
-            self.resources.append((ref, resource))
-
-    def ref(self, reference: Any) -> str | None:
-        """``Type/id`` of a Reference (relative, absolute URL or a bundle's ``urn:uuid``)."""
-        text = getattr(reference, "reference", None)
-        if not text:
-            return None
-        if text in self.alias:
-            return self.alias[text]
-        parts = text.rstrip("/").split("/")
-        return "/".join(parts[-2:]) if len(parts) >= 2 else text
-
-    def of(self, kind: str, patient: str | None = None) -> list[tuple[str, Any]]:
-        found = [(ref, res) for ref, res in self.resources if res.get_resource_type() == kind]
-        if patient is None or kind == "Patient":
-            return found
-        return [
-            (ref, res)
-            for ref, res in found
-            if self.ref(getattr(res, "subject", None) or getattr(res, "patient", None)) == patient
-        ]
-
-
-def _flatten(items: Iterable[dict[str, Any]], full_url: str | None = None) -> Iterator[tuple[str | None, dict]]:
-    """Resources of nested Bundles (collection, searchset, transaction, CDS Hooks prefetch) in order."""
-    for item in items:
-        if item is None:
-            continue
-        if isinstance(item, dict) and item.get("resourceType") == "Bundle":
-            for entry in item.get("entry") or []:
-                if isinstance(entry, dict) and entry.get("resource") is not None:
-                    yield from _flatten([entry["resource"]], entry.get("fullUrl"))
-            continue
-        yield full_url, item
-
-
 @dataclass
 class _Builder:
     table: CodeTable
-    record: _Record
+    record: Record
     patient_ref: str
     encounter_ref: str | None
     problems: list[str] = field(default_factory=list)
@@ -283,11 +226,19 @@ class _Builder:
         if factor is None:
             self.problems.append(f"insufficient data: hs-troponin unit {unit!r} is not understood (expected ng/L)")
             return None
+        value = float(quantity.value) * factor
+        if quantity.comparator in ("<", "<=") and value <= LIMIT_OF_DETECTION_NG_L:
+            # "< 2 ng/L" (below the limit of detection): the cohort's code for it, not the limit itself.
+            self.notes.append(
+                f"an hs-troponin reported as '{quantity.comparator}{quantity.value}' (below the limit of detection) "
+                f"is used as {TROPONIN_BELOW_LOD_NG_L:g} ng/L, the code for '< {LIMIT_OF_DETECTION_NG_L:g}'"
+            )
+            return TROPONIN_BELOW_LOD_NG_L
         if quantity.comparator:
             self.notes.append(
                 f"an hs-troponin reported as '{quantity.comparator}{quantity.value}' is used as {quantity.value}"
             )
-        return float(quantity.value) * factor
+        return value
 
     # -- vitals, pain, ECG -----------------------------------------------------------------------------------
     def earliest(self, pairs: list[tuple[Any, float]], what: str, code: str) -> float | None:
@@ -486,7 +437,7 @@ def _patient_id(patient_ref: str, position: int) -> int:
 
 
 def map_record(
-    record: _Record, *, patient_ref: str | None = None, encounter_ref: str | None = None, position: int = 1
+    record: Record, *, patient_ref: str | None = None, encounter_ref: str | None = None, position: int = 1
 ) -> VisitMapping:
     """Map one patient of a parsed record (see the module docstring for every rule)."""
     table = code_table()
@@ -563,7 +514,7 @@ def map_visit(
     TriageError
         A resource that is not valid FHIR R4.
     """
-    record = _Record(resources)
+    record = Record(resources)
     return map_record(
         record,
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
@@ -573,7 +524,7 @@ def map_visit(
 
 def map_bundle(bundle: dict[str, Any]) -> list[VisitMapping]:
     """Every patient in a Bundle, in the order their Patient resources appear (one mapping each)."""
-    record = _Record([bundle])
+    record = Record([bundle])
     patients = record.of("Patient")
     if not patients:
         return [map_record(record)]

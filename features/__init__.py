@@ -54,6 +54,8 @@ _EXPORTS = {
         "ESC_CUTOFFS",
         "HEART_COMPONENTS",
         "HEART_LOW_RISK_MAX",
+        "LIMIT_OF_DETECTION_NG_L",
+        "TROPONIN_BELOW_LOD_NG_L",
         "EscEdition",
         "TroponinPolicy",
         "clinical_scores",

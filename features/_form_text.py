@@ -33,7 +33,8 @@ def field_hint(name: str) -> str:
     if rule.low is not None and rule.high is not None:
         text += f"; plausible range {rule.low:g}-{rule.high:g} {rule.unit}".rstrip()
     if rule.troponin:
-        text += "; enter ng/L, not ng/mL (0.034 ng/mL = 34 ng/L)"
+        text += "; enter ng/L, not ng/mL (0.034 ng/mL = 34 ng/L); a result reported as '< 2' (below the limit of "
+        text += "detection): enter 1"
     return text
 
 

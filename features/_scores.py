@@ -68,6 +68,9 @@ ESC_CATEGORIES = ("rule-out", "observe", "rule-in")
 
 #: hs-cTnI ARCHITECT limit of detection, ng/L (rounded up from 1.9).
 LIMIT_OF_DETECTION_NG_L = 2.0
+#: How the cohort (and every reported value) encodes "< 2 ng/L", below the limit of detection: half the LoD.
+#: Every cut-off here is 2 ng/L or more, so any value below 2 reads as "below the LoD" without a special case.
+TROPONIN_BELOW_LOD_NG_L = 1.0
 
 #: A HEART score at or below this is "low risk" (Backus 2013: 0-3).
 HEART_LOW_RISK_MAX = 3

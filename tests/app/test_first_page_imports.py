@@ -99,14 +99,14 @@ def test_each_text_has_one_definition():
 
 
 def test_the_moved_texts_read_as_before():
-    """The words the form shows did not change in the move (values from before it)."""
+    """The words the form shows did not change in the move (values from before it; issue 24 added the LoD hint)."""
     from chestpain.features._form_text import PROMPT_LIST, field_hint, more_common_in_women
     from chestpain.features._labels import feature_label
 
     assert PROMPT_LIST["back_or_jaw_pain"] == "Pain in the back, neck or jaw?"
     assert field_hint("troponin_1h_ng_l") == (
         "hs-cTnI 1 h after presentation in ng/L; plausible range 0-100000 ng/L; enter ng/L, not ng/mL "
-        "(0.034 ng/mL = 34 ng/L)"
+        "(0.034 ng/mL = 34 ng/L); a result reported as '< 2' (below the limit of detection): enter 1"
     )
     assert [more_common_in_women(name) for name in ("nausea", "chest_pain")] == [True, False]
     assert feature_label("sex_female") == "sex: female"

@@ -14,12 +14,8 @@ from scipy.special import log_ndtr, logsumexp
 from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
 from chestpain.kernel.errors import TriageError
 from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame, write_cohort
-from chestpain.simulation._distributions import (
-    PresentationModel,
-    _logsumexp_rows,
-    _split_by_adjudication,
-    log_normal_interval,
-)
+from chestpain.simulation._distributions import PresentationModel
+from chestpain.simulation._mixture_math import _logsumexp_rows, _split_by_adjudication, log_normal_interval
 from chestpain.simulation._streams import BLOCK_ROWS
 
 
@@ -196,7 +192,7 @@ def test_a_failure_while_writing_in_the_background_keeps_the_old_file(tmp_path):
 @pytest.mark.parametrize("offset", [0.0, 0.5])
 def test_unique_rows_rebuild_every_row_on_both_paths(offset):
     # Whole ng/L take the packed int64 path, other values the general one; both must map every row to its key.
-    from chestpain.simulation._distributions import _unique_rows
+    from chestpain.simulation._mixture_math import _unique_rows
 
     rng = np.random.default_rng(4)
     n = 5_000

@@ -63,3 +63,61 @@ def test_no_bias_removes_the_analgesia_gap(seed):
     rates = in_pain.groupby("race").analgesia_given.mean()
     # 4 SE of a difference of two proportions near 0.55 with ~20,000 Black and ~50,000 white patients is ~0.016.
     assert abs(rates["black"] - rates["white"]) < 0.02
+
+
+@pytest.mark.parametrize("feature", ["pleuritic", "positional", "reproducible_by_palpation"])
+def test_question_prompt_list_elicits_the_low_risk_features_for_everyone(baseline, seed, feature):
+    # Issue 24: the prompt list asks about the reassuring features too (capture 0.95 against 0.5 by default).
+    treated = simulate_frame(scenario("question_prompt_list"), N, seed)
+    has = baseline[f"sx_{feature}"]
+    for sex in ("female", "male"):
+        rows = has & (baseline.sex == sex)
+        assert treated[f"doc_{feature}"][rows].mean() > baseline[f"doc_{feature}"][rows].mean() + 0.2
+
+
+def _gestalt_shift_of_a_reassuring_feature(name: str, age: int, sex: str) -> float:
+    """Log-odds change in the clinician's estimate when one documented low-risk feature is added (no noise)."""
+    from chestpain.simulation import _steps as steps
+    from chestpain.simulation import load_scenario
+
+    cfg = load_scenario(name, ["clinician.noise_sd=0"])
+    n = 2
+    demo = steps.Demographic(age=np.full(n, age), male=np.full(n, sex == "male"), race=np.zeros(n, np.intp))
+    factors = {f: np.zeros(n, bool) for f in steps.RISK_FACTORS}
+    documented = np.zeros((n, len(steps.SYMPTOMS)), bool)
+    documented[:, steps.CHEST_PAIN] = True
+    documented[1, steps.SYMPTOMS.index("pleuritic")] = True
+    findings = steps.Findings(
+        symptoms=documented,
+        pain_score=np.full(n, 5),
+        heart_rate=np.full(n, 80.0),
+        systolic_bp=np.full(n, 130.0),
+        ecg=np.zeros(n, np.intp),
+        onset_hours=np.full(n, 5.0),
+        troponin_0h=np.full(n, 3.0),
+        troponin_1h=np.full(n, 3.0),
+        troponin_2h=np.full(n, np.nan),
+        troponin_3h=np.full(n, np.nan),
+        troponin_state=np.zeros(n, np.intp),
+        troponin_adjudication=np.full(n, 3.0),
+    )
+
+    class _NoStreams:
+        def normal(self, name):
+            return np.zeros(n)
+
+    risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, _NoStreams())
+    logit = np.log(risk / (1 - risk))
+    return float(logit[1] - logit[0])
+
+
+def test_reassuring_features_weigh_more_in_young_women_only_under_bias():
+    # Issue 24: the bias mechanism acts on the low-risk features (the "probably musculoskeletal" reading of a
+    # young woman's pain); with the knobs off the same feature moves everyone's estimate alike.
+    young_woman = _gestalt_shift_of_a_reassuring_feature("default", 40, "female")
+    older_man = _gestalt_shift_of_a_reassuring_feature("default", 65, "male")
+    assert young_woman < older_man < 0
+    np.testing.assert_allclose(young_woman / older_man, 1.5)
+    assert _gestalt_shift_of_a_reassuring_feature("no_bias", 40, "female") == pytest.approx(
+        _gestalt_shift_of_a_reassuring_feature("no_bias", 65, "male")
+    )
