@@ -49,6 +49,13 @@ class Assessment:
         return "warning" if self.flag else "info"
 
 
+def _troponin(value: float) -> str:
+    """A sample as the laboratory reports it: '12 ng/L', or '< 2 ng/L' for the below-LoD code."""
+    from chestpain.features import LIMIT_OF_DETECTION_NG_L
+
+    return f"< {LIMIT_OF_DETECTION_NG_L:g} ng/L" if value < LIMIT_OF_DETECTION_NG_L else f"{value:g} ng/L"
+
+
 def assess(model: Any, mapping: VisitMapping) -> Assessment:
     """Run the model, HEART and ESC 0/1 h on a sufficient mapping; an insufficient one is returned untouched.
 
@@ -118,8 +125,9 @@ def detail(assessment: Assessment) -> str:
             f"**Risk of MI (calibrated):** {_percent(assessment.risk)}; flag threshold for {row['sex']} patients "
             f"{_percent(assessment.threshold)}. **Flag:** {flag_text}.",
             f"**HEART score:** {assessment.heart} ({'low risk 0-3' if assessment.heart <= 3 else 'not low risk'}).",
-            f"**ESC 2020 0/1 h (hs-cTnI):** {assessment.esc} (0 h {row['troponin_0h_ng_l']:g} ng/L, 1 h "
-            f"{row['troponin_1h_ng_l']:g} ng/L, change {change:g}; onset {row['symptom_onset_hours']:g} h before 0 h).",
+            f"**ESC 2020 0/1 h (hs-cTnI):** {assessment.esc} (0 h {_troponin(row['troponin_0h_ng_l'])}, 1 h "
+            f"{_troponin(row['troponin_1h_ng_l'])}, change {change:g}; onset {row['symptom_onset_hours']:g} h before "
+            "0 h).",
             f"**Top reasons:** {assessment.reasons}.",
         ]
     if mapping.notes:

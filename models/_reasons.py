@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
-from chestpain.features import TROPONIN_99TH_NG_L, feature_label
+from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_99TH_NG_L, feature_label
 from chestpain.features.columns import ONSET_COLUMN, TROPONIN_COLUMNS
 
 UNITS = {
@@ -37,6 +37,10 @@ TOP_REASONS = 3
 PEAK_GROUP = "troponin_max"
 #: Contributions smaller than this (log-odds) read "does not change risk": float rounding, not the model.
 NEUTRAL = 1e-9
+
+
+#: How a sample below the limit of detection reads (the data code it as 1 ng/L; the laboratory says "< 2").
+_BELOW_LOD = f"< {LIMIT_OF_DETECTION_NG_L:g} ng/L (below the limit of detection)"
 
 
 def column_matrix(preprocessor: ColumnTransformer) -> tuple[list[str], np.ndarray]:
@@ -109,16 +113,27 @@ def group_text(features: pd.DataFrame, group: str) -> pd.Series:
         if group == PEAK_GROUP:
             level = np.maximum(features[t0_name].astype("float64"), features[t1_name].astype("float64"))
             text = "higher troponin " + _number(level) + " ng/L"
+            below = "higher troponin " + _BELOW_LOD
         else:
             level = features[group].astype("float64")
             text = _value_text(features[group], group)
-        return (text + _multiple_text(level, features)).astype(object)
+            below = feature_label(group) + " " + _BELOW_LOD
+        # Below the limit of detection the laboratory reports "< 2", which the data code as 1 ng/L: say so.
+        return (text + _multiple_text(level, features)).where(~(level < LIMIT_OF_DETECTION_NG_L), below).astype(object)
     if group == "troponin_change":
-        change = features[t1_name].astype("float64") - features[t0_name].astype("float64")
+        t0, t1 = features[t0_name].astype("float64"), features[t1_name].astype("float64")
+        change = t1 - t0
         amount = _number(change.abs())
         verb = pd.Series(np.where(change > 0, "rose ", np.where(change < 0, "fell ", "")), index=features.index)
-        text = "troponin " + verb + amount + " ng/L in 1 h"
-        return text.where(_number(change.abs()) != "0", "troponin unchanged in 1 h").astype(object)
+        text = ("troponin " + verb + amount + " ng/L in 1 h").where(
+            _number(change.abs()) != "0", "troponin unchanged in 1 h"
+        )
+        lod = f"< {LIMIT_OF_DETECTION_NG_L:g}"
+        low0, low1 = t0 < LIMIT_OF_DETECTION_NG_L, t1 < LIMIT_OF_DETECTION_NG_L
+        text = text.where(~(low0 & low1), f"troponin {lod} ng/L at 0 h and 1 h")
+        text = text.where(~(low0 & ~low1), "troponin rose from " + lod + " to " + _number(t1) + " ng/L in 1 h")
+        text = text.where(~(~low0 & low1), "troponin fell from " + _number(t0) + " to " + lod + " ng/L in 1 h")
+        return text.astype(object)
     return _value_text(features[group], group)
 
 

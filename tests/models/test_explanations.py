@@ -205,3 +205,28 @@ def test_clinical_groups_read_as_a_clinician_reads_them():
         "pain began 7.5 h before the first sample",
         "pain began 0.5 h before the first sample",
     ]
+
+
+def test_a_sample_below_the_limit_of_detection_reads_as_the_laboratory_reports_it():
+    # Issue 24: "< 2 ng/L" is coded 1 ng/L; a clinician must read "< 2", never "1 ng/L (0.1x the 99th ...)".
+    import pandas as pd
+
+    from chestpain.models._reasons import group_text
+
+    frame = pd.DataFrame(
+        {"troponin_0h_ng_l": [1.0, 1.0, 5.0, 12.0], "troponin_1h_ng_l": [2.0, 1.0, 1.0, 14.0], "sex": ["male"] * 4}
+    )
+    assert (
+        group_text(frame, "troponin_0h_ng_l").tolist()[:2]
+        == ["troponin 0 h < 2 ng/L (below the limit of detection)"] * 2
+    )
+    assert (
+        group_text(frame, "troponin_0h_ng_l").tolist()[3] == "troponin 0 h 12 ng/L (0.4x the 99th percentile for men)"
+    )
+    assert group_text(frame, "troponin_change").tolist() == [
+        "troponin rose from < 2 to 2 ng/L in 1 h",
+        "troponin < 2 ng/L at 0 h and 1 h",
+        "troponin fell from 5 to < 2 ng/L in 1 h",
+        "troponin rose 2 ng/L in 1 h",
+    ]
+    assert group_text(frame, "troponin_max").tolist()[1] == "higher troponin < 2 ng/L (below the limit of detection)"
