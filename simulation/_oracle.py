@@ -1,29 +1,36 @@
 """``oracle_mi_probability``: the exact P(MI | every model-visible column) of the generating process.
 
-Derivation. Write V for the model-visible columns (age, sex, race, risk factors, true symptoms ``sx_*``, pain
-score, heart rate, systolic BP, ECG, hours since onset T, troponin 0 h and 1 h). The generator draws
+Derivation. Write V for the columns known at the 1 h decision (age, sex, race, risk factors, true symptoms
+``sx_*``, pain score, heart rate, systolic BP, ECG, hours since onset T, troponin 0 h and 1 h as reported; the 2 h
+and 3 h samples are not in V). The generator draws
 
 * an acute coronary event E from a logistic model on age, sex and the risk factors (race has no direct
   effect), so ``logit P(E | demographics, risk factors) = prior_logit`` exactly;
 * T from a distribution of sex and age only (not of E), so it cancels from every ratio below;
-* every other presentation feature independently given (E, sex, age): each symptom Bernoulli, pain
-  Binomial(10, p), heart rate and BP truncated normal, and (troponin 0 h, 1 h) from an age-weighted mixture
-  of states whose means follow the kinetics at T; the first ECG categorical given the state k (so injury
-  without a coronary event can have an ischaemic ECG too);
-* MI = E and the peak of (t0, t1, a hidden later sample ta) above the sex-specific 99th percentile L.
+* a troponin state k from an age-weighted mixture within E or not-E, whose means follow the kinetics at T, and
+  the reported (t0, t1) from it; the first ECG categorical given k (so injury without a coronary event can
+  have an ischaemic ECG too); the history (symptoms) as a two-type mixture given E and k (typical of an event
+  or not: a silent event, an injury that sounds cardiac); pain Binomial(10, p) and heart rate and BP truncated
+  normal given E;
+* MI = E and a reported sample (0 h, 1 h, or the later ones, which share one deviation) above the sex-specific
+  99th percentile L.
 
-With ``O`` = the symptoms', pain's and vitals' log p(. | E) - log p(. | not E), and for the troponin pair and
-ECG ``A1 = sum_k w_k p_k(t0, t1) P(ecg | k) P(max(t0, t1, ta) > L | t0, t1, k)`` and ``A0`` the same with the
-complement (both over acute states k), and ``N = sum_j w_j p_j(t0, t1) P(ecg | j)`` over non-coronary states j:
+With ``O`` = the event's history, pain and vitals log p(. | E) - log p(. | history without an event, not E), and
+for the troponin pair and ECG ``A1 = sum_k w_k P_k(t0, t1) P(ecg | k) P(a later sample > L | t0, k)`` and ``A0``
+the same with the complement (both over acute states k), and ``N = sum_j w_j P_j(t0, t1) P(ecg | j) H_j`` over
+non-coronary states j, with ``H_j = h_j LR_typical + 1 - h_j`` the state's history relative to none:
 
     P(MI | V) = e^{prior_logit + O} A1 / (e^{prior_logit + O} (A1 + A0) + N),
 
-because ta depends on (t0, t1) only through z0 within a state (see ``TroponinMixture.terms``).
+because the later samples depend on (t0, t1) only through the reported t0 within a state (see
+``TroponinMixture.terms``).
 
 The encounter (interruption, documentation ``doc_*``, the clinician's estimate) depends on V and on its own
 noise but never on MI, so adding those columns to V would not change this probability: the oracle is also the
-limit for a model that sees ``doc_*`` (which carry less information than ``sx_*``). Troponin enters through its
-density in log space; the Jacobian of ``t -> log(t - floor)`` is the same under MI and no MI and cancels.
+limit for a model that sees ``doc_*`` (which carry less information than ``sx_*``). Troponin enters as the
+probability of each reported value: whole ng/L are intervals of the latent log concentration, "< 2" the
+interval below the limit of detection and 50,000 the one above the reportable maximum, so ``P_k`` is a product
+of two normal interval masses (the 1 h sample is centred on the reported 0 h value).
 
 ``oracle_mace_probability`` follows the same way. ``mace_30d`` (death, MI or urgent revascularisation within 30
 days, HEART's endpoint family) is 1 for an index MI and otherwise drawn with the troponin state's own 30-day

@@ -24,7 +24,7 @@ def _reference_posteriors(cfg, row: pd.Series) -> tuple[float, float]:
     P(MI | V) = e^{prior + O} A1 / (e^{prior + O} (A1 + A0) + N): O from the symptoms, pain and vitals of an
     acute coronary event vs none (an event's history is a two-class mixture: silent like no event, or typical);
     A1 / A0 the acute states' troponin-and-ECG likelihood times P(adjudicated MI) / its complement; N the
-    non-coronary states' likelihood. A kinetic state's likelihood is the sum over the model's five recall-error
+    non-coronary states' likelihood. A kinetic state's likelihood is the sum over the model's three recall-error
     values (Gauss-Hermite points and weights of N(0, recall_log_sd^2), the model's definition).
     P(MACE | V) replaces A0 and N by the same sums with each state's 30-day MACE risk (an index MI always counts).
     """
