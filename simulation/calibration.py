@@ -8,6 +8,7 @@ ratios, order statistics for the median and Hanley & McNeil (1982) for the AUROC
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -112,6 +113,18 @@ def _is(table: pa.Table, name: str, value: str) -> np.ndarray:
     return pc.equal(table.column(name), value).to_numpy(zero_copy_only=False)
 
 
+@dataclass(frozen=True)
+class _Pathway:
+    """One chunk's troponin samples, onset, ESC 0/1 h codes, sex-specific limits and HEART 0-3 mask."""
+
+    t0: np.ndarray
+    t1: np.ndarray
+    onset: np.ndarray
+    esc: np.ndarray
+    limit: np.ndarray
+    heart_low: np.ndarray
+
+
 class CalibrationSummary:
     """Accumulates, chunk by chunk, the counts behind every row of the calibration table."""
 
@@ -120,7 +133,6 @@ class CalibrationSummary:
         self.oracle_hist = np.zeros((2, len(_LOGIT_EDGES) + 1), dtype=np.int64)
         self.seconds_hist = np.zeros(len(_SECONDS_EDGES) - 1, dtype=np.int64)
         self.max_seconds = 0.0
-        self._heart_low = np.zeros(0, dtype=bool)  # the current chunk's HEART 0-3 mask (pathway -> physiology)
 
     def _add(self, key: str, mask: np.ndarray) -> None:
         self.counts[key] = self.counts.get(key, 0) + int(np.count_nonzero(mask))
@@ -159,15 +171,16 @@ class CalibrationSummary:
         bins = grid_searchsorted(_LOGIT_EDGES, np.log(oracle) - np.log1p(-oracle))
         for label in (0, 1):
             self.oracle_hist[label] += np.bincount(bins[mi == bool(label)], minlength=self.oracle_hist.shape[1])
-        self._update_pathway(table, mi, female)
-        self._update_physiology(table, mi, female)
-        seconds = np.clip(table.column("interrupt_seconds").to_numpy(), 0, _SECONDS_EDGES[-1] - 1e-9)
+        self._update_physiology(table, mi, female, self._update_pathway(table, mi, female))
+        seconds = table.column("interrupt_seconds").to_numpy()
+        self.max_seconds = max(self.max_seconds, float(seconds.max(initial=0.0)))
+        seconds = np.clip(seconds, 0, _SECONDS_EDGES[-1] - 1e-9)
         self.seconds_hist += np.bincount(
             grid_searchsorted(_SECONDS_EDGES, seconds, side="right") - 1, minlength=len(self.seconds_hist)
         )
 
-    def _update_pathway(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> None:
-        """Counts behind the troponin, score, pathway and outcome rows."""
+    def _update_pathway(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> _Pathway:
+        """Counts behind the troponin, score, pathway and outcome rows; returns what the physiology rows reuse."""
         t0 = table.column("troponin_0h_ng_l").to_numpy()
         t1 = table.column("troponin_1h_ng_l").to_numpy()
         onset = table.column("symptom_onset_hours").to_numpy()
@@ -190,7 +203,6 @@ class CalibrationSummary:
             table.select(columns).to_pandas(), troponin_policy=TroponinPolicy.universal, symptom_source="doc"
         )
         low = heart["heart_score"].to_numpy() <= 3
-        self._heart_low = low
         self._add("heart_low", low)
         self._add("mi_heart_not_low", mi & ~low)
         discharged = _bool(table, "discharged")
@@ -204,14 +216,12 @@ class CalibrationSummary:
         self._add("missed_outcome", missed & outcome)
         self._add("treated_mi", mi & ~missed)
         self._add("treated_mi_outcome", mi & ~missed & outcome)
+        return _Pathway(t0, t1, onset, esc, limit, low)
 
-    def _update_physiology(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> None:
+    def _update_physiology(self, table: pa.Table, mi: np.ndarray, female: np.ndarray, pathway: _Pathway) -> None:
         """Counts behind the early-presenter, non-MI troponin, ECG, history and outcome rows (issue 24)."""
-        t0 = table.column("troponin_0h_ng_l").to_numpy()
-        t1 = table.column("troponin_1h_ng_l").to_numpy()
-        early = table.column("symptom_onset_hours").to_numpy() <= 3.0
-        limit = troponin_upper_limit(np.where(female, "female", "male"), TroponinPolicy.sex_specific)
-        esc = esc_0_1h_codes(t0, t1, table.column("symptom_onset_hours").to_numpy())
+        t0, t1, esc, limit = pathway.t0, pathway.t1, pathway.esc, pathway.limit
+        early = pathway.onset <= 3.0
         for name, group in (("early", early), ("late", ~early)):
             self._add(f"mi_{name}", mi & group)
             self._add(f"mi_{name}_above_99th_0h", mi & group & (t0 > limit))
@@ -251,10 +261,7 @@ class CalibrationSummary:
             self._add(f"lr_{key}_nonmi", ~mi & present)
             self._add(f"lr_{key}_nonmi_n", ~mi & population)
         self._add("unstable_angina", _bool(table, "unstable_angina"))
-        heart_low = self._heart_low
-        self._add("heart_low_mace", heart_low & _bool(table, "mace_30d"))
-        seconds = table.column("interrupt_seconds").to_numpy()
-        self.max_seconds = max(self.max_seconds, float(seconds.max(initial=0.0)))
+        self._add("heart_low_mace", pathway.heart_low & _bool(table, "mace_30d"))
 
     def _lr(self, key: str) -> Estimate:
         c = self.counts
