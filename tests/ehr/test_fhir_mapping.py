@@ -81,25 +81,23 @@ def test_troponin_in_ng_ml_with_its_ucum_code_is_converted():
     assert mapping.row["troponin_1h_ng_l"] == pytest.approx(31.0)
 
 
-def test_troponin_below_the_limit_of_detection_takes_the_cohort_code():
-    # Issue 24: "< 2 ng/L" is the laboratory's censored report; the cohort (and the model) code it as 1 ng/L.
-    def below_lod(obs):
+@pytest.mark.parametrize(
+    ("value", "expected", "note"),
+    [
+        # Issue 24: "< 2 ng/L" is the laboratory's censored report; the cohort (and the model) code it as 1 ng/L.
+        (2, 1.0, "'<2' (below the limit of detection) is used as 1 ng/L"),
+        # A censored value above the limit of detection is used as written.
+        (5, 5.0, "reported as '<5' is used as 5"),
+    ],
+)
+def test_a_censored_troponin(value, expected, note):
+    def censor(obs):
         if obs["code"]["coding"][0]["code"] == "89579-7" and obs["valueQuantity"]["value"] == 18:
-            obs["valueQuantity"].update(value=2, comparator="<")
+            obs["valueQuantity"].update(value=value, comparator="<")
 
-    mapping = only(edit(load_fixture("visit_1015.json"), "Observation", below_lod))
-    assert mapping.row["troponin_0h_ng_l"] == 1.0
-    assert any("'<2' (below the limit of detection) is used as 1 ng/L" in note for note in mapping.notes)
-
-
-def test_a_censored_value_above_the_limit_of_detection_is_used_as_written():
-    def below_five(obs):
-        if obs["code"]["coding"][0]["code"] == "89579-7" and obs["valueQuantity"]["value"] == 18:
-            obs["valueQuantity"].update(value=5, comparator="<")
-
-    mapping = only(edit(load_fixture("visit_1015.json"), "Observation", below_five))
-    assert mapping.row["troponin_0h_ng_l"] == 5.0
-    assert any("reported as '<5' is used as 5" in note for note in mapping.notes)
+    mapping = only(edit(load_fixture("visit_1015.json"), "Observation", censor))
+    assert mapping.row["troponin_0h_ng_l"] == expected
+    assert any(note in text for text in mapping.notes)
 
 
 def test_unknown_troponin_unit_is_a_problem():
