@@ -119,7 +119,6 @@ class _TermTables:
 
     log_weight_acute: np.ndarray  # (ages, acute states), within the acute outcome
     log_weight_stable: np.ndarray  # (ages, non-coronary states)
-    g0: np.ndarray  # (onsets, K) kinetic level at the 0 h sample
     mud: np.ndarray  # (onsets, K) mean 1 h log ratio
     mua_acute: np.ndarray  # (onsets, acute states) highest mean log ratio of a later sample to the 0 h one
 
@@ -398,7 +397,6 @@ class TroponinMixture:
         tables = _TermTables(
             log_weight_acute=log_weights[1][:, acute],
             log_weight_stable=log_weights[0][:, stable],
-            g0=g0,
             mud=rise_1h + self.log_ratio,
             mua_acute=rise_later[:, acute].max(axis=-1) + self.log_ratio[acute],
         )
