@@ -11,7 +11,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from chestpain.features import esc_0_1h_codes
 from chestpain.features.columns import (
     COHORT_SCHEMA,
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -59,11 +58,9 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     oracle, oracle_mace = oracle_probabilities(prior_logit, model, demo, findings)
     interrupt_seconds = steps.interruption(cfg, n_rows, streams)
     documented = steps.elicitation(cfg, findings.symptoms, interrupt_seconds, streams)
-    clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, streams)
+    esc = steps.esc_result(cfg, findings)
+    clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, esc, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
-    esc = esc_0_1h_codes(
-        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=cfg.clinician.esc_edition
-    )
     drawn_2h, drawn_3h = steps.later_samples_drawn(cfg, esc)
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
     outcomes = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)

@@ -9,7 +9,7 @@ Order (each step sees only what the steps before it produced)::
       -> adjudicated_mi (4th Universal Definition: acute event and a value above the sex-specific 99th)
       -> oracle (exact P(MI | model-visible columns))                          a function of the above
       -> interruption -> elicitation (which true symptoms reach the chart)     never sees MI
-      -> clinician_estimate (gestalt + the ESC 0/1 h pathway)                   never sees MI
+      -> esc_result -> clinician_estimate (gestalt + the ESC 0/1 h pathway)     never sees MI
       -> disposition (admit / discharge, chart diagnosis, missed MI)
       -> thirty_day_outcome (death or MI, missed MI worse than treated MI; MACE with revascularisation)
       -> analgesia (pain treatment, by pain score and race)
@@ -204,6 +204,13 @@ def adjudicated_mi(model: PresentationModel, demo: Demographic, event: np.ndarra
     return event & (peak > model.troponin.adjudication_limit_for(demo.male))
 
 
+def esc_result(cfg: ScenarioConfig, findings: Findings) -> np.ndarray:
+    """The ESC 0/1 h result the clinician reads (0 rule-out, 1 observe, 2 rule-in), in the scenario's edition."""
+    return esc_0_1h_codes(
+        findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=cfg.clinician.esc_edition
+    )
+
+
 def later_samples_drawn(cfg: ScenarioConfig, esc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which later samples the record holds: by default 3 h for the ESC 0/1 h observe zone, never 2 h.
 
@@ -280,12 +287,14 @@ def clinician_estimate(
     factors: dict[str, np.ndarray],
     documented: np.ndarray,
     findings: Findings,
+    esc: np.ndarray,
     streams: ChunkStreams,
 ) -> np.ndarray:
     """The clinician's own P(MI): a gestalt from the chart and the ECG, the ESC 0/1 h pathway, and the bias knobs.
 
-    The pathway enters as a shift by ESC result (rule-out is the reference; observe and rule-in raise the
-    estimate), plus a term for a peak above the 99th percentile the clinician applies (universal or by sex).
+    The pathway enters as a shift by ESC result (``esc``, from :func:`esc_result`; rule-out is the reference,
+    observe and rule-in raise the estimate), plus a term for a peak above the 99th percentile the clinician
+    applies (universal or by sex).
 
     Bias enters in four named ways: atypical symptoms count less in women; reassuring (low-risk) pain features
     count more in women and the young; young women are judged low risk (Pope 2000); non-white patients'
@@ -310,7 +319,6 @@ def clinician_estimate(
     limit = troponin_limit(cfg, demo.male)
     peak = np.maximum(findings.troponin_0h, findings.troponin_1h)
     log_ratio = np.log(peak / limit)
-    esc = esc_0_1h_codes(findings.troponin_0h, findings.troponin_1h, findings.onset_hours, edition=c.esc_edition)
     young_woman = female & young
     logit = (
         c.intercept

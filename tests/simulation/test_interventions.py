@@ -106,7 +106,8 @@ def _gestalt_shift_of_a_reassuring_feature(name: str, age: int, sex: str) -> flo
         def normal(self, name):
             return np.zeros(n)
 
-    risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, _NoStreams())
+    esc = steps.esc_result(cfg, findings)
+    risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, esc, _NoStreams())
     logit = np.log(risk / (1 - risk))
     return float(logit[1] - logit[0])
 
