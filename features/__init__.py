@@ -35,6 +35,7 @@ _EXPORTS = {
     ),
     "_pipeline": (
         "FORBIDDEN_FEATURES",
+        "LATER_SAMPLE_FEATURES",
         "TROPONIN_99TH_NG_L",
         "UCI_FEATURE_COLUMNS",
         "FeatureConfig",

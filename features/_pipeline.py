@@ -33,6 +33,10 @@ its features' contributions (SHAP stays additive):
   ``1 +`` keeps it non-decreasing when both samples scale up (and finite at 0 ng/L), so it can be constrained;
 - ``ecg``: the ordered finding normal (0) < nonspecific (1) < ischemic (2);
 - ``symptom_onset_hours``: passed through (time since onset changes what a troponin means; not constrained).
+- ``troponin_2h_ng_l`` / ``troponin_3h_ng_l`` (issue 25): a later sample where drawn, as four features: whether it
+  was drawn, its value, its rise from 0 h and its relative rise (``log((1 + t) / (1 + t0))``, positive part); the
+  last three are 0 when it was not drawn, so the matrix holds no missing values (both estimators read it) and
+  the value and rises can be constrained to raise risk (ESC 2020 0/2 h and 0/3 h read a later rise as MI).
 
 :func:`monotone_features` lists the output features along which risk may never fall (unambiguous medicine:
 higher troponin, larger change, worse ECG, a typical symptom present).
@@ -58,6 +62,7 @@ from chestpain.features._schemas import uci_spec, visit_spec
 from chestpain.features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
 from chestpain.features.columns import (
     ECG_FINDINGS,
+    LATER_TROPONIN_COLUMNS,
     OUTCOME_AND_PROCESS_COLUMNS,
     TROPONIN_COLUMNS,
     TYPICAL_SYMPTOMS,
@@ -100,6 +105,18 @@ TROPONIN_99TH_NG_L = {"female": TROPONIN_URL_FEMALE_NG_L, "male": TROPONIN_URL_M
 ECG_SEVERITY = {finding: float(rank) for rank, finding in enumerate(ECG_FINDINGS)}
 
 _T0, _T1 = TROPONIN_COLUMNS
+_T2, _T3 = LATER_TROPONIN_COLUMNS
+
+
+def _later_outputs(hours: int) -> tuple[str, ...]:
+    return (
+        f"troponin_{hours}h_drawn",
+        f"troponin_{hours}h_ng_l",
+        f"troponin_rise_0_{hours}h_ng_l",
+        f"troponin_relative_rise_0_{hours}h",
+    )
+
+
 #: Each clinical group: its input columns (``sex`` only for the multiples of the 99th percentile) and outputs.
 _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "troponin_0h_ng_l": ((_T0, "sex"), (_T0, "troponin_0h_x99th")),
@@ -110,9 +127,15 @@ _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("troponin_change_abs_ng_l", "troponin_rise_ng_l", "troponin_relative_change", "troponin_relative_rise"),
     ),
     "ecg": (("ecg",), ("ecg_severity",)),
+    _T2: ((_T0, _T2), _later_outputs(2)),
+    _T3: ((_T0, _T3), _later_outputs(3)),
 }
-#: The clinical groups (transformer names) that come from the two troponin samples.
-TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change")
+#: The clinical groups (transformer names) that come from the troponin samples.
+TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change", _T2, _T3)
+#: Later-sample groups: a sample that may not have been drawn.
+LATER_GROUPS = (_T2, _T3)
+#: Their output features, all 0 for a patient whose later samples were not drawn.
+LATER_SAMPLE_FEATURES = (*_later_outputs(2), *_later_outputs(3))
 
 
 class ClinicalFeature(TransformerMixin, BaseEstimator):
@@ -124,7 +147,8 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     group : str, default="troponin_0h_ng_l"
-        One of ``troponin_0h_ng_l``, ``troponin_1h_ng_l``, ``troponin_max``, ``troponin_change``, ``ecg``.
+        One of ``troponin_0h_ng_l``, ``troponin_1h_ng_l``, ``troponin_max``, ``troponin_change``, ``ecg``,
+        ``troponin_2h_ng_l``, ``troponin_3h_ng_l``.
     log : bool, default=True
         ``log1p`` of every troponin-derived value (monotone, so constraints keep their direction).
     multiple : bool, default=True
@@ -161,7 +185,7 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         names = _CLINICAL_GROUPS[self.group][1]
         if self.group == "troponin_change":
             names = names if self._relative() else names[:2]
-        elif not self.multiple:
+        elif not self.multiple and self.group not in LATER_GROUPS:
             names = names[:1]
         return np.asarray(names, dtype=object)
 
@@ -179,6 +203,8 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             severity = np.select([ecg == name for name in ECG_FINDINGS], list(ECG_SEVERITY.values()))
             return severity.astype(np.float64).reshape(-1, 1)
         t0 = np.asarray(values.get(_T0, 0.0), dtype=np.float64)
+        if self.group in LATER_GROUPS:
+            return _later_sample(t0, np.asarray(values[self.group], dtype=np.float64), self.log)
         t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
         if self.group == "troponin_change":
             change = t1 - t0
@@ -198,6 +224,16 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         return np.log1p(stacked) if self.log else stacked
 
 
+def _later_sample(t0: np.ndarray, later: np.ndarray, log: bool) -> np.ndarray:
+    """Drawn (0/1), value, rise from 0 h and relative rise of one later sample; 0 where it was not drawn."""
+    drawn = ~np.isnan(later)
+    filled = np.where(drawn, later, t0)  # not drawn: no value, no rise (every feature below is then 0)
+    rise = np.maximum(filled - t0, 0.0)
+    value, rise = (np.log1p(filled), np.log1p(rise)) if log else (filled, rise)
+    relative = np.maximum(np.log1p(filled) - np.log1p(t0), 0.0)
+    return np.column_stack([drawn.astype(np.float64), np.where(drawn, value, 0.0), rise, relative])
+
+
 class FeatureConfig(StrictModel):
     """Which columns a model sees; part of every training config.
 
@@ -214,6 +250,8 @@ class FeatureConfig(StrictModel):
         reproduce the biased care recorded in its training data.
     log_troponin : bool, default=True
         Feed troponin to the model as ``log1p(ng/L)``.
+    later_samples : bool, default=True
+        Cohort only. Read the 2 h and 3 h samples where drawn (issue 25); ``false`` is the 0/1 h model.
     exclude : tuple of str, default=()
         Further columns to leave out (ablations, e.g. ``("sex",)``).
     """
@@ -222,6 +260,7 @@ class FeatureConfig(StrictModel):
     symptom_source: Literal["sx", "doc"] = "sx"
     include_race: bool = False
     log_troponin: bool = True
+    later_samples: bool = True
     exclude: tuple[str, ...] = ()
 
     @model_validator(mode="after")
@@ -237,7 +276,9 @@ def _declared_columns(config: FeatureConfig) -> tuple[str, ...]:
     if config.dataset == "uci":
         return UCI_FEATURE_COLUMNS
     columns = model_visible_columns(config.symptom_source)
-    return tuple(name for name in columns if name != "race" or config.include_race)
+    left_out = {"race"} if not config.include_race else set()
+    left_out |= set(LATER_TROPONIN_COLUMNS) if not config.later_samples else set()
+    return tuple(name for name in columns if name not in left_out)
 
 
 def feature_columns(config: FeatureConfig | None = None) -> tuple[str, ...]:
@@ -342,7 +383,12 @@ def monotone_features(feature_names: Sequence[str]) -> tuple[str, ...]:
     larger change as more likely MI; a worse ECG and a typical symptom raise the pre-test probability). Atypical
     symptoms, onset time, age and vitals are left free.
     """
-    increasing = {name for outputs in (_CLINICAL_GROUPS[g][1] for g in (*TROPONIN_GROUPS, "ecg")) for name in outputs}
+    increasing = {
+        name
+        for outputs in (_CLINICAL_GROUPS[g][1] for g in (*TROPONIN_GROUPS, "ecg"))
+        for name in outputs
+        if not name.endswith("_drawn")  # whether a later sample was drawn says nothing about its direction
+    }
     increasing |= {f"{prefix}_{name}" for prefix in ("sx", "doc") for name in TYPICAL_SYMPTOMS}
     return tuple(name for name in feature_names if name in increasing)
 

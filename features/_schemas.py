@@ -30,7 +30,12 @@ from chestpain.features._rules import (  # noqa: F401  (re-exported: the rules' 
     Kind,
     Rule,
 )
-from chestpain.features.columns import COHORT_COLUMNS, OPTIONAL_VISIT_COLUMNS, model_visible_columns
+from chestpain.features.columns import (
+    COHORT_COLUMNS,
+    LATER_TROPONIN_COLUMNS,
+    OPTIONAL_VISIT_COLUMNS,
+    model_visible_columns,
+)
 
 #: pandas dtype of each kind while validating (nullable, so a bad cell can be blanked and reported).
 VALIDATION_DTYPES: Mapping[str, object] = {
@@ -85,14 +90,18 @@ def visit_spec(symptom_source: str = "sx") -> TableSpec:
     ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
     must cope with its absence. The low-risk pain features (``OPTIONAL_VISIT_COLUMNS``), added after the first
     contract, may be missing or blank too: not recorded reads as absent, as an uncharted symptom does, which
-    is the cautious reading (a reassuring feature that nobody recorded never lowers the risk).
+    is the cautious reading (a reassuring feature that nobody recorded never lowers the risk). The later
+    troponin samples (2 h, 3 h) may be missing or blank: not drawn.
     """
     names = ("patient_id", *model_visible_columns(symptom_source))
     rules = {name: _BASE_RULES[name] for name in names}
     rules["race"] = dataclasses.replace(rules["race"], nullable=True)
     absent = frozenset(name for name in OPTIONAL_VISIT_COLUMNS if name in rules)
     return TableSpec(
-        f"visits ({symptom_source}_* symptoms)", rules, optional=frozenset({"race"}), absent_when_missing=absent
+        f"visits ({symptom_source}_* symptoms)",
+        rules,
+        optional=frozenset({"race", *LATER_TROPONIN_COLUMNS}),
+        absent_when_missing=absent,
     )
 
 

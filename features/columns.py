@@ -51,7 +51,8 @@ VITALS = ("heart_rate", "systolic_bp")
 #: applies only after 3 h; early presenters can have a low but rising hs-cTnI).
 ONSET_COLUMN = "symptom_onset_hours"
 TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l")
-#: Later samples: recorded only where drawn (missing otherwise); not model inputs of the 0/1 h models.
+#: Later samples: recorded only where drawn (missing = not drawn). Model inputs since issue 25 (optional in a
+#: batch); models trained before it ignore them.
 LATER_TROPONIN_COLUMNS = ("troponin_2h_ng_l", "troponin_3h_ng_l")
 
 # Columns produced by the encounter and the decision: never model inputs (they encode the outcome or the
@@ -146,4 +147,5 @@ def model_visible_columns(symptom_source: str = "sx") -> tuple[str, ...]:
         "ecg",
         ONSET_COLUMN,
         *TROPONIN_COLUMNS,
+        *LATER_TROPONIN_COLUMNS,
     )

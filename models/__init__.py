@@ -41,7 +41,7 @@ _EXPORTS = {
     "_evaluation": ("oracle_summary",),
     "_loading": ("load_model", "load_train_config"),
     "_output_dir": ("output_lock",),
-    "_predictor": ("FLAG_TEXT", "LOW_RISK_TEXT", "Explanation", "TriageModel"),
+    "_predictor": ("FLAG_MACE_TEXT", "FLAG_TEXT", "LOW_RISK_TEXT", "PREDICT_COLUMNS", "Explanation", "TriageModel"),
     "_registry": (
         "RETRAIN_COMMAND",
         "RUN_METRICS",

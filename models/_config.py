@@ -64,6 +64,21 @@ class ThresholdSpec(StrictModel):
     #: all of them. ``calibration_split``: the earlier rule, thresholds on the calibration split alone.
     rule: Literal["cross_fit", "calibration_split"] = "cross_fit"
     folds: Annotated[int, Field(ge=2, le=20)] = 5
+    #: Groups besides each sex whose sensitivity must reach the target too (issue 25, ``models._guarantees``):
+    #: ``sex_age`` (sex x age band < 55 / >= 55), ``early`` (onset <= 3 h). Each patient is flagged at the lowest
+    #: threshold of any group they belong to.
+    groups: tuple[Literal["sex_age", "early"], ...] = ()
+
+
+class MaceSpec(StrictModel):
+    """The second question (issue 25): death, MI or urgent revascularisation within 30 days.
+
+    A second estimator on the same features and the same rules (cross-fitting, calibration), with its own
+    sensitivity target in each sex; the discharge flag is raised when either question is flagged.
+    """
+
+    label: Literal["mace_30d"] = "mace_30d"
+    target_sensitivity: Annotated[float, Field(gt=0.5, lt=1)] = 0.98
 
 
 class TrackingSpec(StrictModel):
@@ -86,6 +101,8 @@ class TrainConfig(StrictModel):
     split: SplitSpec = SplitSpec()
     calibration: CalibrationSpec = CalibrationSpec()
     threshold: ThresholdSpec = ThresholdSpec()
+    #: The 30-day MACE question; ``null`` trains the MI question alone (UCI, or data without ``mace_30d``).
+    mace: MaceSpec | None = None
     tracking: TrackingSpec = TrackingSpec()
     n_boot: Annotated[int, Field(ge=0)] = 0
 
@@ -94,4 +111,8 @@ class TrainConfig(StrictModel):
         uci = self.features.dataset == "uci"
         if uci != (self.label == "cad"):
             raise ValueError("label 'cad' goes with features.dataset 'uci', and only with it")
+        if uci and (self.mace is not None or self.threshold.groups):
+            raise ValueError(
+                "the UCI table has no 30-day outcomes or onset times; use mace: null and threshold.groups: []"
+            )
         return self

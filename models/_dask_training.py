@@ -34,7 +34,8 @@ from chestpain.models._config import TrainConfig
 from chestpain.models._data import frame_hash, parse_label
 from chestpain.models._estimators import FittedEstimator, xgb_params
 from chestpain.models._evaluation import evaluate, evaluate_baselines
-from chestpain.models._thresholds import apply_thresholds, choose_thresholds
+from chestpain.models._guarantees import DecisionRules, choose_group_thresholds, group_masks
+from chestpain.models._thresholds import choose_thresholds
 from chestpain.models._training import (
     TrainResult,
     build_manifest,
@@ -207,9 +208,17 @@ def train_dask(
         per_sex=config.threshold.per_sex,
         confidence=config.threshold.confidence,
     )
+    # Issue 25's group guarantees on the same calibration rows (the 30-day MACE question is local-engine only).
+    groups = choose_group_thresholds(
+        cal_risk,
+        held_label[cal],
+        group_masks(held_features[cal], config.threshold.groups),
+        target=config.threshold.target_sensitivity,
+        confidence=config.threshold.confidence,
+    )
     test_sex = sex[test]
     test_risk = calibration.apply(estimator.raw_score(held_features[test]))
-    test_flag = apply_thresholds(test_risk, test_sex, thresholds)
+    test_flag = DecisionRules(thresholds, tuple(groups)).mi_flag(held_features[test], test_risk)
     y_eval = held_eval[test]
     oracle = held["oracle_mi_probability"].to_numpy(float)[test] if "oracle_mi_probability" in held.columns else None
     counts = {
@@ -231,11 +240,15 @@ def train_dask(
         "preprocessor_rows": PREPROCESSOR_ROWS,
         "eval_rows_cap": EVAL_ROWS,
         "data_hash_rule": "sha256 over the per-partition frame hashes, in file order",
+        "mace_30d": "not trained: the 30-day MACE question needs the local engine",
     }
     # Issue 14 fields; this engine always thresholds on the calibration split (no cross-fitting).
     selection = {"n_rows": int(cal.sum()), "final_model_rounds": None}
     reference = explanation_reference(estimator, held_features[cal])
-    v2 = models_v2_manifest(config, estimator, reference, selection, rule="calibration_split")
+    v2 = {
+        **models_v2_manifest(config, estimator, reference, selection, rule="calibration_split"),
+        "threshold_groups": groups,
+    }
     manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine, models_v2=v2)
     loaded, plots, manifest_sha256 = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]

@@ -29,6 +29,8 @@ class TrainingData:
     oracle: np.ndarray | None  # simulator's oracle probability, when present
     raw: pd.DataFrame  # the input frame (for clinical-score baselines)
     data_hash: str
+    mace_label: np.ndarray | None = None  # bool, the 30-day MACE label when the config asks the second question
+    mace_oracle: np.ndarray | None = None  # the simulator's exact P(30-day MACE), when present
 
 
 def parse_label(values: pd.Series, name: str) -> np.ndarray:
@@ -75,6 +77,19 @@ def prepare(frame: pd.DataFrame, config: TrainConfig, source: str = "input") -> 
         }
     ).reset_index(drop=True)
     oracle = frame["oracle_mi_probability"].to_numpy(float) if "oracle_mi_probability" in frame.columns else None
+    mace_label = mace_oracle = None
+    if config.mace is not None:
+        name = config.mace.label
+        if name not in frame.columns:
+            raise TriageError(
+                f"{source}: the column {name!r} is missing (training config mace.label); "
+                "set mace: null (--set mace=null) to train the MI question alone"
+            )
+        mace_label = parse_label(frame[name], name)
+        if mace_label.all() or not mace_label.any():
+            raise TriageError(f"{source}: the label {name!r} has only one class; a model needs both")
+        if "oracle_mace_probability" in frame.columns:
+            mace_oracle = frame["oracle_mace_probability"].to_numpy(float)
     return TrainingData(
         features=features.reset_index(drop=True),
         label=label,
@@ -83,6 +98,8 @@ def prepare(frame: pd.DataFrame, config: TrainConfig, source: str = "input") -> 
         oracle=oracle,
         raw=frame.reset_index(drop=True),
         data_hash=frame_hash(frame),
+        mace_label=mace_label,
+        mace_oracle=mace_oracle,
     )
 
 

@@ -99,6 +99,40 @@ def evaluate(
     return out
 
 
+def guarantee_metrics(
+    features: pd.DataFrame, flag: np.ndarray, y: np.ndarray, kinds: tuple[str, ...]
+) -> list[dict[str, object]]:
+    """Sensitivity (Wilson 95% CI) of the discharge flag in each sex and each guaranteed group (issue 25)."""
+    from chestpain.models._guarantees import group_masks
+
+    sex = features["sex"].astype("string").to_numpy()
+    masks = {"female": sex == "female", "male": sex == "male", **group_masks(features, kinds)}
+    flag, y = np.asarray(flag, bool), np.asarray(y, bool)
+    out = []
+    for group, mask in masks.items():
+        tp, fn = int((flag & y & mask).sum()), int((~flag & y & mask).sum())
+        out.append(
+            {
+                "group": group,
+                "n": int(mask.sum()),
+                "positives": tp + fn,
+                "missed": fn,
+                "sensitivity": wilson(tp, tp + fn).as_dict(),
+                "rule_out_fraction": wilson(int((~flag & mask).sum()), int(mask.sum())).as_dict(),
+            }
+        )
+    return out
+
+
+def rule_out_cost(per_sex: np.ndarray, mi_flag: np.ndarray, flag: np.ndarray) -> dict[str, float]:
+    """Rule-out share under per-sex MI thresholds alone, with the group guarantees, and with the MACE question."""
+    return {
+        "per_sex_thresholds": float(np.mean(~np.asarray(per_sex, bool))),
+        "with_group_guarantees": float(np.mean(~np.asarray(mi_flag, bool))),
+        "with_mace_question": float(np.mean(~np.asarray(flag, bool))),
+    }
+
+
 def oracle_summary(metrics: dict[str, object]) -> str | None:
     """One line for the training summary: ranking at equal sensitivity and the flag, each vs the oracle."""
     overall = metrics.get("overall", {})

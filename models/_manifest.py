@@ -116,6 +116,39 @@ class ThresholdSelection(BaseModel):
     confidence: Annotated[float, Field(strict=True, ge=0.0, lt=1.0, allow_inf_nan=False)]  # 0: point estimate
 
 
+class GroupRule(BaseModel):
+    """One guaranteed group's MI threshold (issue 25, ``models._guarantees``); extra details are kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    group: str = Field(pattern=r"^(female|male)&(<55|>=55)$|^onset<=3h$")
+    threshold: Probability
+    n_positive: Annotated[int, Field(strict=True, ge=1)]
+    guaranteed: bool
+
+
+class MaceHead(BaseModel):
+    """The 30-day MACE question (issue 25): its model file, calibration and per-sex thresholds."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    label: Literal["mace_30d"]
+    model_file: str
+    calibration: IsotonicCalibration | SigmoidCalibration = Field(discriminator="method")
+    thresholds: dict[Literal["female", "male"], Probability]
+    target_sensitivity: Probability
+
+    @field_validator("model_file")
+    @classmethod
+    def _model_file(cls, value: str) -> str:
+        return _plain_name(value)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _both_sexes(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(SEXES):
+            raise ValueError(f"must give one value for each of {', '.join(SEXES)}")
+        return value
+
+
 class Manifest(BaseModel):
     """Every field that loading and scoring read, with its rule; unknown fields are kept (see module docstring)."""
 
@@ -139,6 +172,8 @@ class Manifest(BaseModel):
     threshold_selection: ThresholdSelection | None = None
     monotone_features: list[str] = Field(default_factory=list)
     explanation: Explanation | None = None
+    threshold_groups: list[GroupRule] = Field(default_factory=list)
+    mace: MaceHead | None = None
 
     @field_validator("model_file")
     @classmethod
@@ -171,9 +206,12 @@ class Manifest(BaseModel):
             raise ValueError(f"model_file {self.model_file!r} has no hash in files")
         if "preprocessor.skops" not in self.files:
             raise ValueError("files must list preprocessor.skops")
-        if not self.model_file.endswith(MODEL_FILE_SUFFIXES[self.model_kind]):
-            allowed = " or ".join(MODEL_FILE_SUFFIXES[self.model_kind])
-            raise ValueError(f"a {self.model_kind} model_file must end in {allowed}")
+        for name in (self.model_file, *([self.mace.model_file] if self.mace else [])):
+            if not name.endswith(MODEL_FILE_SUFFIXES[self.model_kind]):
+                allowed = " or ".join(MODEL_FILE_SUFFIXES[self.model_kind])
+                raise ValueError(f"a {self.model_kind} model_file must end in {allowed}")
+        if self.mace is not None and self.mace.model_file not in self.files:
+            raise ValueError(f"mace.model_file {self.mace.model_file!r} has no hash in files")
         return self
 
 

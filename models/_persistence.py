@@ -1,6 +1,7 @@
 """The model directory: ``manifest.json`` plus non-executable model files, each hashed in the manifest.
 
 * XGBoost: ``model.ubj`` (the booster's own binary JSON). Logistic: ``model.skops``.
+* The 30-day MACE question (issue 25), when trained: ``model_mace_30d.ubj`` / ``.skops`` on the same features.
 * The fitted feature pipeline: ``preprocessor.skops``. Calibration and thresholds: numbers in the manifest.
 
 Loading never unpickles. It checks the manifest's own hash and validates every field of it
@@ -18,6 +19,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class MaceModel:
+    """The second question's fitted estimator (same preprocessor as the MI model), calibration and thresholds."""
+
+    estimator: FittedEstimator
+    calibration: Calibration
+    thresholds: dict[str, float]
+    target_sensitivity: float
+    label: str = "mace_30d"
+
+
+def _write_estimator(estimator: FittedEstimator, directory: Path, stem: str) -> str:
+    if estimator.kind == "xgboost":
+        estimator.xgb_model.get_booster().save_model(directory / f"{stem}.ubj")
+        return f"{stem}.ubj"
+    sio.dump(estimator.linear, directory / f"{stem}.skops")
+    return f"{stem}.skops"
+
+
 def save_model_dir(
     estimator: FittedEstimator,
     calibration: Calibration,
@@ -89,6 +110,7 @@ def save_model_dir(
     out_dir: str | os.PathLike[str],
     *,
     add: Callable[[Path], None] | None = None,
+    mace: MaceModel | None = None,
 ) -> str:
     """Write the whole model directory beside ``out_dir``, check it loads, then switch it into place.
 
@@ -103,13 +125,21 @@ def save_model_dir(
         tmp.mkdir()
         try:
             sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
-            if estimator.kind == "xgboost":
-                estimator.xgb_model.get_booster().save_model(tmp / "model.ubj")
-                model_file = "model.ubj"
-            else:
-                sio.dump(estimator.linear, tmp / "model.skops")
-                model_file = "model.skops"
+            model_file = _write_estimator(estimator, tmp, "model")
             files = ["preprocessor.skops", model_file]
+            if mace is not None:
+                mace_file = _write_estimator(mace.estimator, tmp, f"model_{mace.label}")
+                files.append(mace_file)
+                manifest = {
+                    **manifest,
+                    "mace": {
+                        "label": mace.label,
+                        "model_file": mace_file,
+                        "calibration": mace.calibration.to_dict(),
+                        "thresholds": mace.thresholds,
+                        "target_sensitivity": mace.target_sensitivity,
+                    },
+                }
             full = {
                 **manifest,
                 "format_version": FORMAT_VERSION,
@@ -200,6 +230,18 @@ def _load_skops(path: Path) -> Any:
     return sio.load(path, trusted=TRUSTED_TYPES)
 
 
+def _read_estimator(model_dir: Path, manifest: dict[str, Any], name: str, preprocessor: Any) -> FittedEstimator:
+    model_path = _verified(model_dir, manifest, name)
+    if manifest["model_kind"] == "xgboost":
+        model = xgb.XGBClassifier()
+        try:
+            model.load_model(model_path)
+        except xgb.core.XGBoostError:
+            raise TriageError(f"{model_path}: not an XGBoost model file; refusing to load") from None
+        return FittedEstimator("xgboost", preprocessor, xgb_model=model)
+    return FittedEstimator("logistic", preprocessor, linear=_load_skops(model_path))
+
+
 def load_estimator(model_dir: str | os.PathLike[str]) -> tuple[FittedEstimator, Calibration, dict[str, Any]]:
     """Load and verify a model directory's estimator, calibration and manifest."""
     model_dir = Path(model_dir)
@@ -208,14 +250,20 @@ def load_estimator(model_dir: str | os.PathLike[str]) -> tuple[FittedEstimator, 
             raise TriageError(REFUSE_PICKLE.format(path=path))
     manifest = read_manifest(model_dir)
     preprocessor = _load_skops(_verified(model_dir, manifest, "preprocessor.skops"))
-    model_path = _verified(model_dir, manifest, manifest["model_file"])
-    if manifest["model_kind"] == "xgboost":
-        model = xgb.XGBClassifier()
-        try:
-            model.load_model(model_path)
-        except xgb.core.XGBoostError:
-            raise TriageError(f"{model_path}: not an XGBoost model file; refusing to load") from None
-        estimator = FittedEstimator("xgboost", preprocessor, xgb_model=model)
-    else:
-        estimator = FittedEstimator("logistic", preprocessor, linear=_load_skops(model_path))
+    estimator = _read_estimator(model_dir, manifest, manifest["model_file"], preprocessor)
     return estimator, Calibration.from_dict(manifest["calibration"]), manifest
+
+
+def load_mace(model_dir: str | os.PathLike[str], manifest: dict[str, Any], preprocessor: Any) -> MaceModel | None:
+    """The 30-day MACE question of a verified model directory (``None`` when it was not trained)."""
+    head = manifest.get("mace")
+    if head is None:
+        return None
+    estimator = _read_estimator(Path(model_dir), manifest, head["model_file"], preprocessor)
+    return MaceModel(
+        estimator,
+        Calibration.from_dict(head["calibration"]),
+        {k: float(v) for k, v in head["thresholds"].items()},
+        float(head["target_sensitivity"]),
+        head["label"],
+    )

@@ -14,12 +14,25 @@ from chestpain.features import TableSpec, uci_spec, validate_uci, validate_visit
 from chestpain.kernel.errors import TriageError
 from chestpain.models._calibration import Calibration
 from chestpain.models._estimators import FittedEstimator
-from chestpain.models._persistence import load_estimator
+from chestpain.models._guarantees import DecisionRules, flag_reason
+from chestpain.models._next_step import next_steps
+from chestpain.models._persistence import MaceModel, load_estimator, load_mace
 from chestpain.models._reasons import column_matrix, fold_peak_into_higher_sample, reasons_text
-from chestpain.models._thresholds import apply_thresholds
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
+FLAG_MACE_TEXT = "not safe to discharge on this model: high 30-day risk (death, MI or urgent revascularisation)"
 LOW_RISK_TEXT = "low risk"
+#: ``chestpain predict``'s columns, in order (DESIGN.md; ``reasons_mace_30d`` is the second question's reasons).
+PREDICT_COLUMNS = (
+    "patient_id",
+    "risk",
+    "risk_mace_30d",
+    "flag",
+    "flag_reason",
+    "next_step",
+    "reasons",
+    "reasons_mace_30d",
+)
 
 
 @dataclass
@@ -41,17 +54,26 @@ class TriageModel:
     calibration: Calibration
     manifest: dict[str, Any]
     path: Path | None = None
+    mace: MaceModel | None = None
     _columns: tuple[list[str], np.ndarray] | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike[str]) -> TriageModel:
         """Load a verified model directory (hashes checked, no pickles)."""
         estimator, calibration, manifest = load_estimator(model_dir)
-        return cls(estimator, calibration, manifest, Path(model_dir))
+        mace = load_mace(model_dir, manifest, estimator.preprocessor)
+        return cls(estimator, calibration, manifest, Path(model_dir), mace)
 
     @property
     def thresholds(self) -> dict[str, float]:
+        """The MI threshold of each sex (guaranteed groups may lower a patient's: :attr:`rules`)."""
         return {k: float(v) for k, v in self.manifest["thresholds"].items()}
+
+    @property
+    def rules(self) -> DecisionRules:
+        """The whole discharge rule: MI thresholds by sex and by guaranteed group, MACE thresholds by sex."""
+        groups = tuple(dict(rule) for rule in self.manifest.get("threshold_groups", []))
+        return DecisionRules(self.thresholds, groups, self.mace.thresholds if self.mace is not None else None)
 
     @property
     def explanation_reference(self) -> np.ndarray | None:
@@ -91,38 +113,85 @@ class TriageModel:
         """Calibrated probability of the label for validated features."""
         return self.calibration.apply(self.estimator.raw_score(features))
 
-    def flag(self, features: pd.DataFrame, risk: np.ndarray) -> np.ndarray:
-        """True means 'not safe to discharge on this model: possible MI'."""
-        return apply_thresholds(risk, features["sex"], self.thresholds)
+    def risk_mace(self, features: pd.DataFrame) -> np.ndarray | None:
+        """Calibrated P(death, MI or urgent revascularisation within 30 days); ``None`` without that question."""
+        if self.mace is None:
+            return None
+        return self.mace.calibration.apply(self.mace.estimator.raw_score(features))
 
-    def explain(self, features: pd.DataFrame) -> Explanation:
-        """Contributions per clinical input (baseline Shapley or linear terms; peak folded into the higher sample)."""
+    def flags(
+        self, features: pd.DataFrame, risk: np.ndarray, risk_mace: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The MI flag (guaranteed groups included) and the 30-day MACE flag, separately."""
+        rules = self.rules
+        if risk_mace is None and self.mace is not None:
+            risk_mace = self.risk_mace(features)
+        return rules.mi_flag(features, risk), rules.mace_flag(features, risk_mace)
+
+    def flag(self, features: pd.DataFrame, risk: np.ndarray, risk_mace: np.ndarray | None = None) -> np.ndarray:
+        """True means 'not safe to discharge on this model': either question is flagged."""
+        mi_flag, mace_flag = self.flags(features, risk, risk_mace)
+        return mi_flag | mace_flag
+
+    def explain(self, features: pd.DataFrame, *, question: str = "mi") -> Explanation:
+        """Contributions per clinical input (baseline Shapley or linear terms; peak folded into the higher sample).
+
+        ``question="mace_30d"`` explains the 30-day MACE risk with the same reference patient.
+        """
+        if question == "mi":
+            estimator, calibration = self.estimator, self.calibration
+        elif self.mace is not None and question == self.mace.label:
+            estimator, calibration = self.mace.estimator, self.mace.calibration
+        else:
+            raise TriageError(f"this model does not answer the question {question!r}")
         if self._columns is None:
             self._columns = column_matrix(self.estimator.preprocessor)
         columns, matrix = self._columns
-        transformed = self.estimator.transform(features)
-        contribs, bias = self.estimator.contributions(transformed, self.explanation_reference)
+        transformed = estimator.transform(features)
+        contribs, bias = estimator.contributions(transformed, self.explanation_reference)
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
-        raw = self.estimator.raw_score(features, transformed)
+        raw = estimator.raw_score(features, transformed)
         columns, by_column = fold_peak_into_higher_sample(features, columns, contribs @ matrix)
-        return Explanation(columns, by_column, bias, raw, self.calibration.apply(raw))
+        return Explanation(columns, by_column, bias, raw, calibration.apply(raw))
 
     def predict_features(self, features: pd.DataFrame, *, with_reasons: bool = True) -> pd.DataFrame:
-        """``patient_id, risk, flag, reasons`` for validated features, in input order."""
+        """``patient_id, risk, risk_mace_30d, flag, flag_reason, next_step, reasons, reasons_mace_30d``, input order.
+
+        ``risk_mace_30d`` and ``reasons_mace_30d`` are missing for a model without the 30-day question.
+        """
+        missing = pd.Series(pd.NA, index=features.index, dtype="string")
+        reasons = reasons_mace = missing
         if with_reasons:
             explanation = self.explain(features)
             risk = explanation.risk
             reasons = reasons_text(features, explanation.contributions, explanation.columns)
         else:
             risk = self.risk(features)
-            reasons = pd.Series(pd.NA, index=features.index, dtype="string")
+        risk_mace = None
+        if self.mace is not None:
+            if with_reasons:
+                explained = self.explain(features, question=self.mace.label)
+                risk_mace = explained.risk
+                reasons_mace = reasons_text(features, explained.contributions, explained.columns)
+            else:
+                risk_mace = self.risk_mace(features)
+        mi_flag, mace_flag = self.flags(features, risk, risk_mace)
+        has_dataset_columns = self.dataset == "cohort"
         return pd.DataFrame(
             {
                 "patient_id": features["patient_id"].to_numpy(),
                 "risk": risk,
-                "flag": self.flag(features, risk),
+                "risk_mace_30d": risk_mace if risk_mace is not None else np.full(len(features), np.nan),
+                "flag": mi_flag | mace_flag,
+                "flag_reason": flag_reason(mi_flag, mace_flag),
+                "next_step": (
+                    next_steps(features, mi_flag, mace_flag)
+                    if has_dataset_columns
+                    else np.full(len(features), None, dtype=object)
+                ),
                 "reasons": reasons.to_numpy(),
+                "reasons_mace_30d": reasons_mace.to_numpy(),
             }
         )
 

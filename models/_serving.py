@@ -3,7 +3,8 @@
 The signature is built from the batch schema the model validates with (``features._schemas``), never inferred
 from a training table: the visit columns ``chestpain predict`` accepts, typed as the schema defines them (id and
 whole numbers ``long``, measurements ``double``, yes/no ``boolean``, categories ``string``), optional columns
-optional, no outcome columns. Outputs: ``patient_id``, ``risk``, ``flag``, ``reasons``.
+optional, no outcome columns. Outputs: ``patient_id``, ``risk``, ``risk_mace_30d``, ``flag``, ``flag_reason``,
+``next_step``, ``reasons``, ``reasons_mace_30d`` (``chestpain predict``'s columns).
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ OUTPUTS = Schema(
     [
         ColSpec("long", "patient_id"),
         ColSpec("double", "risk"),
+        ColSpec("double", "risk_mace_30d", required=False),
         ColSpec("boolean", "flag"),
+        ColSpec("string", "flag_reason"),
+        ColSpec("string", "next_step", required=False),
         ColSpec("string", "reasons"),
+        ColSpec("string", "reasons_mace_30d", required=False),
     ]
 )
 
@@ -36,7 +41,7 @@ def input_spec(feature_config: dict[str, Any]) -> TableSpec:
 
 
 def model_signature(feature_config: dict[str, Any]) -> ModelSignature:
-    """The explicit MLflow signature: the batch schema's columns in, ``patient_id, risk, flag, reasons`` out."""
+    """The explicit MLflow signature: the batch schema's columns in, the predict columns out."""
     spec = input_spec(feature_config)
     inputs = Schema(
         [

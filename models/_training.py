@@ -15,6 +15,7 @@ Steps (each a function of its own module)::
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 from collections.abc import Callable
@@ -27,14 +28,16 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from chestpain.features import build_preprocessor, feature_columns
+from chestpain.features import LATER_SAMPLE_FEATURES, build_preprocessor, feature_columns
 from chestpain.models._calibration import Calibration, fit_calibration
 from chestpain.models._config import TrainConfig
 from chestpain.models._data import Split, TrainingData, stratified_split
 from chestpain.models._estimators import FittedEstimator, fit_estimator, fit_final_estimator, xgb_params
-from chestpain.models._evaluation import evaluate, evaluate_baselines
+from chestpain.models._evaluation import evaluate, evaluate_baselines, guarantee_metrics, rule_out_cost
+from chestpain.models._guarantees import DecisionRules, choose_group_thresholds, group_masks
+from chestpain.models._model_card import write_model_card
 from chestpain.models._output_dir import output_lock
-from chestpain.models._persistence import save_model_dir
+from chestpain.models._persistence import MaceModel, save_model_dir
 from chestpain.models._plots import calibration_plot, threshold_plot
 from chestpain.models._predictor import TriageModel
 from chestpain.models._thresholds import apply_thresholds, choose_thresholds
@@ -151,6 +154,8 @@ def save_with_plots(
     y_eval: np.ndarray,
     test_sex: pd.Series,
     label_name: str,
+    *,
+    mace: MaceModel | None = None,
 ) -> tuple[TriageModel, list[Path], str]:
     """Write the model directory with its test-split plots in one switch, and load it back.
 
@@ -165,56 +170,82 @@ def save_with_plots(
         (directory / "plots").mkdir()
         calibration_plot(test_risk, y_eval, test_sex, directory / "plots" / names[0], label_name)
         threshold_plot(test_risk, y_eval, test_sex, thresholds, directory / "plots" / names[1])
+        write_model_card(directory, json.loads((directory / "manifest.json").read_text(encoding="utf-8")))
 
     out_dir = Path(out_dir)
     with output_lock(out_dir):
-        digest = save_model_dir(estimator, calibration, thresholds, manifest, out_dir, add=plots)
+        digest = save_model_dir(estimator, calibration, thresholds, manifest, out_dir, add=plots, mace=mace)
         model = TriageModel.load(out_dir)
     return model, [out_dir / "plots" / name for name in names], digest
 
 
 @dataclass
 class Fitted:
-    """What either threshold rule produces: the shipped estimator, its calibration and thresholds."""
+    """What either threshold rule produces for one question: the shipped estimator and its calibration."""
 
     estimator: FittedEstimator
     calibration: Calibration
-    thresholds: dict[str, float]
     selection_index: np.ndarray  # rows whose (out-of-fold) risk chose the thresholds
     selection_risk: np.ndarray
     reference: np.ndarray  # the explanation's reference patient: median of each transformed feature
     selection: dict[str, Any]  # manifest details of the threshold selection
 
 
-def _strata(data: TrainingData) -> np.ndarray:
-    return data.label.astype(int) * 2 + (data.attributes["sex"].astype("string") == "female").to_numpy().astype(int)
+def _strata(data: TrainingData, y: np.ndarray) -> np.ndarray:
+    return y.astype(int) * 2 + (data.attributes["sex"].astype("string") == "female").to_numpy().astype(int)
 
 
-def _thresholds(config: TrainConfig, risk: np.ndarray, y: np.ndarray, sex: pd.Series) -> dict[str, float]:
-    return choose_thresholds(
-        risk,
-        y,
-        sex,
-        target=config.threshold.target_sensitivity,
-        per_sex=config.threshold.per_sex,
-        confidence=config.threshold.confidence,
-    )
+def decision_rules(
+    config: TrainConfig, data: TrainingData, mi: Fitted, mace: Fitted | None
+) -> tuple[DecisionRules, dict[str, Any]]:
+    """Thresholds from each question's (out-of-fold) risk: MI by sex and by guaranteed group, MACE by sex.
 
-
-def _selection_counts(data: TrainingData, rows: np.ndarray) -> dict[str, Any]:
-    sex = data.attributes["sex"].astype("string").to_numpy()[rows]
+    Also returns the manifest's ``threshold_groups``. Each rule is the one-sided ``confidence`` Wilson bound of
+    ``models._thresholds`` on the rows that chose it.
+    """
+    spec = config.threshold
+    rows = mi.selection_index
+    sex = data.attributes["sex"].iloc[rows]
     y = data.label[rows]
+    thresholds = choose_thresholds(
+        mi.selection_risk, y, sex, target=spec.target_sensitivity, per_sex=spec.per_sex, confidence=spec.confidence
+    )
+    groups = choose_group_thresholds(
+        mi.selection_risk,
+        y,
+        group_masks(data.features.iloc[rows], spec.groups),
+        target=spec.target_sensitivity,
+        confidence=spec.confidence,
+    )
+    mace_thresholds = None
+    if mace is not None:
+        mace_thresholds = choose_thresholds(
+            mace.selection_risk,
+            data.mace_label[mace.selection_index],
+            data.attributes["sex"].iloc[mace.selection_index],
+            target=config.mace.target_sensitivity,
+            per_sex=spec.per_sex,
+            confidence=spec.confidence,
+        )
+    return DecisionRules(thresholds, tuple(groups), mace_thresholds), {"threshold_groups": groups}
+
+
+def _selection_counts(data: TrainingData, rows: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    sex = data.attributes["sex"].astype("string").to_numpy()[rows]
+    y = y[rows]
     return {"n_rows": int(len(rows)), "n_positive": {g: int((y & (sex == g)).sum()) for g in ("female", "male")}}
 
 
 #: Features the reference patient holds at zero: "no 1 h change" (0 in ng/L, in log1p and as a log ratio), the
 #: clinical reference, so any change reads as raising risk under the monotone constraints and none as "unchanged".
-ZERO_IN_REFERENCE = (
+CHANGE_FEATURES = (
     "troponin_change_abs_ng_l",
     "troponin_rise_ng_l",
     "troponin_relative_change",
     "troponin_relative_rise",
 )
+#: ... and "no later sample drawn" (issue 25), so a later sample is explained by what it adds to 0 h and 1 h.
+ZERO_IN_REFERENCE = (*CHANGE_FEATURES, *LATER_SAMPLE_FEATURES)
 
 
 def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
@@ -228,28 +259,34 @@ def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) ->
 
 
 def fit_on_calibration_split(
-    data: TrainingData, config: TrainConfig, split: Split, on_round: Callable[[], None] | None = None
+    data: TrainingData,
+    config: TrainConfig,
+    split: Split,
+    on_round: Callable[[], None] | None = None,
+    y: np.ndarray | None = None,
 ) -> Fitted:
-    """The earlier rule: fit on the training split, calibrate and threshold on the calibration split."""
+    """The earlier rule: fit on the training split, calibrate and threshold on the calibration split.
+
+    ``y``: the question's label (default the training label; the 30-day MACE label for the second question).
+    """
     features = data.features
+    y = data.label if y is None else y
     estimator = fit_estimator(
         config.model,
         build_preprocessor(config.features),
         features.iloc[split.train],
-        data.label[split.train],
+        y[split.train],
         features.iloc[split.early_stopping],
-        data.label[split.early_stopping],
+        y[split.early_stopping],
         seed=config.split.seed,
         on_round=on_round,
     )
     cal_raw = estimator.raw_score(features.iloc[split.calibration])
-    calibration, _ = fit_calibration(cal_raw, data.label[split.calibration], config.calibration.method)
+    calibration, _ = fit_calibration(cal_raw, y[split.calibration], config.calibration.method)
     cal_risk = calibration.apply(cal_raw)
-    cal_sex = data.attributes["sex"].iloc[split.calibration]
-    thresholds = _thresholds(config, cal_risk, data.label[split.calibration], cal_sex)
-    selection = {**_selection_counts(data, split.calibration), "final_model_rounds": None}
+    selection = {**_selection_counts(data, split.calibration, y), "final_model_rounds": None}
     reference = explanation_reference(estimator, features.iloc[split.train])
-    return Fitted(estimator, calibration, thresholds, split.calibration, cal_risk, reference, selection)
+    return Fitted(estimator, calibration, split.calibration, cal_risk, reference, selection)
 
 
 def final_rounds(fold_rounds: list[int], fold_fit_rows: list[int], n_rows: int, cap: int) -> int:
@@ -271,7 +308,11 @@ def final_rounds(fold_rounds: list[int], fold_fit_rows: list[int], n_rows: int, 
 
 
 def fit_cross_fitted(
-    data: TrainingData, config: TrainConfig, split: Split, on_round: Callable[[], None] | None = None
+    data: TrainingData,
+    config: TrainConfig,
+    split: Split,
+    on_round: Callable[[], None] | None = None,
+    y: np.ndarray | None = None,
 ) -> Fitted:
     """Cross-fitting: thresholds from out-of-fold risk of every non-test row; the shipped model refitted on all.
 
@@ -283,9 +324,9 @@ def fit_cross_fitted(
     that its flag keeps the guarantee.
     """
     spec, seed = config.model, config.split.seed
-    features, y = data.features, data.label
+    features, y = data.features, (data.label if y is None else y)
     pool = np.sort(np.concatenate([split.train, split.early_stopping, split.calibration]))
-    strata = _strata(data)
+    strata = _strata(data, y)
     folds = StratifiedKFold(n_splits=config.threshold.folds, shuffle=True, random_state=seed + 3)
     oof_raw = np.empty(len(pool))
     rounds, fit_sizes = [], []
@@ -313,7 +354,6 @@ def fit_cross_fitted(
             fit_sizes.append(len(fit_rows))
     calibration, _ = fit_calibration(oof_raw, y[pool], config.calibration.method)
     oof_risk = calibration.apply(oof_raw)
-    thresholds = _thresholds(config, oof_risk, y[pool], data.attributes["sex"].iloc[pool])
     cap = int(xgb_params(spec, []).get("n_estimators", 500)) if rounds else 0
     n_rounds = final_rounds(rounds, fit_sizes, len(pool), cap) if rounds else None
     estimator = fit_final_estimator(
@@ -325,11 +365,10 @@ def fit_cross_fitted(
         seed=seed,
         on_round=on_round,
     )
-    selection = {**_selection_counts(data, pool), "final_model_rounds": n_rounds}
+    selection = {**_selection_counts(data, pool, y), "final_model_rounds": n_rounds}
     return Fitted(
         estimator,
         calibration,
-        thresholds,
         pool,
         oof_risk,
         explanation_reference(estimator, features.iloc[pool]),
@@ -344,16 +383,22 @@ def train(
     *,
     on_round: Callable[[], None] | None = None,
 ) -> TrainResult:
-    """Train, calibrate, threshold and evaluate; write the model directory atomically."""
+    """Train, calibrate, threshold and evaluate both questions; write the model directory atomically."""
     split = stratified_split(data.label, data.attributes["sex"], config.split)
     features = data.features
     fit = fit_cross_fitted if config.threshold.rule == "cross_fit" else fit_on_calibration_split
     fitted = fit(data, config, split, on_round)
-    estimator, calibration, thresholds = fitted.estimator, fitted.calibration, fitted.thresholds
+    mace_fitted = fit(data, config, split, on_round, data.mace_label) if data.mace_label is not None else None
+    rules, group_manifest = decision_rules(config, data, fitted, mace_fitted)
+    estimator, calibration = fitted.estimator, fitted.calibration
     test_features = features.iloc[split.test]
     test_sex = data.attributes["sex"].iloc[split.test]
     test_risk = calibration.apply(estimator.raw_score(test_features))
-    test_flag = apply_thresholds(test_risk, test_sex, thresholds)
+    test_risk_mace = (
+        mace_fitted.calibration.apply(mace_fitted.estimator.raw_score(test_features)) if mace_fitted else None
+    )
+    test_mi_flag = rules.mi_flag(test_features, test_risk)
+    test_flag = test_mi_flag | rules.mace_flag(test_features, test_risk_mace)
     y_eval = data.evaluation_label[split.test]
     oracle = data.oracle[split.test] if data.oracle is not None else None
     target = config.threshold.target_sensitivity
@@ -365,6 +410,17 @@ def train(
             name: int(len(getattr(split, name))) for name in ("train", "early_stopping", "calibration", "test")
         },
     }
+    if config.features.dataset == "cohort":
+        metrics["guarantees"] = guarantee_metrics(test_features, test_flag, y_eval, config.threshold.groups)
+        per_sex_only = apply_thresholds(test_risk, test_sex, rules.thresholds)
+        metrics["rule_out_cost"] = rule_out_cost(per_sex_only, test_mi_flag, test_flag)
+    if mace_fitted is not None:
+        metrics["test_mi_question"] = evaluate(test_risk, test_mi_flag, y_eval, test_sex, oracle=oracle, target=target)
+        y_mace = data.mace_label[split.test]
+        mace_oracle = data.mace_oracle[split.test] if data.mace_oracle is not None else None
+        metrics["test_mace_30d"] = evaluate(
+            test_risk_mace, test_flag, y_mace, test_sex, oracle=mace_oracle, target=config.mace.target_sensitivity
+        )
     if estimator.kind == "xgboost":
         metrics["best_iteration"] = (
             int(estimator.xgb_model.best_iteration)
@@ -379,10 +435,27 @@ def train(
         data.data_hash,
         metrics,
         baselines,
-        models_v2=models_v2_manifest(config, estimator, fitted.reference, fitted.selection),
+        models_v2={
+            **models_v2_manifest(config, estimator, fitted.reference, fitted.selection),
+            **group_manifest,
+        },
+    )
+    mace = (
+        MaceModel(mace_fitted.estimator, mace_fitted.calibration, rules.mace_thresholds, config.mace.target_sensitivity)
+        if mace_fitted is not None
+        else None
     )
     model, plots, digest = save_with_plots(
-        estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
+        estimator,
+        calibration,
+        rules.thresholds,
+        manifest,
+        out_dir,
+        test_risk,
+        y_eval,
+        test_sex,
+        metrics["evaluation_label"],
+        mace=mace,
     )
     return TrainResult(
         model,

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from chestpain.kernel.errors import TriageError
-from chestpain.models import FLAG_TEXT, load_model
+from chestpain.models import FLAG_TEXT, PREDICT_COLUMNS, load_model
 from chestpain.models._batch_review import review_upload
 from tests.app.helpers import run_page, unescape
 
@@ -38,7 +38,7 @@ def test_review_scores_every_row_and_lists_the_flagged_ones_with_reasons(model, 
     assert (flagged["flag_text"] == FLAG_TEXT).all()
     assert flagged["reasons"].str.contains("risk").all()
     out = pd.read_csv(io.BytesIO(review.download()))
-    assert list(out.columns) == ["patient_id", "risk", "flag", "reasons", "flag_text"]
+    assert list(out.columns) == [*PREDICT_COLUMNS, "flag_text"]
     assert len(pd.read_csv(io.BytesIO(review.download(flagged_only=True)))) == review.n_flagged
 
 

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chestpain.cli.main import app as cli
-from chestpain.models import load_model
+from chestpain.models import PREDICT_COLUMNS, load_model
 from chestpain.models._batch import predict_path
 from tests.ehr.conftest import FIXTURES
 
@@ -41,7 +41,7 @@ def test_cli_predict_reads_a_fhir_bundle(app_model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "scored 1 visits" in result.output
     frame = pd.read_parquet(out)
-    assert list(frame.columns) == ["patient_id", "risk", "flag", "reasons"] and frame["patient_id"].tolist() == [1015]
+    assert list(frame.columns) == list(PREDICT_COLUMNS) and frame["patient_id"].tolist() == [1015]
 
 
 def test_cli_predict_fhir_without_troponin_is_one_line_error_and_no_output(app_model_dir, tmp_path):

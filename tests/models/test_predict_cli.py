@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from chestpain.cli.main import app
 from chestpain.kernel.errors import TriageError
+from chestpain.models import PREDICT_COLUMNS
 
 runner = CliRunner()
 
@@ -61,7 +62,7 @@ def test_predict_by_registry_alias(trained, small_cohort, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     pred = pd.read_csv(out)
-    assert list(pred.columns) == ["patient_id", "risk", "flag", "reasons"]
+    assert list(pred.columns) == list(PREDICT_COLUMNS)
     assert pred.patient_id.tolist() == small_cohort.head(300).patient_id.tolist()
     assert pred.risk.between(0, 1).all() and pred.reasons.str.contains("risk").all()
 

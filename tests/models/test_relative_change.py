@@ -42,7 +42,7 @@ def test_relative_change_is_the_log_ratio_of_one_plus_each_sample():
 
 def test_every_change_feature_is_constrained_and_zero_in_the_explanation_reference():
     assert set(CHANGE_NAMES) <= set(monotone_features(CHANGE_NAMES))
-    assert set(CHANGE_NAMES) == set(ZERO_IN_REFERENCE)
+    assert set(CHANGE_NAMES) <= set(ZERO_IN_REFERENCE)
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)

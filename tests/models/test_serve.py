@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import requests
 
-from chestpain.models import TriageModel
+from chestpain.models import PREDICT_COLUMNS, TriageModel
 from chestpain.models._serving import model_signature
 from tests.models.conftest import register_in_private_store
 
@@ -109,7 +109,7 @@ def test_signature_is_the_visit_columns_without_outcomes(logistic_result):
     assert inputs["age"].type.name == "long" and inputs["troponin_0h_ng_l"].type.name == "double"
     assert inputs["sex"].type.name == "string" and inputs["diabetes"].type.name == "boolean"
     assert inputs["patient_id"].required and not inputs["race"].required
-    assert signature.outputs.input_names() == ["patient_id", "risk", "flag", "reasons"]
+    assert signature.outputs.input_names() == list(PREDICT_COLUMNS)
 
 
 @pytest.mark.parametrize("payload", [split_payload, records_payload])
@@ -118,7 +118,7 @@ def test_good_rows_are_scored(server, visits, logistic_result, payload):
     assert response.status_code == 200, response.text
     got = pd.DataFrame(response.json()["predictions"])
     expected = logistic_result.model.predict(visits)
-    assert list(got.columns) == ["patient_id", "risk", "flag", "reasons"]
+    assert list(got.columns) == list(PREDICT_COLUMNS)
     assert got["patient_id"].tolist() == expected["patient_id"].tolist()
     # JSON carries doubles at full precision; 1e-12 allows for the float -> text -> float round trip only.
     assert (got["risk"] - expected["risk"]).abs().max() < 1e-12

@@ -61,8 +61,16 @@ def test_hospital_csv_extract_with_label(small_cohort, repo_root, tmp_path):
     path = tmp_path / "extract.csv"
     small_cohort[columns].to_csv(path, index=False)
     cfg = load_train_config(repo_root / "configs/train/logistic.yaml")
+    # An extract without 30-day outcomes: the shipped config asks for them, and says how to go without.
+    with pytest.raises(TriageError, match=r"'mace_30d' is missing .*--set mace=null"):
+        prepare(read_table(path), cfg, source=path.name)
+    cfg = load_train_config(repo_root / "configs/train/logistic.yaml", ["mace=null"])
     result = train(prepare(read_table(path), cfg, source=path.name), cfg, tmp_path / "m")
     assert result.metrics["test"]["overall"]["auroc"]["value"] > 0.9
+    # The MI question alone: no second model, no MACE columns filled, the flag is the MI flag.
+    assert result.model.mace is None and "mace" not in result.model.manifest
+    out = result.model.predict(small_cohort.head(50))
+    assert out["risk_mace_30d"].isna().all() and set(out["flag_reason"]) <= {"", "mi"}
 
 
 def test_missing_label_column_is_a_clear_error(small_cohort, repo_root):

@@ -25,6 +25,8 @@ def summary_table(metrics: dict[str, Any], baselines: dict[str, Any], model_name
     for column in ("rule", "group", "n", "positives", "sensitivity", "NPV", "rule-out fraction", "AUROC"):
         table.add_column(column)
     rows = [(model_name, metrics["test"])] + list(baselines.items())
+    if "test_mace_30d" in metrics:
+        rows.insert(1, (f"{model_name}: 30-day MACE risk (label mace_30d)", metrics["test_mace_30d"]))
     for name, by_group in rows:
         for group in ("overall", "female", "male"):
             m = by_group[group]
@@ -38,6 +40,38 @@ def summary_table(metrics: dict[str, Any], baselines: dict[str, Any], model_name
                 _fmt(m["rule_out_fraction"]),
                 _fmt(m.get("auroc"), 4),
             )
+    return table
+
+
+def guarantees_table(metrics: dict[str, Any]) -> Table | None:
+    """Sensitivity of the shipped flag in each sex and each guaranteed group, with what the guarantees cost."""
+    rows = metrics.get("guarantees")
+    if not rows:
+        return None
+    cost = metrics.get("rule_out_cost", {})
+    caption = (
+        f"rule-out share: per-sex MI thresholds {cost['per_sex_thresholds']:.1%}, with the group guarantees "
+        f"{cost['with_group_guarantees']:.1%}, with the 30-day MACE question {cost['with_mace_question']:.1%}"
+        if cost
+        else None
+    )
+    table = Table(
+        title=f"Guaranteed groups, label '{metrics['evaluation_label']}', shipped flag (95% CI)",
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    for column in ("group", "n", "positives", "missed", "sensitivity", "rule-out fraction"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["group"],
+            f"{row['n']:,}",
+            f"{row['positives']:,}",
+            f"{row['missed']:,}",
+            _fmt(row["sensitivity"], 4),
+            _fmt(row["rule_out_fraction"]),
+        )
     return table
 
 
@@ -67,8 +101,10 @@ def train(
     # One run per --out, from before the data are read until the MLflow run is logged (models/_output_dir.py).
     with output_lock(out):
         result = _fit(cfg, data, out, engine, scheduler)
-        stdout.print(f"model written to {out} (thresholds: {result.model.thresholds})")
+        stdout.print(f"model written to {out} (MI thresholds by sex: {result.model.thresholds}; card: MODEL_CARD.md)")
         stdout.print(summary_table(result.metrics, result.baselines, cfg.name))
+        if (groups := guarantees_table(result.metrics)) is not None:
+            stdout.print(groups)
         from chestpain.models import oracle_summary
 
         if (line := oracle_summary(result.metrics["test"])) is not None:
@@ -111,6 +147,7 @@ def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None)
     frame = read_table(data)
     prepared = prepare(frame, cfg, source=data.name)
     rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
+    rounds *= 2 if cfg.mace is not None else 1  # the 30-day MACE question is a second model
     with progress_bar() as progress:
         task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
         result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))

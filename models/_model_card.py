@@ -1,0 +1,146 @@
+"""``MODEL_CARD.md`` and ``MODEL_CARD.html`` beside the manifest: what the model answers, for whom, and how well.
+
+Written from the manifest alone (every number on the card is in ``manifest.json``), so the card can never
+disagree with the model it describes. Sections follow Mitchell et al., "Model Cards for Model Reporting"
+(FAT* 2019): intended use, data, the decision rule, metrics by group with their intervals, caveats.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+CARD_MD = "MODEL_CARD.md"
+CARD_HTML = "MODEL_CARD.html"
+
+DISCLAIMER = (
+    "A research and audit tool, not a medical device. Simulated results are not clinical evidence; "
+    "UCI's label is angiographic coronary disease, not myocardial infarction."
+)
+
+
+def _ci(metric: Any, digits: int = 2) -> str:
+    if not isinstance(metric, dict) or metric.get("value") is None or math.isnan(float(metric["value"])):
+        return "n/a"
+    scale = 100.0
+    return (
+        f"{scale * metric['value']:.{digits}f}% "
+        f"({scale * metric['ci_low']:.{digits}f}-{scale * metric['ci_high']:.{digits}f})"
+    )
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def card_markdown(manifest: dict[str, Any]) -> str:
+    """The model card as Markdown."""
+    metrics = manifest.get("metrics", {})
+    label = manifest["label"]
+    lines = [
+        f"# Model card: {_cell(manifest['name'])}",
+        "",
+        f"**{DISCLAIMER}**",
+        "",
+        "## Questions it answers",
+        f"- **MI now?** calibrated P({label}) from a {manifest['model_kind']} model.",
+    ]
+    mace = manifest.get("mace")
+    if mace:
+        lines.append(
+            "- **Death, MI or urgent revascularisation within 30 days?** calibrated P(mace_30d) from a second model "
+            "on the same inputs."
+        )
+    lines += [
+        "",
+        '"Not safe to discharge" when either question is flagged.',
+        "",
+        "## Decision rule",
+        "| question | group | threshold (risk >=) | positives that chose it | guaranteed |",
+        "|---|---|---|---|---|",
+    ]
+    for sex, value in manifest["thresholds"].items():
+        lines.append(f"| MI | {sex} | {value:.4%} | | yes |")
+    for rule in manifest.get("threshold_groups", []):
+        lines.append(
+            f"| MI | {_cell(rule['group'])} | {rule['threshold']:.4%} | {rule['n_positive']:,} | "
+            f"{'yes' if rule['guaranteed'] else 'no: too few positives'} |"
+        )
+    if mace:
+        for sex, value in mace["thresholds"].items():
+            lines.append(f"| 30-day MACE | {sex} | {value:.4%} | | yes |")
+    selection = manifest.get("threshold_selection") or {}
+    lines += [
+        "",
+        f"Each threshold is the highest whose one-sided {selection.get('confidence', 0):.1%} Wilson lower bound of "
+        f"sensitivity reaches {manifest['threshold_target_sensitivity']:.0%} for MI"
+        + (f" and {mace['target_sensitivity']:.0%} for 30-day MACE" if mace else "")
+        + f" (rule: {selection.get('rule', 'n/a')}); a patient is held to the lowest threshold of any group they "
+        "belong to.",
+        "",
+    ]
+    guarantees = metrics.get("guarantees")
+    if guarantees:
+        lines += [
+            f"## Sensitivity for {metrics.get('evaluation_label', label)} on the held-out test split (95% Wilson CI)",
+            "| group | visits | positives | missed | sensitivity | rule-out share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in guarantees:
+            lines.append(
+                f"| {_cell(row['group'])} | {row['n']:,} | {row['positives']:,} | {row['missed']:,} | "
+                f"{_ci(row['sensitivity'])} | {_ci(row['rule_out_fraction'], 1)} |"
+            )
+        lines.append("")
+    cost = metrics.get("rule_out_cost")
+    if cost:
+        lines += [
+            "## What the guarantees cost (share of test visits ruled out)",
+            f"- per-sex MI thresholds alone: {cost['per_sex_thresholds']:.1%}",
+            f"- with the group guarantees: {cost['with_group_guarantees']:.1%}",
+            f"- with the 30-day MACE question too (the shipped flag): {cost['with_mace_question']:.1%}",
+            "",
+        ]
+    lines += ["## Overall and by sex (test split)", "| question | group | sensitivity | NPV | rule-out | AUROC |"]
+    lines.append("|---|---|---|---|---|---|")
+    for name, block in (("MI", metrics.get("test")), ("30-day MACE", metrics.get("test_mace_30d"))):
+        for group, m in (block or {}).items():
+            lines.append(
+                f"| {name} | {group} | {_ci(m.get('sensitivity'))} | {_ci(m.get('npv'))} | "
+                f"{_ci(m.get('rule_out_fraction'), 1)} | {_ci(m.get('auroc'))} |"
+            )
+    lines += [
+        "",
+        "## Data and inputs",
+        f"- training data sha256: `{manifest['training_data_sha256']}`",
+        f"- inputs: {', '.join(manifest['features'])}",
+        "- the 2 h and 3 h troponin samples are optional (missing = not drawn).",
+        "",
+        "## Caveats",
+        "- Trained and tested on simulated visits: the figures describe the simulator, not any hospital.",
+        "- The simulator's oracle does not condition on the 3 h sample, so a model that reads it can rank above "
+        "the oracle's 0/1 h answer.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(directory: Path, manifest: dict[str, Any]) -> list[Path]:
+    """Write ``MODEL_CARD.md`` and a self-contained ``MODEL_CARD.html`` (no raw HTML passes through)."""
+    text = card_markdown(manifest)
+    md_path, html_path = directory / CARD_MD, directory / CARD_HTML
+    md_path.write_text(text, encoding="utf-8")
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    title = html.escape(f"Model card: {manifest['name']}")
+    html_path.write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2rem .5rem}</style>"
+        f"</head><body>{body}</body></html>\n",
+        encoding="utf-8",
+    )
+    return [md_path, html_path]
