@@ -1,8 +1,10 @@
-"""From a mapped visit to one CDS Hooks 2.0 card: the model's risk and flag, HEART, ESC 0/1 h, the reasons.
+"""From a mapped visit to one CDS Hooks 2.0 card: both questions' risks, the flag, HEART, ESC 0/1 h, the reasons.
 
-Indicator rule: ``critical`` when ESC 0/1 h rules in (whatever the model says: a guideline rule-in is never shown
-as "info"), ``warning`` when the model flags the visit, ``info`` otherwise. Insufficient data gives a
-``warning`` that says no assessment was made; the model is not called for it.
+Indicator rule: ``critical`` when ESC 0/1 h rules in or a later hs-cTnI reaches the ESC rule-in level (64 ng/L),
+whatever the model says; ``warning`` when the model flags the visit (either question) or a later hs-cTnI (after
+the 1 h sample) is above the sex-specific 99th percentile or has risen by the 0/1 h algorithm's change (6 ng/L)
+or more since 0 h (issue 25: such a value is never an "info" card); ``info`` otherwise. Insufficient data gives
+a ``warning`` that says no assessment was made; the model is not called for it.
 """
 
 from __future__ import annotations
@@ -39,14 +41,42 @@ class Assessment:
     threshold: float | None = None
     heart: int | None = None
     esc: str | None = None
+    risk_mace: float | None = None
+    flag_reason: str = ""
+    next_step: str | None = None
+    later_alarm: tuple[str, bool] | None = None  # (what, reaches the rule-in level)
 
     @property
     def indicator(self) -> str:
         if self.risk is None:
             return "warning"
-        if self.esc == "rule-in":
+        if self.esc == "rule-in" or (self.later_alarm is not None and self.later_alarm[1]):
             return "critical"
-        return "warning" if self.flag else "info"
+        return "warning" if self.flag or self.later_alarm is not None else "info"
+
+
+#: ESC 2020 0/1 h Architect hs-cTnI rule-in level and change (DESIGN.md table; Collet et al., Eur Heart J 2021).
+RULE_IN_NG_L = 64.0
+CHANGE_NG_L = 6.0
+
+
+def later_sample_alarm(row: dict[str, Any], later: tuple[tuple[float, float], ...]) -> tuple[str, bool] | None:
+    """The first hs-cTnI after the 1 h sample above the patient's 99th percentile or risen >= 6 ng/L since 0 h."""
+    from chestpain.features import TROPONIN_99TH_NG_L
+
+    upper, t0 = TROPONIN_99TH_NG_L[row["sex"]], float(row["troponin_0h_ng_l"])
+    for hours, value in later:
+        if hours <= 1.5:  # the 1 h sample: read by ESC 0/1 h and the model
+            continue
+        if value > upper or value - t0 >= CHANGE_NG_L:
+            what = (
+                f"hs-cTnI {_troponin(value)} at {hours:.1f} h after the first sample "
+                f"({'above the 99th percentile for ' + row['sex'] + ' patients' if value > upper else ''}"
+                f"{'; ' if value > upper and value - t0 >= CHANGE_NG_L else ''}"
+                f"{f'rose {value - t0:g} ng/L since 0 h' if value - t0 >= CHANGE_NG_L else ''})"
+            )
+            return what, value >= RULE_IN_NG_L
+    return None
 
 
 def _troponin(value: float) -> str:
@@ -81,6 +111,8 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
     scores = clinical_scores(charted)
     sex = mapping.row["sex"]
     thresholds = model.thresholds
+    risk_mace = prediction["risk_mace_30d"].iloc[0]
+    next_step = prediction["next_step"].iloc[0]
     return Assessment(
         mapping,
         risk=float(prediction["risk"].iloc[0]),
@@ -89,11 +121,17 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
         threshold=float(thresholds.get(sex, thresholds.get("all", np.nan))),
         heart=int(scores["heart_score"].iloc[0]),
         esc=str(scores["esc_0_1h"].iloc[0]),
+        risk_mace=None if pd.isna(risk_mace) else float(risk_mace),
+        flag_reason=str(prediction["flag_reason"].iloc[0]),
+        next_step=None if next_step is None or pd.isna(next_step) else str(next_step),
+        later_alarm=later_sample_alarm(mapping.row, mapping.later_samples),
     )
 
 
 def _percent(value: float) -> str:
-    return f"{value:.1%}" if value >= 0.001 else "<0.1%"
+    from chestpain.features import risk_text
+
+    return risk_text(value)
 
 
 def summary(assessment: Assessment) -> str:
@@ -103,11 +141,16 @@ def summary(assessment: Assessment) -> str:
         text = f"No MI risk assessment made, insufficient data: {reason}"
         return text if len(text) <= SUMMARY_MAX else "No MI risk assessment made, insufficient data (see the details)"
     risk = _percent(assessment.risk)
-    if assessment.indicator == "critical":
-        return f"Possible MI: ESC 0/1 h rules in (model risk {risk}); not safe to discharge"
+    mace = f", 30-day MACE {_percent(assessment.risk_mace)}" if assessment.risk_mace is not None else ""
+    if assessment.esc == "rule-in":
+        return f"Possible MI: ESC 0/1 h rules in (model MI risk {risk}{mace}); not safe to discharge"
+    if assessment.later_alarm is not None:
+        return f"Later hs-troponin raised: not safe to discharge (MI risk {risk}{mace}); see details"
+    if assessment.flag and "mi" not in assessment.flag_reason.split("+"):
+        return f"High 30-day risk: not safe to discharge on this model (MI {risk}{mace})"
     if assessment.flag:
-        return f"Possible MI: not safe to discharge on this model (risk {risk}); repeat hs-troponin"
-    return f"Low MI risk on this model ({risk}); HEART {assessment.heart}, ESC 0/1 h {assessment.esc}"
+        return f"Possible MI: not safe to discharge on this model (MI risk {risk}{mace}); repeat hs-troponin"
+    return f"Low risk on this model (MI {risk}{mace}); HEART {assessment.heart}, ESC 0/1 h {assessment.esc}"
 
 
 def detail(assessment: Assessment) -> str:
@@ -120,10 +163,29 @@ def detail(assessment: Assessment) -> str:
     else:
         row = mapping.row
         change = abs(row["troponin_1h_ng_l"] - row["troponin_0h_ng_l"])
-        flag_text = "possible MI, not safe to discharge" if assessment.flag else "no"
+        flag_text = {
+            "mi": "possible MI, not safe to discharge",
+            "mace": "high 30-day risk, not safe to discharge",
+            "mi+mace": "possible MI and high 30-day risk, not safe to discharge",
+        }.get(assessment.flag_reason, "no")
         lines += [
-            f"**Risk of MI (calibrated):** {_percent(assessment.risk)}; flag threshold for {row['sex']} patients "
-            f"{_percent(assessment.threshold)}. **Flag:** {flag_text}.",
+            f"**MI now (calibrated risk):** {_percent(assessment.risk)}; flag threshold for {row['sex']} patients "
+            f"{_percent(assessment.threshold)} (lower for guaranteed groups: women and men under 55, early "
+            "presenters).",
+        ]
+        if assessment.risk_mace is not None:
+            lines.append(
+                f"**Death, MI or urgent revascularisation within 30 days (calibrated risk):** "
+                f"{_percent(assessment.risk_mace)}."
+            )
+        lines += [
+            f"**Flag:** {flag_text}.",
+            *([f"**Next step:** {assessment.next_step}."] if assessment.next_step else []),
+            *(
+                [f"**Later hs-troponin:** {assessment.later_alarm[0]}: not safe to discharge whatever the model says."]
+                if assessment.later_alarm is not None
+                else []
+            ),
             f"**HEART score:** {assessment.heart} ({'low risk 0-3' if assessment.heart <= 3 else 'not low risk'}).",
             f"**ESC 2020 0/1 h (hs-cTnI):** {assessment.esc} (0 h {_troponin(row['troponin_0h_ng_l'])}, 1 h "
             f"{_troponin(row['troponin_1h_ng_l'])}, change {change:g}; onset {row['symptom_onset_hours']:g} h before "
@@ -145,7 +207,8 @@ def card(assessment: Assessment, patient_id: str | None) -> dict[str, Any]:
         "indicator": assessment.indicator,
         "source": SOURCE,
     }
-    if assessment.risk is not None and assessment.indicator != "info":
+    repeat = assessment.next_step is not None and assessment.next_step.startswith("repeat hs-cTnI")
+    if assessment.risk is not None and (assessment.indicator != "info" or repeat):
         order = {
             "resourceType": "ServiceRequest",
             "status": "draft",

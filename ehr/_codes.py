@@ -28,6 +28,7 @@ class CodeTable:
     refused_troponin: dict[tuple[str, str], str]
     troponin_units: dict[str, float]
     one_hour_window_minutes: tuple[float, float]
+    later_windows_minutes: dict[str, tuple[float, float]]
     heart_rate: tuple[str, str]
     bp_panel: tuple[str, str]
     systolic_bp: tuple[str, str]
@@ -78,6 +79,10 @@ def code_table(path: str | None = None) -> CodeTable:
         refused_troponin={key(entry): entry["why"] for entry in trop["refused"]},
         troponin_units={str(unit): float(factor) for unit, factor in trop["units"].items()},
         one_hour_window_minutes=tuple(float(v) for v in trop["one_hour_window_minutes"]),
+        later_windows_minutes={
+            column: tuple(float(v) for v in trop[f"{hours}_hour_window_minutes"])
+            for column, hours in (("troponin_2h_ng_l", "two"), ("troponin_3h_ng_l", "three"))
+        },
         heart_rate=key(vitals["heart_rate"]),
         bp_panel=key(vitals["bp_panel"]),
         systolic_bp=key(vitals["systolic_bp"]),

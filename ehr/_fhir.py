@@ -5,10 +5,14 @@ code means is in ``ehr/codes.yaml``; the rules that are not a code lookup are he
 
 - **current encounter**: the one named by the caller (CDS Hooks ``context.encounterId``); otherwise the
   patient's only Encounter; otherwise the one whose status is in progress; otherwise ambiguous (a problem).
-- **hs-cTnI 0 h / 1 h**: final/amended/corrected Observations of LOINC 89579-7 *in the current encounter*, by
-  effective time: 0 h is the earliest, 1 h the first taken 45-90 min after it (``codes.yaml``). Troponin of
-  another code (conventional TnI, any TnT, whole-blood hs-cTnI) is refused with the reason; troponin from
+- **hs-cTnI samples**: final/amended/corrected Observations of LOINC 89579-7 *in the current encounter*, placed
+  by minutes after the earliest (0 h): 1 h is the first in [45, 90], 2 h the first in (105, 150], 3 h the first
+  in (150, 240] (``codes.yaml``). Two results at the same time with different values are a problem naming them
+  (never an answer that depends on their order); identical ones count once. Every sample after 0 h, placed or
+  not, is kept in ``later_samples`` for the card's safety rule, and the notes list every sample used. Troponin
+  of another code (conventional TnI, any TnT, whole-blood hs-cTnI) is refused with the reason; troponin from
   another encounter is never used.
+- **one patient**: two Patient resources with the same id are a problem naming them (never "the first wins").
 - **vitals, pain, ECG**: the earliest heart rate, systolic pressure (8480-6, alone or as a component of the
   85354-9 panel) and pain score of the encounter (triage values); the most abnormal ECG interpretation.
 - **symptoms**: SNOMED CT Conditions/Observations of the encounter set both ``sx_*`` and ``doc_*`` (a chart
@@ -39,7 +43,13 @@ import pandas as pd
 from chestpain.ehr._codes import CodeTable, code_table
 from chestpain.ehr._fhir_record import Record
 from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_BELOW_LOD_NG_L
-from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS, SYMPTOMS, TRUE_SYMPTOM_COLUMNS
+from chestpain.features.columns import (
+    DOCUMENTED_SYMPTOM_COLUMNS,
+    LATER_TROPONIN_COLUMNS,
+    RISK_FACTORS,
+    SYMPTOMS,
+    TRUE_SYMPTOM_COLUMNS,
+)
 from chestpain.kernel.errors import TriageError
 
 RESULT_STATUSES = frozenset({"final", "amended", "corrected"})
@@ -66,6 +76,8 @@ class VisitMapping:
     code_table_version: int
     #: The row after ``validate_visits(..., symptom_source="sx")`` (contract types), when sufficient.
     features: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    #: Every hs-cTnI after the 0 h sample as (hours after 0 h, ng/L), placed in a column or not.
+    later_samples: tuple[tuple[float, float], ...] = ()
 
     @property
     def sufficient(self) -> bool:
@@ -120,6 +132,7 @@ class _Builder:
     encounter_ref: str | None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    later_samples: tuple[tuple[float, float], ...] = ()
 
     def in_encounter(self, kind: str) -> list[Any]:
         return [
@@ -157,7 +170,7 @@ class _Builder:
         return None
 
     # -- troponin --------------------------------------------------------------------------------------------
-    def troponin(self) -> tuple[float, float, dt.datetime] | None:
+    def troponin(self) -> tuple[dict[str, float], dt.datetime] | None:
         table = self.table
         mine = self.results(self.in_encounter("Observation"))
         hs = [obs for obs in mine if _codings(obs.code) & table.hs_troponin]
@@ -202,19 +215,54 @@ class _Builder:
             if value is None:
                 return None
             samples.append((_aware(when), value))
-        samples.sort(key=lambda pair: pair[0])
+        samples = self.distinct_samples(samples)
+        if samples is None:
+            return None
         (t0, v0), later = samples[0], samples[1:]
+        minutes = [((t - t0).total_seconds() / 60, v) for t, v in later]
         low, high = self.table.one_hour_window_minutes
-        one_hour = [(t, v) for t, v in later if low <= (t - t0).total_seconds() / 60 <= high]
+        one_hour = [v for m, v in minutes if low <= m <= high]
         if not one_hour:
             self.problems.append(
                 f"insufficient data: no 1 h hs-troponin ({low:.0f}-{high:.0f} min after the 0 h sample) in this "
                 "encounter; the model and the ESC 0/1 h path need both samples"
             )
             return None
-        if len(later) > 1:
-            self.notes.append(f"{len(later) - 1} later hs-troponin sample(s) not used by the 0/1 h path")
-        return v0, one_hour[0][1], t0
+        placed = {"troponin_0h_ng_l": v0, "troponin_1h_ng_l": one_hour[0]}
+        for column, (start, end) in self.table.later_windows_minutes.items():
+            inside = [v for m, v in minutes if start < m <= end]
+            if inside:
+                placed[column] = inside[0]
+        used = "; ".join(
+            f"{column.removeprefix('troponin_').removesuffix('_ng_l')} {value:g} ng/L"
+            for column, value in placed.items()
+        )
+        self.notes.append(f"hs-cTnI samples used: {used}")
+        unplaced = len(later) - (len(placed) - 1)
+        if unplaced:
+            self.notes.append(
+                f"{unplaced} later hs-troponin sample(s) outside the 1 h / 2 h / 3 h windows: not model inputs, but "
+                "read by the safety rule"
+            )
+        self.later_samples = tuple((m / 60.0, v) for m, v in minutes)
+        return placed, t0
+
+    def distinct_samples(self, samples: list[tuple[dt.datetime, float]]) -> list[tuple[dt.datetime, float]] | None:
+        """Samples by time, identical duplicates once; two values at one time that disagree are a problem."""
+        by_time: dict[dt.datetime, set[float]] = {}
+        for when, value in samples:
+            by_time.setdefault(when, set()).add(value)
+        for when, values in sorted(by_time.items()):
+            if len(values) > 1:
+                shown = " and ".join(f"{v:g} ng/L" for v in sorted(values))
+                self.problems.append(
+                    f"insufficient data: two hs-troponin results at {when.isoformat()} disagree ({shown}); "
+                    "correct or retract one in the record"
+                )
+                return None
+        if len(by_time) < len(samples):
+            self.notes.append(f"{len(samples) - len(by_time)} duplicate hs-troponin result(s) counted once")
+        return [(when, next(iter(values))) for when, values in sorted(by_time.items())]
 
     def troponin_value(self, obs: Any) -> float | None:
         quantity = obs.valueQuantity
@@ -444,20 +492,28 @@ def map_record(
     patients = record.of("Patient")
     if patient_ref is None:
         if len(patients) != 1:
-            what = "no Patient" if not patients else f"{len(patients)} Patients"
+            named = ", ".join(ref for ref, _ in patients)
+            what = "no Patient" if not patients else f"{len(patients)} Patient resources ({named})"
             return VisitMapping(
                 None, (f"insufficient data: {what} in the FHIR data",), (), None, encounter_ref, table.version
             )
         patient_ref = patients[0][0]
-    patient = next((res for ref, res in patients if ref == patient_ref), None)
+    matching = [res for ref, res in patients if ref == patient_ref]
+    patient = matching[0] if matching else None
     builder = _Builder(table, record, patient_ref, encounter_ref)
+    if len(matching) > 1:
+        builder.problems.append(
+            f"insufficient data: {len(matching)} Patient resources for {patient_ref} in the FHIR data; "
+            "which one describes the patient cannot be told"
+        )
+        return VisitMapping(None, tuple(builder.problems), (), patient_ref, encounter_ref, table.version)
     if patient is None:
         builder.problems.append("insufficient data: the Patient resource is missing")
         return VisitMapping(None, tuple(builder.problems), (), patient_ref, encounter_ref, table.version)
     start = builder.choose_encounter()
     row: dict[str, Any] = {"patient_id": _patient_id(patient_ref, position)}
     troponin = builder.troponin() if builder.encounter_ref else None
-    t0 = troponin[2] if troponin else None
+    t0 = troponin[1] if troponin else None
     row.update(builder.demographics(patient, start or t0))
     found, conditions = builder.symptoms()
     row.update(builder.risk_factors())
@@ -467,14 +523,17 @@ def map_record(
     row["ecg"] = builder.ecg()
     row["symptom_onset_hours"] = builder.onset(conditions, t0)
     if troponin:
-        row["troponin_0h_ng_l"], row["troponin_1h_ng_l"] = troponin[0], troponin[1]
+        row.update({column: None for column in LATER_TROPONIN_COLUMNS})  # missing = not drawn
+        row.update(troponin[0])
     features = None
     if not builder.problems:
         features = _validated(row, builder.problems)
     notes = tuple(builder.notes)
     if builder.problems:
         return VisitMapping(None, tuple(builder.problems), notes, patient_ref, builder.encounter_ref, table.version)
-    return VisitMapping(row, (), notes, patient_ref, builder.encounter_ref, table.version, features)
+    return VisitMapping(
+        row, (), notes, patient_ref, builder.encounter_ref, table.version, features, builder.later_samples
+    )
 
 
 def _validated(row: dict[str, Any], problems: list[str]) -> pd.DataFrame | None:
@@ -528,7 +587,8 @@ def map_bundle(bundle: dict[str, Any]) -> list[VisitMapping]:
     patients = record.of("Patient")
     if not patients:
         return [map_record(record)]
-    return [map_record(record, patient_ref=ref, position=i) for i, (ref, _) in enumerate(patients, start=1)]
+    refs = list(dict.fromkeys(ref for ref, _ in patients))  # a repeated Patient is one patient (and a problem)
+    return [map_record(record, patient_ref=ref, position=i) for i, ref in enumerate(refs, start=1)]
 
 
 def is_fhir_json(path: str | Path) -> bool:

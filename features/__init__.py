@@ -46,7 +46,7 @@ _EXPORTS = {
         "monotone_features",
     ),
     # Plain data and words without pandas, pandera or scikit-learn: the app's first page imports only these.
-    "_labels": ("feature_label",),
+    "_labels": ("RISK_DISPLAY_FLOOR", "feature_label", "risk_text"),
     "_form_text": ("PROMPT_LIST", "field_hint", "more_common_in_women"),
     "_rules": ("COLUMN_RULES", "Rule"),
     "_schemas": ("TableSpec", "cohort_schema", "uci_schema", "uci_spec", "visit_schema", "visit_spec"),

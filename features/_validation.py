@@ -209,7 +209,9 @@ def check_table(
         elif name in data.columns:
             coerced[name] = _coerce(data[name], name, rule, order, problems)
         elif name in spec.optional:
-            coerced[name] = pd.Series(pd.NA, index=data.index, dtype=VALIDATION_DTYPES[rule.kind])
+            dtype = VALIDATION_DTYPES[rule.kind]
+            missing = np.nan if dtype == "float64" else pd.NA  # a plain float column holds NaN, not pd.NA
+            coerced[name] = pd.Series(missing, index=data.index, dtype=dtype)
         else:
             problems.column(order, msg.MISSING_COLUMN.format(column=name, meaning=rule.meaning))
     table = pd.DataFrame(coerced, index=data.index)
