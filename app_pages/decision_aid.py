@@ -14,6 +14,7 @@ import streamlit as st
 
 from chestpain.app._common import get_model, md, show_error
 from chestpain.app._patient import downloads, language_picker, show_document
+from chestpain.features import risk_text
 from chestpain.kernel.errors import TriageError
 from chestpain.models import TriageModel, assess, model_reference, visit_row
 from chestpain.patient import (
@@ -58,6 +59,12 @@ if flags:
     thirty_day = ThirtyDayRisk(None)
 elif model.dataset != "cohort":
     thirty_day = ThirtyDayRisk(None, source=NOT_A_VISIT_MODEL)
+elif assessment.risk_mace is not None:  # the model's own 30-day answer (issue 25)
+    thirty_day = ThirtyDayRisk(
+        assessment.risk_mace,
+        source="the model's calibrated P(death, MI or urgent revascularisation within 30 days)",
+        from_model=True,
+    )
 else:
     table = _thirty_day_table(model_reference() + str(model.manifest.get("name")), model)
     thirty_day = thirty_day_from_table(table, assessment.risk, source=thirty_day_source())
@@ -68,7 +75,7 @@ downloads(document, "decision_aid", t, key="aid_download")
 with st.sidebar.expander("For the clinician: where the numbers come from"):
     st.markdown(
         md(
-            f"Risk of MI: the model's calibrated P(MI) {assessment.risk:.2%}; flag {assessment.flag}; "
+            f"Risk of MI: the model's calibrated P(MI) {risk_text(assessment.risk)}; flag {assessment.flag}; "
             f"ESC 0/1 h {assessment.esc}. 30-day: {thirty_day.source or 'not shown (the patient is flagged)'}"
         )
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 # Only light modules here (words and column names; tests/app/test_first_page_imports.py checks it): the form is drawn
 # before pandas, scikit-learn, xgboost and the model load, which the answer below imports when it needs them.
+from chestpain.app import PAGES_DIR
 from chestpain.app import _patient_prefill as prefill
 from chestpain.app._common import get_model, md, model_if_ready, page_frame, show_error
 from chestpain.features import PROMPT_LIST, feature_label, field_hint, more_common_in_women
@@ -27,7 +29,11 @@ NUMBER_LABELS = {
     "symptom_onset_hours": "Hours since the pain began",
     "troponin_0h_ng_l": "hs-cTnI at presentation, 0 h (ng/L)",
     "troponin_1h_ng_l": "hs-cTnI at 1 h (ng/L)",
+    "troponin_2h_ng_l": "hs-cTnI at 2 h (ng/L), if drawn",
+    "troponin_3h_ng_l": "hs-cTnI at 3 h (ng/L), if drawn",
 }
+#: Later samples: optional, blank means not drawn (the model reads them where present; issue 25).
+OPTIONAL_NUMBERS = ("troponin_2h_ng_l", "troponin_3h_ng_l")
 WHOLE_NUMBERS = ("age", "pain_score")
 HELP = {
     "symptom_onset_hours": "Required. From the onset of the worst pain to the 0 h troponin sample, as the patient "
@@ -66,7 +72,9 @@ def number(name: str) -> None:
         step=1 if whole else 1.0,
         format="%d" if whole else "%.2f",
         key=name,
-        help=HELP.get(name, "") + field_hint(name),
+        help=HELP.get(name, "")
+        + ("Optional: leave blank if this sample was not drawn. " if name in OPTIONAL_NUMBERS else "")
+        + field_hint(name),
     )
     slots[name] = st.empty()
 
@@ -133,6 +141,11 @@ with form_column, st.form("patient", enter_to_submit=False):
         number("troponin_0h_ng_l")
     with right:
         number("troponin_1h_ng_l")
+    left, right = st.columns(2)
+    with left:
+        number("troponin_2h_ng_l")
+    with right:
+        number("troponin_3h_ng_l")
     prefill.confirm_box()
     if st.form_submit_button("Check discharge", type="primary", key="check") and prefill.confirmed():
         st.session_state[ANSWERS] = dict(answers)
@@ -152,6 +165,7 @@ with result_column:
         st.stop()
     stop_unless_cohort_model(model)
     # Imported here, once an answer is asked for (the loader thread has usually imported them already).
+    from chestpain.features import risk_text
     from chestpain.models import assess, field_problems, risk_curve, visit_row, waterfall_png, what_if
 
     try:
@@ -161,21 +175,48 @@ with result_column:
         for field, texts in problems.items():
             if field in slots:
                 slots[field].error(md("; ".join(texts)))
-        show_error("Nothing was scored. Please correct the form:\n\n", error)
+        # In the form's own words: each problem under the question's label (no file rows or column names).
+        listed = "\n".join(
+            f"- **{md(NUMBER_LABELS.get(field, PROMPT_LIST.get(field, feature_label(field) if field else 'Form')))}**"
+            f": {md('; '.join(texts))}"
+            for field, texts in problems.items()
+        )
+        st.error("Nothing was scored. Please correct the form:\n\n" + listed)
         st.stop()
 
     if assessment.flag:
         st.error(f"**{assessment.flag_text}**")
     else:
         st.success(f"**{assessment.flag_text}**")
-    model_col, heart_col, esc_col = st.columns(3)
+    st.info(f"**Next step:** {md(assessment.next_step)}", icon=":material/arrow_forward:")
+    try:  # the same session, so the aid reads these answers (a plain URL would start a new session)
+        st.page_link(
+            st.Page(PAGES_DIR / "decision_aid.py"),
+            label="Open the decision aid for the patient, with these answers",
+            icon=":material/diversity_1:",
+        )
+    except StreamlitAPIException:  # the page run on its own (no navigation, e.g. a test harness)
+        st.caption("Open **Decision aid** in the menu: it uses these answers.")
+    model_col, mace_col, heart_col, esc_col = st.columns(4)
     model_col.metric(
-        "Risk of MI",
-        f"{assessment.risk:.1%}",
-        help="The model's calibrated probability of MI at this visit.",
+        "Risk of MI now",
+        risk_text(assessment.risk),
+        help="The model's calibrated probability of MI at this visit (below 0.1% is shown as '<0.1%': the "
+        "calibration cannot tell smaller risks apart).",
         border=True,
     )
-    model_col.caption(f"calibrated; flag at >= {assessment.threshold:.2%} for this patient's sex")
+    model_col.caption(
+        f"flag at >= {risk_text(assessment.threshold)} for this patient (the lowest threshold of their sex, age "
+        "band and onset group: each keeps 99% sensitivity)"
+    )
+    mace_col.metric(
+        "Risk of death, MI or urgent revascularisation in 30 days",
+        risk_text(assessment.risk_mace),
+        help="The second question: the model's calibrated 30-day risk ('n/a' for a model trained without it).",
+        border=True,
+    )
+    if assessment.risk_mace is not None:
+        mace_col.caption("flag keeps 98% sensitivity for 30-day events in each sex")
     heart = assessment.heart
     heart_col.metric(
         "HEART score",
@@ -203,7 +244,11 @@ with result_column:
         "ECG. Each is measured from a reference patient (the training medians, no 1 h change); a higher troponin, "
         "a larger change, a worse ECG or a typical symptom never lowers the risk on this model."
     )
+    st.markdown("**MI now**")
     st.markdown("\n".join(f"- {md(reason)}" for reason in assessment.reasons))
+    if assessment.reasons_mace:
+        st.markdown("**Death, MI or urgent revascularisation in 30 days**")
+        st.markdown("\n".join(f"- {md(reason)}" for reason in assessment.reasons_mace))
     st.image(
         waterfall_png(assessment),
         width="stretch",
@@ -247,8 +292,8 @@ with result_column:
             show_error("", error)
         else:
             st.metric(
-                "Risk if " + md("; ".join(moved.changes)),
-                f"{moved.after.risk:.1%}",
+                "Risk of MI if " + md("; ".join(moved.changes)),
+                risk_text(moved.after.risk),
                 delta=f"{moved.risk_change * 100:+.1f} percentage points",
                 delta_color="inverse",
                 border=True,

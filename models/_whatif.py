@@ -21,7 +21,9 @@ from chestpain.features import clinical_scores, validate_visits
 from chestpain.features import messages as msg
 from chestpain.features.columns import RISK_FACTORS, SYMPTOMS
 from chestpain.kernel.errors import TriageError
-from chestpain.models._predictor import FLAG_TEXT, LOW_RISK_TEXT, TriageModel
+from chestpain.models._guarantees import patient_thresholds
+from chestpain.models._next_step import next_steps
+from chestpain.models._predictor import FLAG_MACE_TEXT, FLAG_TEXT, LOW_RISK_TEXT, TriageModel
 from chestpain.models._reasons import _value_text, group_text, reasons_text
 
 #: Answers the form collects that are not symptoms, in the order the form asks for them (cohort-table names).
@@ -37,6 +39,8 @@ NON_SYMPTOM_FIELDS = (
     "symptom_onset_hours",
     "troponin_0h_ng_l",
     "troponin_1h_ng_l",
+    "troponin_2h_ng_l",
+    "troponin_3h_ng_l",
 )
 #: Every answer of the form: the non-symptom fields plus one answer per symptom suffix (``nausea``, ...).
 FORM_FIELDS = (*NON_SYMPTOM_FIELDS, *SYMPTOMS)
@@ -114,11 +118,17 @@ class PatientAssessment:
     reasons: tuple[str, ...]
     heart: Mapping[str, int]
     esc: str
+    risk_mace: float | None = None  # P(death, MI or urgent revascularisation in 30 days); None without it
+    flag_reason: str = ""  # "mi", "mace", "mi+mace" or "" (chestpain predict's flag_reason)
+    next_step: str = ""
+    reasons_mace: tuple[str, ...] = ()
 
     @property
     def flag_text(self) -> str:
-        """``FLAG_TEXT`` or ``LOW_RISK_TEXT``, the words ``chestpain predict`` uses."""
-        return FLAG_TEXT if self.flag else LOW_RISK_TEXT
+        """``FLAG_TEXT``, ``FLAG_MACE_TEXT`` or ``LOW_RISK_TEXT``: which question says "not safe"."""
+        if "mi" in self.flag_reason.split("+"):
+            return FLAG_TEXT
+        return FLAG_MACE_TEXT if self.flag else LOW_RISK_TEXT
 
     @property
     def heart_low_risk(self) -> bool:
@@ -158,18 +168,31 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
     charted = validate_visits(row, symptom_source="doc", source=source)
     scores = clinical_scores(charted).iloc[0]
     heart = {name: int(scores[name]) for name in scores.index if name.startswith("heart_")}
-    sex = str(features["sex"].iloc[0])
+    risk_mace, reasons_mace = None, ()
+    if model.mace is not None:
+        explained = model.explain(features, question=model.mace.label)
+        risk_mace = float(explained.risk[0])
+        reasons_mace = tuple(
+            str(reasons_text(features, explained.contributions, explained.columns).iloc[0]).split("; ")
+        )
+    mi_flag, mace_flag = model.flags(features, explanation.risk, None if risk_mace is None else np.array([risk_mace]))
+    reason = "+".join(name for name, on in (("mi", mi_flag[0]), ("mace", mace_flag[0])) if on)
     return PatientAssessment(
         features=features,
         risk=risk,
-        flag=bool(model.flag(features, explanation.risk)[0]),
-        threshold=model.thresholds[sex],
+        flag=bool(mi_flag[0] or mace_flag[0]),
+        # This patient's MI threshold: the lowest of their sex's and their guaranteed groups' (issue 25).
+        threshold=float(patient_thresholds(features, model.thresholds, model.rules.groups)[0]),
         bias=float(np.ravel(explanation.bias)[0]),
         score=float(explanation.raw[0]),
         contributions=parts,
         reasons=tuple(reasons),
         heart=heart,
         esc=str(scores["esc_0_1h"]),
+        risk_mace=risk_mace,
+        flag_reason=reason,
+        next_step=str(next_steps(features, mi_flag, mace_flag)[0]),
+        reasons_mace=reasons_mace,
     )
 
 

@@ -51,8 +51,13 @@ def icon_count(risk: float, total: int = ICON_TOTAL) -> int:
 
 
 def percent_text(risk: float) -> str:
-    """A risk as the patient reads it: '<0.1%' below 0.05%, one decimal below 10%, whole percent above ('23%')."""
-    if risk < 0.0005:
+    """A risk as the patient reads it: '<0.1%' below 0.1%, one decimal below 10%, whole percent above ('23%').
+
+    Below 0.1% the calibration cannot tell risks apart (``features.RISK_DISPLAY_FLOOR``), as on the clinician's page.
+    """
+    from chestpain.features import RISK_DISPLAY_FLOOR
+
+    if risk < RISK_DISPLAY_FLOOR:
         return "<0.1%"
     return f"{risk:.1%}" if risk < 0.1 else f"{risk:.0%}"
 
@@ -68,6 +73,9 @@ class ThirtyDayRisk:
     n: int = 0
     band: tuple[float, float] | None = None
     source: str = ""
+    #: True when ``value`` is the model's own calibrated P(death, MI or urgent revascularisation within 30 days)
+    #: (issue 25), not a simulated table's rate for a band of model risk.
+    from_model: bool = False
 
 
 def thirty_day_table(
@@ -133,13 +141,14 @@ def decision_aid(lang: str, *, risk: float, flags: tuple[str, ...], thirty_day: 
             bullets=tuple(t(f"aid.stay_advised.{name}") for name in flags) + (t("aid.stay_advised.ask"),),
         )
         return Document(t("aid.title"), lang, (why, mi), notes)
+    key = "aid.30dm" if thirty_day.from_model else "aid.30d"
     if thirty_day.value is None:
         month = Section(t("aid.30d.heading"), (t("aid.30d.unavailable"),))
     else:
         month = Section(
             t("aid.30d.heading"),
-            (t("aid.30d.risk", percent=percent_text(thirty_day.value)),),
-            _icons(lang, "aid.30d", thirty_day.value),
+            (t(f"{key}.risk", percent=percent_text(thirty_day.value)),),
+            _icons(lang, key, thirty_day.value),
         )
     options = (
         Section(t("aid.options.heading"), (t("aid.choice"),)),
@@ -148,7 +157,9 @@ def decision_aid(lang: str, *, risk: float, flags: tuple[str, ...], thirty_day: 
     )
     intro = Section(t("aid.mi.heading"), (t("aid.intro"), *mi.paragraphs), mi.icons)
     source: tuple[str, ...] = ()
-    if thirty_day.value is not None:
+    if thirty_day.value is not None and thirty_day.from_model:
+        source = (t("aid.30dm.source"),)
+    elif thirty_day.value is not None:
         source = (
             t(
                 "aid.30d.source",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chestpain.features import PROMPT_LIST
 from chestpain.models import FLAG_TEXT, LOW_RISK_TEXT
 from tests.app.helpers import HIGH_RISK, LOW_RISK, fill_form, run_page, unescape
 
@@ -15,7 +16,7 @@ def test_high_risk_patient_is_flagged_with_reasons_and_scores():
     assert not at.exception, at.exception
     assert at.error[0].value == f"**{FLAG_TEXT}**"
     metrics = _metrics(at)
-    assert metrics["Risk of MI"].endswith("%")
+    assert metrics["Risk of MI now"].endswith("%")
     assert metrics["HEART score"] == "8 / 10"  # H1 (no chest pain: history from the chart) E2 A2 R2 T1
     assert metrics["ESC 0/1 h"] == "rule-in"
     reasons = [unescape(m.value) for m in at.markdown if m.value.startswith("- ")][0]
@@ -35,6 +36,11 @@ def test_low_risk_patient_reads_low_risk_with_reasons_that_lower_it():
     assert "lowers risk" in reasons
 
 
+def _percent(text: str) -> float:
+    """'1.2%' -> 1.2; '<0.1%' (below what the calibration resolves) -> 0."""
+    return 0.0 if text.startswith("<") else float(text.rstrip("%"))
+
+
 def test_invalid_values_get_inline_messages_not_a_traceback():
     answers = {**LOW_RISK, "troponin_1h_ng_l": 0.034, "age": 150}
     at = fill_form(run_page("discharge_check.py"), answers)
@@ -42,7 +48,10 @@ def test_invalid_values_get_inline_messages_not_a_traceback():
     texts = [unescape(error.value) for error in at.error]
     assert any(t.startswith("0.034 looks like ng/mL") for t in texts), texts  # under the troponin 1 h field
     assert any(t.startswith("150 is outside the plausible range 18-100") for t in texts), texts  # under age
-    assert any(t.startswith("Nothing was scored") and "troponin_1h_ng_l" in t for t in texts)
+    # The summary speaks the form's words (issue 25): the field's label, no column name or file row.
+    summary = next(t for t in texts if t.startswith("Nothing was scored"))
+    assert "hs-cTnI at 1 h (ng/L)" in summary and "Age (years)" in summary, summary
+    assert "troponin_1h_ng_l" not in summary and "row 1" not in summary, summary
     assert not at.metric
 
 
@@ -53,7 +62,7 @@ def test_hours_since_the_pain_began_is_asked_and_required():
     at = fill_form(at, answers)
     assert not at.exception
     errors = [unescape(error.value) for error in at.error]  # the page escapes text from data (issue 16)
-    assert any("value is missing" in error and "symptom_onset_hours" in error for error in errors)
+    assert any("value is missing" in error and "Hours since the pain began" in error for error in errors)
     at = fill_form(run_page("discharge_check.py"), {**LOW_RISK, "symptom_onset_hours": 800.0})
     assert any(unescape(error.value).startswith("800 is outside the plausible range 0-720") for error in at.error)
 
@@ -62,19 +71,20 @@ def test_an_unanswered_symptom_question_is_reported_not_assumed_absent():
     answers = {key: value for key, value in LOW_RISK.items() if key != "fatigue"}
     at = fill_form(run_page("discharge_check.py"), answers)
     assert not at.exception
-    assert any("value is missing" in unescape(error.value) and "fatigue" in unescape(error.value) for error in at.error)
+    fatigue = PROMPT_LIST["fatigue"]
+    assert any("value is missing" in unescape(error.value) and fatigue in unescape(error.value) for error in at.error)
 
 
 def test_what_if_troponin_and_an_extra_symptom_move_the_answer():
     at = fill_form(run_page("discharge_check.py"), LOW_RISK)
-    before = _metrics(at)["Risk of MI"]
+    before = _metrics(at)["Risk of MI now"]
     at.number_input(key="whatif_troponin_1h").set_value(80.0)
     at.multiselect(key="whatif_symptoms").set_value(["nausea"])
     at.run()
     assert not at.exception, at.exception
-    label, value = next((unescape(m.label), m.value) for m in at.metric if m.label.startswith("Risk if"))
+    label, value = next((unescape(m.label), m.value) for m in at.metric if m.label.startswith("Risk of MI if"))
     assert "troponin 1 h 1 ng/L → troponin 1 h 80 ng/L" in label and "nausea" in label
-    assert float(value.rstrip("%")) > float(before.rstrip("%"))
+    assert _percent(value) > _percent(before)
     assert any(FLAG_TEXT in m.value and "(changes)" in m.value for m in at.markdown)
 
 
