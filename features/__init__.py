@@ -7,7 +7,7 @@ The public surface is listed here; the code lives in private modules with one jo
 - ``_validation``: coercion of CSV text and validation with all problems in one message;
 - ``_io``: reading CSV/parquet with file-level checks, writing outputs atomically;
 - ``_uci``: the md5-checked UCI Heart Disease loader and its harmonisation;
-- ``_scores``: HEART, ESC 0/1 h and single-sample rule-out;
+- ``_scores``: HEART, ESC 0/1 h and single-sample rule-out; ``_serial_scores``: ESC 0/2 h and 0/3 h;
 - ``_rules``: the column rules as plain data (no pandas), which ``_schemas`` turns into pandera schemas;
 - ``_labels``: plain words for columns and model features (no scikit-learn);
 - ``_pipeline``: the shared scikit-learn ColumnTransformer and ``FeatureConfig``;
@@ -79,6 +79,7 @@ _EXPORTS = {
         "load_uci",
         "uci_mapping_markdown",
     ),
+    "_serial_scores": ("ESC_0_2H", "ESC_0_3H_CHANGE_SHARE", "SERIAL_CATEGORIES", "esc_0_2h", "esc_0_3h"),
     "_upload": ("csv_bytes", "read_table_bytes"),
     "_validation": ("validate_cohort", "validate_uci", "validate_visits"),
 }

@@ -535,10 +535,13 @@ def clinical_scores(
     Returns
     -------
     pandas.DataFrame
-        ``patient_id``, the five HEART components, ``heart_score``, ``esc_0_1h`` (str) and
-        ``single_sample_rule_out`` (bool).
+        ``patient_id``, the five HEART components, ``heart_score``, ``esc_0_1h`` (str),
+        ``single_sample_rule_out`` (bool), and ``esc_0_2h`` / ``esc_0_3h`` (str, ``not drawn`` without the later
+        sample; ``features._serial_scores``).
     """
     import pandas as pd
+
+    from chestpain.features._serial_scores import esc_0_2h, esc_0_3h
 
     heart = heart_score(frame, troponin_policy=troponin_policy, symptom_source="doc")
     onset = frame["symptom_onset_hours"] if "symptom_onset_hours" in frame else None
@@ -547,6 +550,13 @@ def clinical_scores(
     scores = pd.concat([frame[["patient_id"]], heart], axis=1)
     scores["esc_0_1h"] = pd.Series(esc, index=frame.index).astype(pd.StringDtype(na_value=np.nan))
     scores["single_sample_rule_out"] = single_sample_rule_out(frame["troponin_0h_ng_l"], onset)
+    text = pd.StringDtype(na_value=np.nan)
+    missing = pd.Series(np.nan, index=frame.index)
+    t2, t3 = (frame[name] if name in frame else missing for name in ("troponin_2h_ng_l", "troponin_3h_ng_l"))
+    scores["esc_0_2h"] = pd.Series(esc_0_2h(frame["troponin_0h_ng_l"], t2, onset), index=frame.index).astype(text)
+    scores["esc_0_3h"] = pd.Series(esc_0_3h(frame["troponin_0h_ng_l"], t3, frame["sex"]), index=frame.index).astype(
+        text
+    )
     return scores
 
 

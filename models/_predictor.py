@@ -13,11 +13,12 @@ import pandas as pd
 from chestpain.features import TableSpec, uci_spec, validate_uci, validate_visits, visit_spec
 from chestpain.kernel.errors import TriageError
 from chestpain.models._calibration import Calibration
+from chestpain.models._confirmed import confirmed_reasons
 from chestpain.models._estimators import FittedEstimator
 from chestpain.models._guarantees import DecisionRules, flag_reason
 from chestpain.models._next_step import next_steps
 from chestpain.models._persistence import MaceModel, load_estimator, load_mace
-from chestpain.models._reasons import column_matrix, fold_peak_into_higher_sample, reasons_text
+from chestpain.models._reasons import PEAK_GROUP, column_matrix, fold_peak_into_higher_sample, reasons_text
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
 FLAG_MACE_TEXT = "not safe to discharge on this model: high 30-day risk (death, MI or urgent revascularisation)"
@@ -44,6 +45,22 @@ class Explanation:
     bias: np.ndarray
     raw: np.ndarray
     risk: np.ndarray
+    #: (n, n_columns): the input's own what-if agrees with its contribution (``models._confirmed``).
+    confirmed: np.ndarray | None = None
+
+
+def _peak_owners(
+    features: pd.DataFrame, columns: list[str], folded: list[str], matrix: np.ndarray
+) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
+    """The peak troponin features and, per sample input, the patients whose higher sample it is (folded index)."""
+    from chestpain.features.columns import TROPONIN_COLUMNS
+
+    t0_name, t1_name = TROPONIN_COLUMNS
+    if PEAK_GROUP not in columns or not {t0_name, t1_name} <= set(folded):
+        return None
+    first_is_higher = features[t0_name].to_numpy(float) > features[t1_name].to_numpy(float)
+    owners = {folded.index(t0_name): first_is_higher, folded.index(t1_name): ~first_is_higher}
+    return matrix[:, columns.index(PEAK_GROUP)] > 0, owners
 
 
 @dataclass
@@ -152,8 +169,19 @@ class TriageModel:
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
         raw = estimator.raw_score(features, transformed)
-        columns, by_column = fold_peak_into_higher_sample(features, columns, contribs @ matrix)
-        return Explanation(columns, by_column, bias, raw, calibration.apply(raw))
+        folded, by_column = fold_peak_into_higher_sample(features, columns, contribs @ matrix)
+        risk = calibration.apply(raw)
+        confirmed = confirmed_reasons(
+            estimator,
+            calibration,
+            transformed,
+            self.explanation_reference,
+            risk,
+            by_column,
+            [matrix[:, columns.index(name)] > 0 for name in folded],
+            _peak_owners(features, columns, folded, matrix),
+        )
+        return Explanation(folded, by_column, bias, raw, risk, confirmed)
 
     def predict_features(self, features: pd.DataFrame, *, with_reasons: bool = True) -> pd.DataFrame:
         """``patient_id, risk, risk_mace_30d, flag, flag_reason, next_step, reasons, reasons_mace_30d``, input order.
@@ -165,7 +193,7 @@ class TriageModel:
         if with_reasons:
             explanation = self.explain(features)
             risk = explanation.risk
-            reasons = reasons_text(features, explanation.contributions, explanation.columns)
+            reasons = reasons_text(features, explanation.contributions, explanation.columns, explanation.confirmed)
         else:
             risk = self.risk(features)
         risk_mace = None
@@ -173,7 +201,7 @@ class TriageModel:
             if with_reasons:
                 explained = self.explain(features, question=self.mace.label)
                 risk_mace = explained.risk
-                reasons_mace = reasons_text(features, explained.contributions, explained.columns)
+                reasons_mace = reasons_text(features, explained.contributions, explained.columns, explained.confirmed)
             else:
                 risk_mace = self.risk_mace(features)
         mi_flag, mace_flag = self.flags(features, risk, risk_mace)

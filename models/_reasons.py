@@ -137,25 +137,39 @@ def group_text(features: pd.DataFrame, group: str) -> pd.Series:
     return _value_text(features[group], group)
 
 
-def reasons_text(features: pd.DataFrame, column_contributions: np.ndarray, columns: list[str]) -> pd.Series:
-    """The top three contributions per row, e.g. 'troponin rose 25 ng/L in 1 h raises risk; age 71 years ...'."""
+#: What a patient reads when no input moves their risk on its own (every candidate failed its what-if check).
+NO_SINGLE_REASON = "no single input changes this patient's risk on its own"
+
+
+def reasons_text(
+    features: pd.DataFrame,
+    column_contributions: np.ndarray,
+    columns: list[str],
+    allowed: np.ndarray | None = None,
+) -> pd.Series:
+    """The top three contributions per row, e.g. 'troponin rose 25 ng/L in 1 h raises risk; age 71 years ...'.
+
+    ``allowed`` (rows x inputs, from ``models._confirmed``): only inputs whose own what-if agrees may be shown;
+    a row may then have fewer than three reasons, or :data:`NO_SINGLE_REASON`.
+    """
     n = len(features)
-    order = np.argsort(-np.abs(column_contributions), axis=1, kind="stable")[:, :TOP_REASONS]
-    parts = []
+    if allowed is None:
+        allowed = np.abs(column_contributions) > NEUTRAL
+    ranked = np.where(allowed, np.abs(column_contributions), -1.0)
+    order = np.argsort(-ranked, axis=1, kind="stable")[:, :TOP_REASONS]
     index = features.index
+    joined = pd.Series("", index=index, dtype=object)
     for rank in range(min(TOP_REASONS, len(columns))):
         chosen = order[:, rank]
+        shown = allowed[np.arange(n), chosen]
         signed = column_contributions[np.arange(n), chosen]
         text = pd.Series("", index=index, dtype=object)
         for j, column in enumerate(columns):
-            rows = chosen == j
+            rows = (chosen == j) & shown
             if rows.any():
                 text[rows] = group_text(features.loc[rows], column)
-        verb = np.where(
-            signed > NEUTRAL, " raises risk", np.where(signed < -NEUTRAL, " lowers risk", " does not change risk")
-        )
-        parts.append(text + verb)
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined + "; " + part
-    return joined.astype("string")
+        verb = np.where(signed > 0, " raises risk", " lowers risk")
+        part = (text + verb).where(shown, "")
+        separator = np.where((joined != "") & shown, "; ", "")
+        joined = joined + separator + part
+    return joined.where(joined != "", NO_SINGLE_REASON).astype("string")

@@ -164,7 +164,9 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
         )
         for j in order
     )
-    reasons = str(reasons_text(features, explanation.contributions, explanation.columns).iloc[0]).split("; ")
+    reasons = str(
+        reasons_text(features, explanation.contributions, explanation.columns, explanation.confirmed).iloc[0]
+    ).split("; ")
     charted = validate_visits(row, symptom_source="doc", source=source)
     scores = clinical_scores(charted).iloc[0]
     heart = {name: int(scores[name]) for name in scores.index if name.startswith("heart_")}
@@ -173,7 +175,9 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
         explained = model.explain(features, question=model.mace.label)
         risk_mace = float(explained.risk[0])
         reasons_mace = tuple(
-            str(reasons_text(features, explained.contributions, explained.columns).iloc[0]).split("; ")
+            str(reasons_text(features, explained.contributions, explained.columns, explained.confirmed).iloc[0]).split(
+                "; "
+            )
         )
     mi_flag, mace_flag = model.flags(features, explanation.risk, None if risk_mace is None else np.array([risk_mace]))
     reason = "+".join(name for name, on in (("mi", mi_flag[0]), ("mace", mace_flag[0])) if on)

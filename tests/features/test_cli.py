@@ -79,7 +79,8 @@ def test_score_writes_every_row_in_input_order(run, tmp_path):
     written = pd.read_csv(out)
     expected = clinical_scores(validate_visits(visits, symptom_source="doc"), troponin_policy="sex-specific")
     assert list(written.columns) == [
-        "patient_id", *HEART_COMPONENTS, "heart_score", "esc_0_1h", "single_sample_rule_out"
+        "patient_id", *HEART_COMPONENTS, "heart_score", "esc_0_1h", "single_sample_rule_out",
+        "esc_0_2h", "esc_0_3h",
     ]  # fmt: skip
     pd.testing.assert_frame_equal(written, expected.reset_index(drop=True), check_dtype=False)
 

@@ -183,7 +183,8 @@ def test_clinical_scores_columns_order_and_types():
     visits = visit_frame(50, seed=9, symptom_source="doc").sample(frac=1.0, random_state=1)
     scores = clinical_scores(visits, troponin_policy="sex-specific")
     assert list(scores.columns) == [
-        "patient_id", *HEART_COMPONENTS, "heart_score", "esc_0_1h", "single_sample_rule_out"
+        "patient_id", *HEART_COMPONENTS, "heart_score", "esc_0_1h", "single_sample_rule_out",
+        "esc_0_2h", "esc_0_3h",
     ]  # fmt: skip
     assert scores["patient_id"].tolist() == visits["patient_id"].tolist()
     assert (scores["heart_score"] == scores[list(HEART_COMPONENTS)].sum(axis=1)).all()
@@ -211,3 +212,56 @@ def test_docstring_examples_run():
     for module in (_scores, _pipeline):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0
+
+
+# --- ESC 0/2 h and 0/3 h (issue 25): each cut-off tested on both sides -------------------------------------------
+@pytest.mark.parametrize(
+    ("t0", "t2", "onset", "expected"),
+    [
+        (3.9, 3.9, 3.5, "rule-out"),  # very low (< 4) after 3 h
+        (4.0, 4.0, 3.5, "rule-out"),  # not very low, but low (< 6) with no change (< 2)
+        (3.9, 20.0, 3.5, "rule-in"),  # a change >= 15 wins over very low
+        (5.9, 7.8, 2.0, "rule-out"),  # low with a change of 1.9 (< 2)
+        (5.9, 7.9, 2.0, "observe"),  # change 2.0: not "no change"
+        (6.0, 6.0, 2.0, "observe"),  # 0 h 6: not low
+        (30.0, 44.9, 4.0, "observe"),  # change 14.9 (< 15)
+        (30.0, 45.0, 4.0, "rule-in"),  # change 15.0
+        (63.9, 63.9, 4.0, "observe"),  # below high
+        (64.0, 64.0, 4.0, "rule-in"),  # high (>= 64)
+        (3.0, float("nan"), 4.0, "not drawn"),
+    ],
+)
+def test_esc_0_2h_at_every_cutoff(t0, t2, onset, expected):
+    from chestpain.features import esc_0_2h
+
+    assert esc_0_2h([t0], [t2], [onset]).tolist() == [expected]
+
+
+def test_esc_0_2h_very_low_needs_a_known_onset_over_3_hours():
+    from chestpain.features import esc_0_2h
+
+    assert esc_0_2h([3.9, 3.9, 3.9], [6.0, 6.0, 6.0], [3.0, np.nan, 3.01]).tolist() == [
+        "observe",
+        "observe",
+        "rule-out",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sex", "t0", "t3", "expected"),
+    [
+        ("female", 10.0, 16.0, "rule-out"),  # both at the 99th (16), change 6 < 8
+        ("female", 10.0, 17.9, "observe"),  # above 16, change 7.9 < 8
+        ("female", 10.0, 18.0, "rule-in"),  # above 16, change 8 (half the 99th)
+        ("female", 2.0, 10.0, "observe"),  # below 16 with a relevant change (8): neither rule
+        ("male", 20.0, 36.9, "observe"),  # above 34, change 16.9 < 17
+        ("male", 20.0, 37.0, "rule-in"),  # change 17 (half of 34)
+        ("male", 34.0, 34.0, "rule-out"),  # at the 99th: not above
+        ("male", 40.0, 40.0, "observe"),  # above, flat
+        ("female", 40.0, float("nan"), "not drawn"),
+    ],
+)
+def test_esc_0_3h_at_every_cutoff(sex, t0, t3, expected):
+    from chestpain.features import esc_0_3h
+
+    assert esc_0_3h([t0], [t3], [sex]).tolist() == [expected]
