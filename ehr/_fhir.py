@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from chestpain.ehr._codes import CodeTable, code_table
-from chestpain.ehr._fhir_record import Record
+from chestpain.ehr._fhir_record import Record, distinct_samples
 from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_BELOW_LOD_NG_L
 from chestpain.features.columns import (
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -215,8 +215,10 @@ class _Builder:
             if value is None:
                 return None
             samples.append((_aware(when), value))
-        samples = self.distinct_samples(samples)
-        if samples is None:
+        samples, problem, note = distinct_samples(samples)
+        self.notes.extend([note] if note else [])
+        if problem:
+            self.problems.append(problem)
             return None
         (t0, v0), later = samples[0], samples[1:]
         minutes = [((t - t0).total_seconds() / 60, v) for t, v in later]
@@ -246,23 +248,6 @@ class _Builder:
             )
         self.later_samples = tuple((m / 60.0, v) for m, v in minutes)
         return placed, t0
-
-    def distinct_samples(self, samples: list[tuple[dt.datetime, float]]) -> list[tuple[dt.datetime, float]] | None:
-        """Samples by time, identical duplicates once; two values at one time that disagree are a problem."""
-        by_time: dict[dt.datetime, set[float]] = {}
-        for when, value in samples:
-            by_time.setdefault(when, set()).add(value)
-        for when, values in sorted(by_time.items()):
-            if len(values) > 1:
-                shown = " and ".join(f"{v:g} ng/L" for v in sorted(values))
-                self.problems.append(
-                    f"insufficient data: two hs-troponin results at {when.isoformat()} disagree ({shown}); "
-                    "correct or retract one in the record"
-                )
-                return None
-        if len(by_time) < len(samples):
-            self.notes.append(f"{len(samples) - len(by_time)} duplicate hs-troponin result(s) counted once")
-        return [(when, next(iter(values))) for when, values in sorted(by_time.items())]
 
     def troponin_value(self, obs: Any) -> float | None:
         quantity = obs.valueQuantity

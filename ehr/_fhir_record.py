@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -65,3 +66,30 @@ def _flatten(items: Iterable[dict[str, Any]], full_url: str | None = None) -> It
                     yield from _flatten([entry["resource"]], entry.get("fullUrl"))
             continue
         yield full_url, item
+
+
+def distinct_samples(
+    samples: list[tuple[dt.datetime, float]],
+) -> tuple[list[tuple[dt.datetime, float]], str | None, str | None]:
+    """Samples by time, identical duplicates once; two values at one time that disagree are a problem.
+
+    Returns the samples, the problem (or None) and a note on duplicates (or None): the order of the resources in
+    a bundle can never change which value is used (issue 25).
+    """
+    by_time: dict[dt.datetime, set[float]] = {}
+    for when, value in samples:
+        by_time.setdefault(when, set()).add(value)
+    for when, values in sorted(by_time.items()):
+        if len(values) > 1:
+            shown = " and ".join(f"{v:g} ng/L" for v in sorted(values))
+            problem = (
+                f"insufficient data: two hs-troponin results at {when.isoformat()} disagree ({shown}); "
+                "correct or retract one in the record"
+            )
+            return [], problem, None
+    note = (
+        f"{len(samples) - len(by_time)} duplicate hs-troponin result(s) counted once"
+        if len(by_time) < len(samples)
+        else None
+    )
+    return [(when, next(iter(values))) for when, values in sorted(by_time.items())], None, note

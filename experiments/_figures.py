@@ -257,7 +257,10 @@ def model_vs_scores_figure(result: ModelVsScoresResult) -> Figure:
             sens, sens_err = _bars([point.sensitivity], 100)
             rule_out, out_err = _bars([point.rule_out], 100)
             marker = next((m for key, m in markers.items() if rule.startswith(key)), "o")
-            colour = COLOURS[0] if rule == MODEL_OWN else COLOURS[2 + list(markers).index(rule.split(" ")[0])]
+            if rule.startswith("model"):  # the shipped flag, and the MI question's own flag (issue 25)
+                colour, marker = COLOURS[0], ("o" if rule == MODEL_OWN else "v")
+            else:
+                colour = COLOURS[2 + list(markers).index(rule.split(" ")[0])]
             ax.errorbar(
                 sens, rule_out, xerr=sens_err, yerr=out_err, fmt=marker, ms=5, capsize=2, color=colour, label=rule
             )

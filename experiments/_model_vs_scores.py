@@ -32,11 +32,12 @@ from chestpain.experiments._common import Estimate, Progress, percentile, rng, s
 from chestpain.experiments._config import ModelVsScoresConfig, load_scenario_stack
 from chestpain.experiments._engine import SILENT, Point, Report, run_points
 from chestpain.fairness import sensitivity_threshold
-from chestpain.models import TrainConfig
+from chestpain.models import TrainConfig, guarantee_metrics
 from chestpain.simulation import ScenarioConfig
 
 GROUPS = ("overall", "female", "male")
 MODEL_OWN = "model, its trained threshold"
+MODEL_MI = "model, MI question alone (trained thresholds)"
 MODEL_AT = "model at {target} sensitivity"
 ORACLE_AT = "oracle at {target} sensitivity"
 BASELINES = {
@@ -84,6 +85,11 @@ class ModelVsScoresResult:
     auroc: dict[tuple[str, str], Estimate]
     curves: tuple[Curve, ...]
     flag_ratio: dict[str, Estimate] | None = None  # the shipped flag's rule-out / the oracle's at the target
+    #: Issue 25: on an independent cohort (another seed, never seen in training), the shipped flag's sensitivity
+    #: in each guaranteed group: (question, group, n, positives, missed, sensitivity, rule-out).
+    guarantees: tuple[tuple[str, str, int, int, int, Estimate, Estimate], ...] = ()
+    independent_seed: int | None = None
+    mace_target: float | None = None  # the 30-day question's sensitivity target (None: the model has none)
 
     @property
     def model_at(self) -> str:
@@ -108,6 +114,7 @@ class ModelVsScoresResult:
         """Headline numbers for MLflow."""
         out: dict[str, float] = {}
         keys = {MODEL_OWN: "model_own", self.model_at: "model_at_target", self.oracle_at: "oracle_at_target"}
+        keys[MODEL_MI] = "model_mi_question"
         keys.update({name: name.split(" ")[0].lower() for name in BASELINES.values()})
         for p in self.points:
             out[f"{keys[p.rule]}.{p.group}.sensitivity"] = p.sensitivity.value
@@ -116,7 +123,16 @@ class ModelVsScoresResult:
             out[f"model_over_oracle.{group}.rule_out_ratio"] = ratio.value
         for group, ratio in (self.flag_ratio or {}).items():
             out[f"flag_over_oracle.{group}.rule_out_ratio"] = ratio.value
+        for question, group, *_, sensitivity, _rule_out in self.guarantees:
+            out[f"independent.{question}.{metric_name(group)}.sensitivity"] = sensitivity.value
         return out
+
+
+def metric_name(group: str) -> str:
+    """A group name MLflow accepts as part of a metric name: ``female&<55`` -> ``female_and_lt55``."""
+    for symbol, word in (("&", "_and_"), ("<=", "le"), (">=", "ge"), ("<", "lt"), (">", "gt")):
+        group = group.replace(symbol, word)
+    return group
 
 
 def target_text(target: float) -> str:
@@ -196,6 +212,19 @@ def compare_rules(
                 _estimate(metrics["rule_out_fraction"]),
             )
         )
+        if "test_mi_question" in trained.metrics:  # issue 25: the MI question's own flag, without the MACE one
+            mi_only = trained.metrics["test_mi_question"][group]
+            points.append(
+                OperatingPoint(
+                    MODEL_MI,
+                    group,
+                    None,
+                    n_group,
+                    n_mi,
+                    _estimate(mi_only["sensitivity"]),
+                    _estimate(mi_only["rule_out_fraction"]),
+                )
+            )
         auroc[("model", group)] = _estimate(metrics["auroc"])
         auroc[("oracle", group)] = _estimate(metrics["oracle_auroc"])
         for name, label in BASELINES.items():
@@ -260,7 +289,9 @@ def compare_rules(
             flag_point / point_rule_out["oracle"] if point_rule_out["oracle"] else math.nan, flag_reps
         )
 
-    order = [MODEL_OWN, rule_of["model"], rule_of["oracle"], *BASELINES.values()]
+    independent_seed = seed + INDEPENDENT_SEED_OFFSET
+    guarantees = independent_guarantees(trained, cfg, scenario, n, independent_seed, report)
+    order = [MODEL_OWN, MODEL_MI, rule_of["model"], rule_of["oracle"], *BASELINES.values()]
     points.sort(key=lambda p: (order.index(p.rule), GROUPS.index(p.group)))
     return ModelVsScoresResult(
         n=n,
@@ -273,4 +304,39 @@ def compare_rules(
         auroc=auroc,
         curves=tuple(curves),
         flag_ratio=flag_ratio,
+        guarantees=guarantees,
+        independent_seed=independent_seed,
+        mace_target=cfg.mace.target_sensitivity if cfg.mace is not None else None,
     )
+
+
+#: The independent cohort's seed is the study's plus this (never a training seed of the study).
+INDEPENDENT_SEED_OFFSET = 1_000_003
+
+
+def independent_guarantees(
+    trained: object, cfg: TrainConfig, scenario: ScenarioConfig, n: int, seed: int, report: Report
+) -> tuple[tuple[str, str, int, int, int, Estimate, Estimate], ...]:
+    """The shipped flag's sensitivity per guaranteed group (MI) and per sex (30-day MACE) on a new cohort."""
+    frame = simulate(scenario, n, seed, report.advance)
+    model = trained.model  # type: ignore[attr-defined]
+    features = model.validate(frame, source="independent cohort")
+    flag = model.predict_features(features, with_reasons=False)["flag"].to_numpy(bool)
+    rows = []
+    questions = [("mi", frame["mi"].to_numpy(bool), cfg.threshold.groups)]
+    if model.mace is not None:
+        questions.append(("mace_30d", frame["mace_30d"].to_numpy(bool), ()))
+    for question, y, kinds in questions:
+        for row in guarantee_metrics(features, flag, y, kinds):
+            rows.append(
+                (
+                    question,
+                    str(row["group"]),
+                    int(row["n"]),
+                    int(row["positives"]),
+                    int(row["missed"]),
+                    _estimate(row["sensitivity"]),
+                    _estimate(row["rule_out_fraction"]),
+                )
+            )
+    return tuple(rows)

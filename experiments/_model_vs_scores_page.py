@@ -87,6 +87,23 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
             + table(["rule", "group", "threshold", "MI", "sensitivity", "rule-out (share sent home)"], rows),
         ),
     ]
+    if result.guarantees:
+        mace_target = fmt(result.mace_target, 0, percent=True)
+        sections.append(
+            (
+                "Guarantees on a cohort the model never saw",
+                f"An independent cohort of {result.n:,} visits (seed {result.independent_seed}), scored by the "
+                "shipped flag (either question). MI: sensitivity in each sex and each guaranteed group (target "
+                f"{target}); 30-day MACE: in each sex (target {mace_target}). Wilson 95% intervals.\n\n"
+                + table(
+                    ["question", "group", "visits", "positives", "missed", "sensitivity", "rule-out"],
+                    [
+                        [q, g, f"{n:,}", f"{pos:,}", f"{miss:,}", est(sens, 2, percent=True), est(ro, 1, percent=True)]
+                        for q, g, n, pos, miss, sens, ro in result.guarantees
+                    ],
+                ),
+            )
+        )
     assumptions = [
         "The oracle is the exact P(MI | every model-visible column) of the simulator's generating process: no "
         "model that sees the same columns can rule out more at the same sensitivity. A real cohort has no oracle.",

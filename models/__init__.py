@@ -38,7 +38,7 @@ _EXPORTS = {
     "_dask_training": ("train_dask",),
     "_data": ("TrainingData", "prepare"),
     "_decision_audit": ("Decision", "audit_decision", "audit_table"),
-    "_evaluation": ("oracle_summary",),
+    "_evaluation": ("guarantee_metrics", "oracle_summary"),
     "_loading": ("load_model", "load_train_config"),
     "_next_step": ("KEEP_MACE", "KEEP_MI", "MAY_GO", "REPEAT_3H", "next_steps"),
     "_output_dir": ("output_lock",),
