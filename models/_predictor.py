@@ -186,7 +186,8 @@ class TriageModel:
     def predict_features(self, features: pd.DataFrame, *, with_reasons: bool = True) -> pd.DataFrame:
         """``patient_id, risk, risk_mace_30d, flag, flag_reason, next_step, reasons, reasons_mace_30d``, input order.
 
-        ``risk_mace_30d`` and ``reasons_mace_30d`` are missing for a model without the 30-day question.
+        ``risk_mace_30d`` and ``reasons_mace_30d`` are missing for a model without the 30-day question, and
+        ``next_step`` for a UCI model (the ESC pathway it follows needs troponin and onset).
         """
         missing = pd.Series(pd.NA, index=features.index, dtype="string")
         reasons = reasons_mace = missing
@@ -205,7 +206,6 @@ class TriageModel:
             else:
                 risk_mace = self.risk_mace(features)
         mi_flag, mace_flag = self.flags(features, risk, risk_mace)
-        has_dataset_columns = self.dataset == "cohort"
         return pd.DataFrame(
             {
                 "patient_id": features["patient_id"].to_numpy(),
@@ -215,7 +215,7 @@ class TriageModel:
                 "flag_reason": flag_reason(mi_flag, mace_flag),
                 "next_step": (
                     next_steps(features, mi_flag, mace_flag)
-                    if has_dataset_columns
+                    if self.dataset == "cohort"
                     else np.full(len(features), None, dtype=object)
                 ),
                 "reasons": reasons.to_numpy(),
