@@ -227,7 +227,8 @@ with result_column:
     heart_col.caption(
         ("low risk (0-3)" if assessment.heart_low_risk else "not low risk (4 or more)")
         + f": H{heart['heart_history']} E{heart['heart_ecg']} A{heart['heart_age']} "
-        f"R{heart['heart_risk']} T{heart['heart_troponin']}"
+        f"R{heart['heart_risk']} T{heart['heart_troponin']}. T uses the universal 99th percentile (26 ng/L), as "
+        "HEART was validated; the model and its reasons use the sex-specific one (women 16, men 34 ng/L)."
     )
     esc_col.metric(
         "ESC 0/1 h",

@@ -93,7 +93,8 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
             (
                 "Guarantees on a cohort the model never saw",
                 f"An independent cohort of {result.n:,} visits (seed {result.independent_seed}), scored by the "
-                "shipped flag (either question). MI: sensitivity in each sex and each guaranteed group (target "
+                "shipped flag (either question) and by the MI question's own flag (whose group thresholds carry "
+                "the guarantee). MI: sensitivity in each sex and each guaranteed group (target "
                 f"{target}); 30-day MACE: in each sex (target {mace_target}). Wilson 95% intervals.\n\n"
                 + table(
                     ["question", "group", "visits", "positives", "missed", "sensitivity", "rule-out"],

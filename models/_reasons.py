@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 
 from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_99TH_NG_L, feature_label
-from chestpain.features.columns import ONSET_COLUMN, TROPONIN_COLUMNS
+from chestpain.features.columns import LATER_TROPONIN_COLUMNS, ONSET_COLUMN, TROPONIN_COLUMNS
 
 UNITS = {
     "troponin_0h_ng_l": " ng/L",
@@ -120,6 +120,16 @@ def group_text(features: pd.DataFrame, group: str) -> pd.Series:
             below = feature_label(group) + " " + _BELOW_LOD
         # Below the limit of detection the laboratory reports "< 2", which the data code as 1 ng/L: say so.
         return (text + _multiple_text(level, features)).where(~(level < LIMIT_OF_DETECTION_NG_L), below).astype(object)
+    if group in LATER_TROPONIN_COLUMNS:  # "troponin 3 h 40 ng/L (rose 31 ng/L from 0 h)"
+        later, t0 = features[group].astype("float64"), features[t0_name].astype("float64")
+        rise = later - t0
+        text = feature_label(group) + " " + _number(later) + " ng/L"
+        text = text.where(~(later < LIMIT_OF_DETECTION_NG_L), feature_label(group) + " " + _BELOW_LOD)
+        change = pd.Series(
+            np.where(rise >= 1, " (rose " + _number(rise) + " ng/L from 0 h)", ""), index=features.index, dtype=object
+        )
+        change = change.where(~(rise <= -1), " (fell " + _number(-rise) + " ng/L from 0 h)")
+        return (text + change).where(later.notna(), feature_label(group) + " not drawn").astype(object)
     if group == "troponin_change":
         t0, t1 = features[t0_name].astype("float64"), features[t1_name].astype("float64")
         change = t1 - t0
