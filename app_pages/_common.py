@@ -185,8 +185,14 @@ def model_if_ready(reference: str | None = None) -> TriageModel | None:
 def describe_model(model: TriageModel, reference: str) -> None:
     """The model's name, source and thresholds in the sidebar, so every answer says which model gave it."""
     thresholds = ", ".join(f"{md(sex)} {value:.2%}" for sex, value in model.thresholds.items())
+    groups = model.manifest.get("threshold_groups") or []
+    lower = " (lower for guaranteed groups: " + ", ".join(md(rule["group"]) for rule in groups) + ")" if groups else ""
+    mace = ""
+    if model.mace is not None:
+        mace_thresholds = ", ".join(f"{md(sex)} {value:.2%}" for sex, value in model.mace.thresholds.items())
+        mace = f"  \nor 30-day risk >= threshold ({mace_thresholds})"
     st.sidebar.markdown(
         f"**Model** {code(model.manifest.get('name', '?'))} from {code(reference)}  \n"
         f"label {code(model.label)}, symptoms {code(f'{model.symptom_source}_*')}  \n"
-        f"flag when risk >= threshold ({thresholds})"
+        f"flag when MI risk >= threshold ({thresholds}){lower}{mace}"
     )

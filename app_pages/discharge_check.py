@@ -197,7 +197,9 @@ with result_column:
         )
     except StreamlitAPIException:  # the page run on its own (no navigation, e.g. a test harness)
         st.caption("Open **Decision aid** in the menu: it uses these answers.")
-    model_col, mace_col, heart_col, esc_col = st.columns(4)
+    # Two metrics a row: four in one row truncate the numbers on a laptop screen.
+    model_col, mace_col = st.columns(2)
+    heart_col, esc_col = st.columns(2)
     model_col.metric(
         "Risk of MI now",
         risk_text(assessment.risk),
@@ -210,9 +212,10 @@ with result_column:
         "band and onset group: each keeps 99% sensitivity)"
     )
     mace_col.metric(
-        "Risk of death, MI or urgent revascularisation in 30 days",
+        "Risk of 30-day MACE",
         risk_text(assessment.risk_mace),
-        help="The second question: the model's calibrated 30-day risk ('n/a' for a model trained without it).",
+        help="The second question: the model's calibrated risk of death, MI or urgent revascularisation within 30 "
+        "days (MACE; 'n/a' for a model trained without it).",
         border=True,
     )
     if assessment.risk_mace is not None:

@@ -59,7 +59,7 @@ def test_the_form_is_drawn_while_the_model_is_still_loading(slow_load):
     future.result(timeout=60)
     at.run()  # the next interaction finds the model loaded and says which it is
     assert not at.exception, at.exception
-    assert "flag when risk >= threshold" in _sidebar_text(at)
+    assert "flag when MI risk >= threshold" in _sidebar_text(at)
     assert "Loading the model" not in _sidebar_text(at)
 
 

@@ -214,7 +214,7 @@ def test_physician_checks_a_patient_in_a_real_browser(browser, server):
     assert any(text.startswith("Risk of MI") and "%" in text for text in metrics), metrics
     assert any("HEART score" in text for text in metrics) and any("ESC 0/1 h" in text for text in metrics)
     assert page.get_by_text(FLAG_TEXT, exact=True).is_visible()
-    assert any(text.startswith("Risk of death, MI or urgent revascularisation") for text in metrics), metrics
+    assert any(text.startswith("Risk of 30-day MACE") for text in metrics), metrics
     # The next step and the way to the decision aid, on the page (issue 25).
     assert page.get_by_text("Next step:").is_visible()
     assert page.get_by_text("do not discharge: assess for MI").is_visible()
