@@ -76,6 +76,7 @@ def _sidebar_with_a_crafted_model() -> None:
         thresholds={"all": 0.01},
         label="mi",
         symptom_source="sx",
+        mace=None,
     )
     describe_model(model, "models:/![p](http://127.0.0.1:9/p)@champion")
 
