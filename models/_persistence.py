@@ -127,6 +127,8 @@ def save_model_dir(
             sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
             model_file = _write_estimator(estimator, tmp, "model")
             files = ["preprocessor.skops", model_file]
+            # Every manifest has the key (null without the 30-day question), whichever engine wrote it.
+            manifest = {**manifest, "mace": None}
             if mace is not None:
                 mace_file = _write_estimator(mace.estimator, tmp, f"model_{mace.label}")
                 files.append(mace_file)

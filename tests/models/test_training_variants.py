@@ -68,7 +68,7 @@ def test_hospital_csv_extract_with_label(small_cohort, repo_root, tmp_path):
     result = train(prepare(read_table(path), cfg, source=path.name), cfg, tmp_path / "m")
     assert result.metrics["test"]["overall"]["auroc"]["value"] > 0.9
     # The MI question alone: no second model, no MACE columns filled, the flag is the MI flag.
-    assert result.model.mace is None and "mace" not in result.model.manifest
+    assert result.model.mace is None and result.model.manifest["mace"] is None
     out = result.model.predict(small_cohort.head(50))
     assert out["risk_mace_30d"].isna().all() and set(out["flag_reason"]) <= {"", "mi"}
 
