@@ -47,7 +47,12 @@ def card_markdown(manifest: dict[str, Any]) -> str:
         f"**{DISCLAIMER}**",
         "",
         "## Questions it answers",
-        f"- **MI now?** calibrated P({label}) from a {manifest['model_kind']} model.",
+        (
+            f"- **Angiographic coronary disease?** calibrated P(cad) from a {manifest['model_kind']} model (UCI's "
+            "label: not myocardial infarction)."
+            if label == "cad"
+            else f"- **MI now?** calibrated P({label}) from a {manifest['model_kind']} model."
+        ),
     ]
     mace = manifest.get("mace")
     if mace:
@@ -118,6 +123,11 @@ def card_markdown(manifest: dict[str, Any]) -> str:
         "## Data and inputs",
         f"- training data sha256: `{manifest['training_data_sha256']}`",
         f"- inputs: {', '.join(manifest['features'])}",
+    ]
+    if manifest.get("feature_config", {}).get("dataset") == "uci":
+        lines += ["", "## Caveats", "- UCI's label is angiographic coronary disease, not myocardial infarction.", ""]
+        return "\n".join(lines)
+    lines += [
         "- the 2 h and 3 h troponin samples are optional (missing = not drawn).",
         "",
         "## Caveats",
