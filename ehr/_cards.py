@@ -55,27 +55,28 @@ class Assessment:
         return "warning" if self.flag or self.later_alarm is not None else "info"
 
 
-#: ESC 2020 0/1 h Architect hs-cTnI rule-in level and change (DESIGN.md table; Collet et al., Eur Heart J 2021).
-RULE_IN_NG_L = 64.0
-CHANGE_NG_L = 6.0
-
-
 def later_sample_alarm(row: dict[str, Any], later: tuple[tuple[float, float], ...]) -> tuple[str, bool] | None:
-    """The first hs-cTnI after the 1 h sample above the patient's 99th percentile or risen >= 6 ng/L since 0 h."""
-    from chestpain.features import TROPONIN_99TH_NG_L
+    """The first hs-cTnI after the 1 h window above the patient's 99th percentile or risen by the ESC 2020 0/1 h change.
 
+    The change and the rule-in level are ESC 2020's for ARCHITECT hs-cTnI (``features.ESC_CUTOFFS``: 6 and 64 ng/L).
+    """
+    from chestpain.ehr._codes import code_table
+    from chestpain.features import ESC_CUTOFFS, TROPONIN_99TH_NG_L, EscEdition
+
+    esc = ESC_CUTOFFS[EscEdition.esc2020]
+    one_hour_ends = code_table().one_hour_window_minutes[1] / 60.0
     upper, t0 = TROPONIN_99TH_NG_L[row["sex"]], float(row["troponin_0h_ng_l"])
     for hours, value in later:
-        if hours <= 1.5:  # the 1 h sample: read by ESC 0/1 h and the model
+        if hours <= one_hour_ends:  # the 1 h sample: read by ESC 0/1 h and the model
             continue
-        if value > upper or value - t0 >= CHANGE_NG_L:
+        if value > upper or value - t0 >= esc.change:
             what = (
                 f"hs-cTnI {_troponin(value)} at {hours:.1f} h after the first sample "
                 f"({'above the 99th percentile for ' + row['sex'] + ' patients' if value > upper else ''}"
-                f"{'; ' if value > upper and value - t0 >= CHANGE_NG_L else ''}"
-                f"{f'rose {value - t0:g} ng/L since 0 h' if value - t0 >= CHANGE_NG_L else ''})"
+                f"{'; ' if value > upper and value - t0 >= esc.change else ''}"
+                f"{f'rose {value - t0:g} ng/L since 0 h' if value - t0 >= esc.change else ''})"
             )
-            return what, value >= RULE_IN_NG_L
+            return what, value >= esc.high
     return None
 
 

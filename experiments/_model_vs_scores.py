@@ -160,6 +160,15 @@ def _estimate(metric: dict[str, float]) -> Estimate:
     return Estimate(float(metric["value"]), float(metric["ci_low"]), float(metric["ci_high"]))
 
 
+def _reported(
+    rule: str, group: str, threshold: float | None, n: int, n_mi: int, metrics: dict[str, dict[str, float]]
+) -> OperatingPoint:
+    """An operating point as training reported it (``flag_metrics``: sensitivity and rule-out with Wilson CIs)."""
+    return OperatingPoint(
+        rule, group, threshold, n, n_mi, _estimate(metrics["sensitivity"]), _estimate(metrics["rule_out_fraction"])
+    )
+
+
 def run_model_vs_scores(config: ModelVsScoresConfig, progress: Progress | None = None) -> ModelVsScoresResult:
     """Simulate, train, then compare every rule on the test split, overall and by sex.
 
@@ -202,45 +211,14 @@ def compare_rules(
     for group, rows in masks.items():
         metrics = trained.metrics["test"][group]
         n_group, n_mi = int(rows.sum()), int(y[rows].sum())
-        points.append(
-            OperatingPoint(
-                MODEL_OWN,
-                group,
-                own.get(group, own["female"] if len(set(own.values())) == 1 else None),
-                n_group,
-                n_mi,
-                _estimate(metrics["sensitivity"]),
-                _estimate(metrics["rule_out_fraction"]),
-            )
-        )
+        threshold = own.get(group, own["female"] if len(set(own.values())) == 1 else None)
+        points.append(_reported(MODEL_OWN, group, threshold, n_group, n_mi, metrics))
         if "test_mi_question" in trained.metrics:  # issue 25: the MI question's own flag, without the MACE one
-            mi_only = trained.metrics["test_mi_question"][group]
-            points.append(
-                OperatingPoint(
-                    MODEL_MI,
-                    group,
-                    None,
-                    n_group,
-                    n_mi,
-                    _estimate(mi_only["sensitivity"]),
-                    _estimate(mi_only["rule_out_fraction"]),
-                )
-            )
+            points.append(_reported(MODEL_MI, group, None, n_group, n_mi, trained.metrics["test_mi_question"][group]))
         auroc[("model", group)] = _estimate(metrics["auroc"])
         auroc[("oracle", group)] = _estimate(metrics["oracle_auroc"])
         for name, label in BASELINES.items():
-            baseline = trained.baselines[name][group]
-            points.append(
-                OperatingPoint(
-                    label,
-                    group,
-                    None,
-                    n_group,
-                    n_mi,
-                    _estimate(baseline["sensitivity"]),
-                    _estimate(baseline["rule_out_fraction"]),
-                )
-            )
+            points.append(_reported(label, group, None, n_group, n_mi, trained.baselines[name][group]))
         for score, risk in scores.items():
             curves.append(_curve(rule_of[score], group, risk[rows], y[rows]))
 

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chestpain.features._scores import TroponinPolicy, troponin_upper_limit
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
@@ -38,8 +40,6 @@ SERIAL_CATEGORIES = ("rule-out", "observe", "rule-in", "not drawn")
 ESC_0_2H = {"very_low": 4.0, "low": 6.0, "no_change": 2.0, "high": 64.0, "change": 15.0, "very_low_onset_h": 3.0}
 #: ESC 0/3 h: a change of at least this share of the 99th percentile is "relevant" (> 50% of the URL).
 ESC_0_3H_CHANGE_SHARE = 0.5
-#: Sex-specific 99th percentiles (ng/L), High-STEACS (Shah et al., BMJ 2015) and the ARCHITECT label.
-UPPER_LIMIT_NG_L = {"female": 16.0, "male": 34.0}
 
 
 def _floats(values: ArrayLike) -> np.ndarray:
@@ -77,8 +77,7 @@ def esc_0_3h(troponin_0h_ng_l: ArrayLike, troponin_3h_ng_l: ArrayLike, sex: Arra
     ['rule-out', 'observe', 'rule-in', 'observe', 'not drawn']
     """
     t0, t3 = _floats(troponin_0h_ng_l), _floats(troponin_3h_ng_l)
-    sex = np.asarray(sex, dtype=object)
-    upper = np.where(sex == "female", UPPER_LIMIT_NG_L["female"], UPPER_LIMIT_NG_L["male"])
+    upper = troponin_upper_limit(sex, TroponinPolicy.sex_specific)  # women 16, men 34 ng/L (High-STEACS)
     delta = np.abs(t3 - t0)
     relevant = delta >= ESC_0_3H_CHANGE_SHARE * upper
     above = (t0 > upper) | (t3 > upper)

@@ -9,6 +9,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from chestpain.features import HEART_LOW_RISK_MAX, clinical_scores, validate_visits
 from chestpain.kernel.errors import TriageError
 from chestpain.kernel.stats import hanley_mcneil, wilson
+from chestpain.models._guarantees import group_masks
 
 
 def flag_metrics(flag: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float] | int]:
@@ -103,8 +104,6 @@ def guarantee_metrics(
     features: pd.DataFrame, flag: np.ndarray, y: np.ndarray, kinds: tuple[str, ...]
 ) -> list[dict[str, object]]:
     """Sensitivity (Wilson 95% CI) of the discharge flag in each sex and each guaranteed group (issue 25)."""
-    from chestpain.models._guarantees import group_masks
-
     sex = features["sex"].astype("string").to_numpy()
     masks = {"female": sex == "female", "male": sex == "male", **group_masks(features, kinds)}
     flag, y = np.asarray(flag, bool), np.asarray(y, bool)

@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chestpain.features import FeatureConfig
 from chestpain.features.columns import SEXES
@@ -57,6 +57,17 @@ def _plain_name(name: str) -> str:
     if not PLAIN_NAME.match(name) or name in {".", ".."}:
         raise ValueError("must be a plain file name inside the model directory (no '/', '\\', '..' or leading dot)")
     return name
+
+
+def _both_sexes(value: dict[str, float]) -> dict[str, float]:
+    if set(value) != set(SEXES):
+        raise ValueError(f"must give one value for each of {', '.join(SEXES)}")
+    return value
+
+
+#: A model file name (plain, inside the model directory) and one threshold per sex: the MI and the 30-day rules.
+PlainName = Annotated[str, AfterValidator(_plain_name)]
+SexThresholds = Annotated[dict[Literal["female", "male"], Probability], AfterValidator(_both_sexes)]
 
 
 class _Frozen(BaseModel):
@@ -131,22 +142,10 @@ class MaceHead(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     label: Literal["mace_30d"]
-    model_file: str
+    model_file: PlainName
     calibration: IsotonicCalibration | SigmoidCalibration = Field(discriminator="method")
-    thresholds: dict[Literal["female", "male"], Probability]
+    thresholds: SexThresholds
     target_sensitivity: Probability
-
-    @field_validator("model_file")
-    @classmethod
-    def _model_file(cls, value: str) -> str:
-        return _plain_name(value)
-
-    @field_validator("thresholds")
-    @classmethod
-    def _both_sexes(cls, value: dict[str, float]) -> dict[str, float]:
-        if set(value) != set(SEXES):
-            raise ValueError(f"must give one value for each of {', '.join(SEXES)}")
-        return value
 
 
 class Manifest(BaseModel):
@@ -158,12 +157,12 @@ class Manifest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     label: str = Field(min_length=1, max_length=100)
     model_kind: Literal["xgboost", "logistic"]
-    model_file: str
+    model_file: PlainName
     files: dict[str, Sha256]
     features: list[str] = Field(min_length=1)
     feature_config: dict[str, Any]
     calibration: IsotonicCalibration | SigmoidCalibration = Field(discriminator="method")
-    thresholds: dict[Literal["female", "male"], Probability]
+    thresholds: SexThresholds
     threshold_target_sensitivity: Probability
     training_data_sha256: Sha256
     metrics: dict[str, Any]
@@ -175,23 +174,11 @@ class Manifest(BaseModel):
     threshold_groups: list[GroupRule] = Field(default_factory=list)
     mace: MaceHead | None = None
 
-    @field_validator("model_file")
-    @classmethod
-    def _model_file(cls, value: str) -> str:
-        return _plain_name(value)
-
     @field_validator("files")
     @classmethod
     def _file_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
             _plain_name(name)
-        return value
-
-    @field_validator("thresholds")
-    @classmethod
-    def _both_sexes(cls, value: dict[str, float]) -> dict[str, float]:
-        if set(value) != set(SEXES):
-            raise ValueError(f"must give one value for each of {', '.join(SEXES)}")
         return value
 
     @field_validator("feature_config")

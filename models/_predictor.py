@@ -130,11 +130,14 @@ class TriageModel:
         """Calibrated probability of the label for validated features."""
         return self.calibration.apply(self.estimator.raw_score(features))
 
-    def risk_mace(self, features: pd.DataFrame) -> np.ndarray | None:
-        """Calibrated P(death, MI or urgent revascularisation within 30 days); ``None`` without that question."""
+    def risk_mace(self, features: pd.DataFrame, transformed: np.ndarray | None = None) -> np.ndarray | None:
+        """Calibrated P(death, MI or urgent revascularisation within 30 days); ``None`` without that question.
+
+        ``transformed``: the features through the shared preprocessor, when the caller has them already.
+        """
         if self.mace is None:
             return None
-        return self.mace.calibration.apply(self.mace.estimator.raw_score(features))
+        return self.mace.calibration.apply(self.mace.estimator.raw_score(features, transformed))
 
     def flags(
         self, features: pd.DataFrame, risk: np.ndarray, risk_mace: np.ndarray | None = None
@@ -150,10 +153,13 @@ class TriageModel:
         mi_flag, mace_flag = self.flags(features, risk, risk_mace)
         return mi_flag | mace_flag
 
-    def explain(self, features: pd.DataFrame, *, question: str = "mi") -> Explanation:
+    def explain(
+        self, features: pd.DataFrame, *, question: str = "mi", transformed: np.ndarray | None = None
+    ) -> Explanation:
         """Contributions per clinical input (baseline Shapley or linear terms; peak folded into the higher sample).
 
-        ``question="mace_30d"`` explains the 30-day MACE risk with the same reference patient.
+        ``question="mace_30d"`` explains the 30-day MACE risk with the same reference patient. Both questions share
+        one fitted preprocessor, so a caller explaining both passes its ``transformed`` features to each.
         """
         if question == "mi":
             estimator, calibration = self.estimator, self.calibration
@@ -164,7 +170,8 @@ class TriageModel:
         if self._columns is None:
             self._columns = column_matrix(self.estimator.preprocessor)
         columns, matrix = self._columns
-        transformed = estimator.transform(features)
+        if transformed is None:
+            transformed = estimator.transform(features)
         contribs, bias = estimator.contributions(transformed, self.explanation_reference)
         # Risk comes from the exact margin, not the float32 sum of contributions: near an isotonic knot a 1e-5
         # difference would otherwise move the calibrated risk (and the flag) between predict and explain.
@@ -191,20 +198,21 @@ class TriageModel:
         """
         missing = pd.Series(pd.NA, index=features.index, dtype="string")
         reasons = reasons_mace = missing
+        transformed = self.estimator.transform(features)  # once: both questions share the preprocessor
         if with_reasons:
-            explanation = self.explain(features)
+            explanation = self.explain(features, transformed=transformed)
             risk = explanation.risk
             reasons = reasons_text(features, explanation.contributions, explanation.columns, explanation.confirmed)
         else:
-            risk = self.risk(features)
+            risk = self.calibration.apply(self.estimator.raw_score(features, transformed))
         risk_mace = None
         if self.mace is not None:
             if with_reasons:
-                explained = self.explain(features, question=self.mace.label)
+                explained = self.explain(features, question=self.mace.label, transformed=transformed)
                 risk_mace = explained.risk
                 reasons_mace = reasons_text(features, explained.contributions, explained.columns, explained.confirmed)
             else:
-                risk_mace = self.risk_mace(features)
+                risk_mace = self.risk_mace(features, transformed)
         mi_flag, mace_flag = self.flags(features, risk, risk_mace)
         return pd.DataFrame(
             {

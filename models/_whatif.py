@@ -152,7 +152,8 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
             "the discharge form needs an ED-cohort model"
         )
     features = model.validate(row, source=source)
-    explanation = model.explain(features)
+    transformed = model.estimator.transform(features)  # once: both questions share the preprocessor
+    explanation = model.explain(features, transformed=transformed)
     risk = float(explanation.risk[0])
     contributions = explanation.contributions[0]
     order = np.argsort(-np.abs(contributions), kind="stable")
@@ -172,7 +173,7 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
     heart = {name: int(scores[name]) for name in scores.index if name.startswith("heart_")}
     risk_mace, reasons_mace = None, ()
     if model.mace is not None:
-        explained = model.explain(features, question=model.mace.label)
+        explained = model.explain(features, question=model.mace.label, transformed=transformed)
         risk_mace = float(explained.risk[0])
         reasons_mace = tuple(
             str(reasons_text(features, explained.contributions, explained.columns, explained.confirmed).iloc[0]).split(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestpain.features.columns import TROPONIN_COLUMNS
+from chestpain.features.columns import RISK_FACTORS, TROPONIN_COLUMNS
 from chestpain.models._confirmed import MIN_ABSOLUTE_CHANGE, MIN_RELATIVE_CHANGE
 from chestpain.models._reasons import NO_SINGLE_REASON, PEAK_GROUP
 
@@ -23,14 +23,7 @@ def _vignettes(template: pd.Series) -> pd.DataFrame:
     """The issue's two patients, on a copy of a simulated visit's columns."""
     base = {**template.to_dict()}
     for name in template.index:
-        if name.startswith(("sx_", "doc_")) or name in (
-            "diabetes",
-            "hypertension",
-            "hyperlipidemia",
-            "current_smoker",
-            "family_history_cad",
-            "prior_cad",
-        ):
+        if name.startswith(("sx_", "doc_")) or name in RISK_FACTORS:
             base[name] = False
     woman = {
         **base,
