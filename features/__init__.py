@@ -36,6 +36,7 @@ _EXPORTS = {
     "_pipeline": (
         "FORBIDDEN_FEATURES",
         "LATER_SAMPLE_FEATURES",
+        "ONE_HOUR_DRAWN",
         "TROPONIN_99TH_NG_L",
         "UCI_FEATURE_COLUMNS",
         "FeatureConfig",
@@ -79,9 +80,17 @@ _EXPORTS = {
         "load_uci",
         "uci_mapping_markdown",
     ),
-    "_serial_scores": ("ESC_0_2H", "ESC_0_3H_CHANGE_SHARE", "SERIAL_CATEGORIES", "esc_0_2h", "esc_0_3h"),
+    "_serial_scores": (
+        "ESC_0_2H",
+        "ESC_0_3H_CHANGE_SHARE",
+        "ESC_PATHWAYS",
+        "SERIAL_CATEGORIES",
+        "esc_0_2h",
+        "esc_0_3h",
+        "esc_of_record",
+    ),
     "_upload": ("csv_bytes", "read_table_bytes"),
-    "_validation": ("validate_cohort", "validate_uci", "validate_visits"),
+    "_validation": ("validate_cohort", "validate_table", "validate_uci", "validate_visits"),
 }
 
 __getattr__, __dir__, __all__ = lazy_loader.attach(__name__, submod_attrs=_EXPORTS)

@@ -23,6 +23,8 @@ its features' contributions (SHAP stays additive):
 
 - ``troponin_0h_ng_l`` / ``troponin_1h_ng_l``: each sample in ng/L and as a multiple of the sex-specific 99th
   percentile (women 16, men 34 ng/L; High-STEACS, Shah et al., BMJ 2015, and the Architect hs-cTnI label);
+  The 1 h sample may be missing (a 0/2 h or 0/3 h site draws none): its features are then 0 and
+  ``troponin_1h_drawn`` is 0, the higher value is the 0 h one and the 1 h change 0;
 - ``troponin_max``: the higher of the two samples (ng/L and multiple);
 - ``troponin_change``: the absolute 1 h change and the rise (its positive part). Together they are the signed
   change (signed = 2 x rise - absolute) but, unlike a signed feature, both may be constrained to raise risk:
@@ -105,6 +107,8 @@ TROPONIN_99TH_NG_L = {"female": TROPONIN_URL_FEMALE_NG_L, "male": TROPONIN_URL_M
 ECG_SEVERITY = {finding: float(rank) for rank, finding in enumerate(ECG_FINDINGS)}
 
 _T0, _T1 = TROPONIN_COLUMNS
+#: Whether the 1 h sample was drawn (a 0/2 h or 0/3 h site has none); pipelines built before it lack the feature.
+ONE_HOUR_DRAWN = "troponin_1h_drawn"
 _T2, _T3 = LATER_TROPONIN_COLUMNS
 
 
@@ -120,7 +124,7 @@ def _later_outputs(hours: int) -> tuple[str, ...]:
 #: Each clinical group: its input columns (``sex`` only for the multiples of the 99th percentile) and outputs.
 _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "troponin_0h_ng_l": ((_T0, "sex"), (_T0, "troponin_0h_x99th")),
-    "troponin_1h_ng_l": ((_T1, "sex"), (_T1, "troponin_1h_x99th")),
+    "troponin_1h_ng_l": ((_T1, "sex"), (_T1, "troponin_1h_x99th", ONE_HOUR_DRAWN)),
     "troponin_max": ((_T0, _T1, "sex"), ("troponin_max_ng_l", "troponin_max_x99th")),
     "troponin_change": (
         (_T0, _T1),
@@ -156,15 +160,29 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
     relative : bool, default=True
         ``troponin_change`` only: add the relative change (size and rise of ``log((1 + t1) / (1 + t0))``, never
         ``log1p``-ed again). Pipelines saved before it existed lack the attribute and keep their two features.
+    optional_1h : bool, default=True
+        The 1 h sample may be missing (not drawn): the 1 h group adds ``troponin_1h_drawn`` and its values are 0
+        without it; the higher value is then the 0 h one and the 1 h change 0 ("no change seen"; the drawn flag
+        tells the model it was not looked for). Pipelines saved before it lack the attribute and need 1 h.
     """
 
     def __init__(
-        self, *, group: str = "troponin_0h_ng_l", log: bool = True, multiple: bool = True, relative: bool = True
+        self,
+        *,
+        group: str = "troponin_0h_ng_l",
+        log: bool = True,
+        multiple: bool = True,
+        relative: bool = True,
+        optional_1h: bool = True,
     ) -> None:
         self.group = group
         self.log = log
         self.multiple = multiple
         self.relative = relative
+        self.optional_1h = optional_1h
+
+    def _optional_1h(self) -> bool:
+        return getattr(self, "optional_1h", False)  # False: a pipeline saved before 1 h became optional
 
     def _relative(self) -> bool:
         # getattr: a ClinicalFeature loaded from a model directory written before ``relative`` has no attribute.
@@ -185,8 +203,12 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         names = _CLINICAL_GROUPS[self.group][1]
         if self.group == "troponin_change":
             names = names if self._relative() else names[:2]
-        elif not self.multiple and self.group not in LATER_GROUPS:
-            names = names[:1]
+        elif self.group not in LATER_GROUPS:
+            names = tuple(
+                name
+                for name in names
+                if (self.multiple or not name.endswith("_x99th")) and (self._optional_1h() or name != ONE_HOUR_DRAWN)
+            )
         return np.asarray(names, dtype=object)
 
     def transform(self, x: object) -> np.ndarray:
@@ -206,6 +228,9 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         if self.group in LATER_GROUPS:
             return _later_sample(t0, np.asarray(values[self.group], dtype=np.float64), self.log)
         t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
+        drawn_1h = ~np.isnan(t1)
+        if self._optional_1h():
+            t1 = np.where(drawn_1h, t1, t0)  # no 1 h sample: the higher value is 0 h's, no change was seen
         if self.group == "troponin_change":
             change = t1 - t0
             absolute = np.column_stack([np.abs(change), np.maximum(change, 0.0)])
@@ -221,7 +246,10 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             upper = np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
             out.append(level / upper)
         stacked = np.column_stack(out)
-        return np.log1p(stacked) if self.log else stacked
+        stacked = np.log1p(stacked) if self.log else stacked
+        if self.group == _T1 and self._optional_1h():
+            return np.column_stack([np.where(drawn_1h[:, None], stacked, 0.0), drawn_1h.astype(np.float64)])
+        return stacked
 
 
 def _later_sample(t0: np.ndarray, later: np.ndarray, log: bool) -> np.ndarray:

@@ -84,7 +84,14 @@ _BASE_RULES: dict[str, Rule] = {
         "float", "hs-cTnI at presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
     ),
     "troponin_1h_ng_l": Rule(
-        "float", "hs-cTnI 1 h after presentation in ng/L", "ng/L", 0, 100_000, _TROPONIN_SOURCE, troponin=True
+        "float",
+        "hs-cTnI 1 h after presentation in ng/L (missing where not drawn)",
+        "ng/L",
+        0,
+        100_000,
+        _TROPONIN_SOURCE,
+        nullable=True,
+        troponin=True,
     ),
     "troponin_2h_ng_l": Rule(
         "float",

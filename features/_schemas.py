@@ -32,8 +32,8 @@ from chestpain.features._rules import (  # noqa: F401  (re-exported: the rules' 
 )
 from chestpain.features.columns import (
     COHORT_COLUMNS,
-    LATER_TROPONIN_COLUMNS,
     OPTIONAL_VISIT_COLUMNS,
+    SERIAL_TROPONIN_COLUMNS,
     model_visible_columns,
 )
 
@@ -72,6 +72,8 @@ class TableSpec:
     absent_when_missing: frozenset[str] = frozenset()
     unique: tuple[str, ...] = ("patient_id",)
     missed_mi_consistent: bool = False
+    #: Every row needs a value in at least one of these (the hs-cTnI samples after 0 h), reported at the first.
+    one_of: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -84,25 +86,37 @@ def cohort_spec() -> TableSpec:
     return TableSpec("cohort", {name: _BASE_RULES[name] for name in COHORT_COLUMNS}, missed_mi_consistent=True)
 
 
-def visit_spec(symptom_source: str = "sx") -> TableSpec:
+def visit_spec(symptom_source: str = "sx", *, needs_1h: bool = False) -> TableSpec:
     """An ED visit batch (``chestpain predict``, ``chestpain score``, the app): id plus model-visible columns.
 
     ``race`` is optional and may be missing: it is not needed to score a patient, and a model that uses it
     must cope with its absence. The low-risk pain features (``OPTIONAL_VISIT_COLUMNS``), added after the first
     contract, may be missing or blank too: not recorded reads as absent, as an uncharted symptom does, which
     is the cautious reading (a reassuring feature that nobody recorded never lowers the risk). The later
-    troponin samples (2 h, 3 h) may be missing or blank: not drawn.
+    troponin samples (1 h, 2 h, 3 h) may be missing or blank: not drawn (a 0/2 h or 0/3 h site has no 1 h
+    sample), but every row needs at least one of them: a single 0 h value is not a serial troponin.
+    ``needs_1h``: the 1 h sample is required (a model trained before it became optional cannot read a record
+    without it).
     """
     names = ("patient_id", *model_visible_columns(symptom_source))
     rules = {name: _BASE_RULES[name] for name in names}
     rules["race"] = dataclasses.replace(rules["race"], nullable=True)
+    optional = {"race", *SERIAL_TROPONIN_COLUMNS}
+    if needs_1h:
+        rules[ONE_HOUR] = dataclasses.replace(rules[ONE_HOUR], nullable=False, meaning=_ONE_HOUR_REQUIRED)
+        optional.remove(ONE_HOUR)
     absent = frozenset(name for name in OPTIONAL_VISIT_COLUMNS if name in rules)
     return TableSpec(
-        f"visits ({symptom_source}_* symptoms)",
+        f"visits ({symptom_source}_* symptoms{', 1 h required' if needs_1h else ''})",
         rules,
-        optional=frozenset({"race", *LATER_TROPONIN_COLUMNS}),
+        optional=frozenset(optional),
         absent_when_missing=absent,
+        one_of=SERIAL_TROPONIN_COLUMNS,
     )
+
+
+ONE_HOUR = SERIAL_TROPONIN_COLUMNS[0]
+_ONE_HOUR_REQUIRED = "hs-cTnI 1 h after presentation in ng/L (this model was trained before 1 h became optional)"
 
 
 def uci_spec() -> TableSpec:

@@ -535,7 +535,8 @@ def clinical_scores(
     Returns
     -------
     pandas.DataFrame
-        ``patient_id``, the five HEART components, ``heart_score``, ``esc_0_1h`` (str),
+        ``patient_id``, the five HEART components, ``heart_score``, ``esc_0_1h`` (str, ``not drawn`` without
+        the 1 h sample),
         ``single_sample_rule_out`` (bool), and ``esc_0_2h`` / ``esc_0_3h`` (str, ``not drawn`` without the later
         sample; ``features._serial_scores``).
     """
@@ -548,7 +549,10 @@ def clinical_scores(
     codes = esc_0_1h_codes(frame["troponin_0h_ng_l"], frame["troponin_1h_ng_l"], onset, edition=esc_edition)
     esc = pd.Categorical.from_codes(codes, categories=list(ESC_CATEGORIES))
     scores = pd.concat([frame[["patient_id"]], heart], axis=1)
-    scores["esc_0_1h"] = pd.Series(esc, index=frame.index).astype(pd.StringDtype(na_value=np.nan))
+    esc_text = pd.Series(esc, index=frame.index).astype(object)
+    # Without a 1 h sample (a 0/2 h or 0/3 h site) the 0/1 h algorithm was not run: "not drawn", like 0/2 h and 0/3 h.
+    esc_text = esc_text.where(frame["troponin_1h_ng_l"].notna(), "not drawn")
+    scores["esc_0_1h"] = esc_text.astype(pd.StringDtype(na_value=np.nan))
     scores["single_sample_rule_out"] = single_sample_rule_out(frame["troponin_0h_ng_l"], onset)
     text = pd.StringDtype(na_value=np.nan)
     missing = pd.Series(np.nan, index=frame.index)

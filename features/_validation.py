@@ -218,6 +218,7 @@ def check_table(
     _check_schema(table, data, spec, problems)
     if unique:
         _check_unique(table, spec, problems)
+    _check_one_of(table, data.columns, spec, problems)
     return table, problems
 
 
@@ -399,6 +400,26 @@ def _failure_message(
     if kind == "troponin_ng_ml":
         return msg.TROPONIN_NG_ML.format(row=row, column=name, value=value)
     return msg.OUT_OF_RANGE.format(row=row, column=name, value=value, range=_range_text(rule))
+
+
+def _check_one_of(table: pd.DataFrame, given: pd.Index, spec: TableSpec, problems: Problems) -> None:
+    """Report each row with none of ``spec.one_of`` (a blank that was already reported as bad is not repeated).
+
+    An input without any of those columns gets one column problem instead of one per row.
+    """
+    if not spec.one_of or not set(spec.one_of) <= set(table.columns):
+        return
+    order = {name: position for position, name in enumerate(spec.rules)}
+    if not set(spec.one_of) & set(given):
+        problems.column(order[spec.one_of[0]], msg.NO_SECOND_SAMPLE_COLUMN.format(columns=allowed_text(spec.one_of)))
+        return
+    none = table[list(spec.one_of)].isna().all(axis=1).to_numpy().copy()
+    for name in spec.one_of:  # a row whose value in one of them was unreadable already has its problem
+        none &= ~problems.masks.get(order[name], np.zeros(len(table), dtype=bool))
+    first = spec.one_of[0]
+    problems.cells(
+        order[first], none, lambda position: msg.NO_SECOND_SAMPLE.format(row=problems.row(position), column=first)
+    )
 
 
 def _check_unique(table: pd.DataFrame, spec: TableSpec, problems: Problems) -> None:

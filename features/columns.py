@@ -54,6 +54,9 @@ TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l")
 #: Later samples: recorded only where drawn (missing = not drawn). Model inputs since issue 25 (optional in a
 #: batch); models trained before it ignore them.
 LATER_TROPONIN_COLUMNS = ("troponin_2h_ng_l", "troponin_3h_ng_l")
+#: Every sample after 0 h; each may be missing (not drawn: a 0/2 h or 0/3 h site has no 1 h sample), but an ED
+#: visit needs at least one of them.
+SERIAL_TROPONIN_COLUMNS = ("troponin_1h_ng_l", *LATER_TROPONIN_COLUMNS)
 
 # Columns produced by the encounter and the decision: never model inputs (they encode the outcome or the
 # clinician's judgement, or the simulator's own answer key).

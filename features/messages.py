@@ -69,6 +69,13 @@ ID_FLOAT_INEXACT = (
     "row {row}, column {column}: {value} is stored as a floating-point number above 2^53, so its last digits "
     "may already be lost; store patient_id as a 64-bit integer or as text"
 )
+NO_SECOND_SAMPLE_COLUMN = (
+    "no hs-cTnI column after 0 h; add {columns} (missing where not drawn, but every row needs one of them)"
+)
+NO_SECOND_SAMPLE = (
+    "row {row}, column {column}: no hs-cTnI after 0 h; give the 1 h, 2 h or 3 h sample (each may be blank where not "
+    "drawn, but one is needed: a single 0 h value is not a serial troponin)"
+)
 DUPLICATE_ID = "row {row}, column {column}: {value} repeats row {first}; patient_id must be unique within a file"
 INCONSISTENT_MISSED_MI = "row {row}, column missed_mi: must equal mi and discharged and not diagnosed_mi; recompute it"
 

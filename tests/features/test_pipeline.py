@@ -17,9 +17,11 @@ from chestpain.features import (
     feature_columns,
     feature_label,
     feature_labels,
+    monotone_features,
     validate_visits,
 )
 from chestpain.features import messages as msg
+from chestpain.features._pipeline import ClinicalFeature
 from chestpain.features.columns import OUTCOME_AND_PROCESS_COLUMNS, model_visible_columns
 from chestpain.kernel.config import StrictModel
 from chestpain.kernel.errors import TriageError
@@ -159,3 +161,34 @@ def test_every_output_feature_has_a_label_without_underscores(uci_dir):
         labels = feature_labels(pre)
         assert set(labels) == set(pre.get_feature_names_out())
         assert not [label for label in labels.values() if "_" in label]
+
+
+def test_a_missing_1h_sample_is_not_drawn_not_a_missing_value():
+    # Issue 25: a 0/2 h or 0/3 h site draws no 1 h sample. Its features are 0 with "drawn" 0, the higher value is
+    # the 0 h one and the 1 h change 0; a present 1 h sample reads exactly as before.
+    visits = validate_visits(visit_frame(200, seed=5))
+    visits.loc[visits.index[:80], "troponin_1h_ng_l"] = np.nan
+    visits.loc[visits.index[:80], "troponin_2h_ng_l"] = 7.0
+    pre = build_preprocessor(FeatureConfig())
+    matrix = pre.fit_transform(visits)
+    column = dict(zip(pre.get_feature_names_out(), matrix.T, strict=True))
+    assert not np.isnan(matrix).any()
+    missing = visits["troponin_1h_ng_l"].isna().to_numpy()
+    t0, t1 = visits["troponin_0h_ng_l"].to_numpy(), visits["troponin_1h_ng_l"].to_numpy()
+    np.testing.assert_array_equal(column["troponin_1h_drawn"], (~missing).astype(float))
+    for name in ("troponin_1h_ng_l", "troponin_1h_x99th", "troponin_change_abs_ng_l", "troponin_relative_rise"):
+        assert (column[name][missing] == 0).all(), name
+    np.testing.assert_allclose(column["troponin_max_ng_l"][missing], np.log1p(t0[missing]))
+    np.testing.assert_allclose(column["troponin_1h_ng_l"][~missing], np.log1p(t1[~missing]))
+    np.testing.assert_allclose(column["troponin_max_ng_l"][~missing], np.log1p(np.maximum(t0, t1)[~missing]))
+    # "Drawn" says nothing about direction, so it is not constrained; the values are.
+    assert "troponin_1h_drawn" not in monotone_features(list(column)) and "troponin_1h_ng_l" in monotone_features(
+        list(column)
+    )
+
+
+def test_a_pipeline_saved_before_1h_became_optional_keeps_its_features():
+    # A ClinicalFeature loaded from an older model directory lacks ``optional_1h``: two 1 h features, no flag.
+    step = ClinicalFeature(group="troponin_1h_ng_l")
+    del step.optional_1h
+    assert list(step.fit(None).get_feature_names_out()) == ["troponin_1h_ng_l", "troponin_1h_x99th"]

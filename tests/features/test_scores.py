@@ -265,3 +265,22 @@ def test_esc_0_3h_at_every_cutoff(sex, t0, t3, expected):
     from chestpain.features import esc_0_3h
 
     assert esc_0_3h([t0], [t3], [sex]).tolist() == [expected]
+
+
+def test_each_record_is_read_on_its_own_pathway():
+    # Issue 25: a record without a 1 h sample has no ESC 0/1 h reading ("not drawn", even where 0 h alone would
+    # have ruled in), and esc_of_record picks the pathway the site ran: 0/1 h, else 0/2 h, else 0/3 h.
+    from chestpain.features import esc_of_record
+
+    visits = visit_frame(4, seed=2, symptom_source="doc")
+    visits["sex"] = "female"
+    visits["symptom_onset_hours"] = 5.0
+    visits["troponin_0h_ng_l"] = [3.0, 3.0, 3.0, 80.0]
+    visits["troponin_1h_ng_l"] = [3.0, np.nan, np.nan, np.nan]
+    visits["troponin_2h_ng_l"] = [np.nan, 30.0, np.nan, np.nan]
+    visits["troponin_3h_ng_l"] = [np.nan, np.nan, 4.0, 90.0]
+    scores = clinical_scores(visits)
+    assert scores["esc_0_1h"].tolist() == ["rule-out", "not drawn", "not drawn", "not drawn"]
+    pathway, reading = esc_of_record(scores)
+    assert pathway.tolist() == ["0/1 h", "0/2 h", "0/3 h", "0/3 h"]
+    assert reading.tolist() == ["rule-out", "rule-in", "rule-out", "rule-in"]

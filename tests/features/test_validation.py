@@ -220,3 +220,35 @@ def test_low_risk_pain_features_are_optional_and_read_as_absent_when_missing():
     # The first contract's columns stay required.
     with pytest.raises(TriageError, match="sx_nausea"):
         validate_visits(visit_frame(4).drop(columns=["sx_nausea"]))
+
+
+def test_one_sample_after_0h_is_enough_and_none_is_refused_by_row():
+    # Issue 25: a 0/2 h or 0/3 h site has no 1 h sample (blank = not drawn), but a visit needs one sample after 0 h.
+    frame = visit_frame(4, seed=3)
+    frame["troponin_2h_ng_l"] = [np.nan, 8.0, np.nan, np.nan]
+    frame["troponin_3h_ng_l"] = [np.nan, np.nan, 9.0, np.nan]
+    frame.loc[1:2, "troponin_1h_ng_l"] = np.nan
+    valid = validate_visits(frame.iloc[:3])
+    assert valid["troponin_1h_ng_l"].isna().tolist() == [False, True, True]
+    frame.loc[3, "troponin_1h_ng_l"] = np.nan
+    with pytest.raises(TriageError) as caught:
+        validate_visits(frame)
+    assert str(caught.value).count("no hs-cTnI after 0 h") == 1
+    assert _matches(_problem(msg.NO_SECOND_SAMPLE, row=4, column="troponin_1h_ng_l"), caught)
+
+
+def test_a_model_that_needs_1h_refuses_a_record_without_it():
+    from chestpain.features import validate_table, visit_spec
+
+    frame = visit_frame(3, seed=4)
+    frame["troponin_2h_ng_l"] = 5.0
+    frame.loc[2, "troponin_1h_ng_l"] = np.nan
+    with pytest.raises(
+        TriageError, match=r"row 3, column troponin_1h_ng_l: value is missing; every row needs hs-cTnI 1 h"
+    ):
+        validate_table(frame, visit_spec(needs_1h=True))
+    assert len(validate_table(frame, visit_spec())) == 3
+
+
+def _matches(pattern: str, caught: pytest.ExceptionInfo) -> bool:
+    return re.search(pattern, str(caught.value)) is not None
