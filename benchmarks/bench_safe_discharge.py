@@ -3,7 +3,7 @@
 Trains the shipped xgboost config on one seeded cohort (default 200,000 visits, seed 424242) and scores an
 independent cohort (default 200,000, seed 424243), printing for three flags (per-sex MI thresholds alone, the MI
 question with its group guarantees, the shipped flag with the 30-day question) the rule-out share and the
-sensitivity (Wilson 95% CI) in each sex and guaranteed group, for MI and for 30-day MACE; HEART 0-3 and ESC 0/1 h
+sensitivity (Wilson 95% CI) in each sex and guaranteed group, for MI and for 30-day MACE; HEART 0-3 and ESC 2020
 on the same rows; and the ratios to the simulator's oracles. Simulated results are not clinical evidence.
 
 Usage: python benchmarks/bench_safe_discharge.py [--n 200000] [--seed-train 424242] [--seed-test 424243]
@@ -15,7 +15,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from chestpain.features import clinical_scores, validate_visits
+import numpy as np
+
+from chestpain.features import ESC_PATHWAYS, clinical_scores, esc_of_record, validate_visits
 from chestpain.kernel.stats import wilson
 from chestpain.models import guarantee_metrics, load_train_config, prepare, train
 from chestpain.models._evaluation import rule_out_at_sensitivity
@@ -25,6 +27,13 @@ from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 
 def _ci(estimate: dict) -> str:
     return f"{100 * estimate['value']:.2f}% ({100 * estimate['ci_low']:.2f}-{100 * estimate['ci_high']:.2f})"
+
+
+def _rule_out_line(name: str, ruled_out: np.ndarray, rows: np.ndarray, y: np.ndarray, mace: np.ndarray) -> None:
+    ruled_out, y, mace = ruled_out[rows], y[rows], mace[rows]
+    mi_sens = wilson(int((~ruled_out & y).sum()), int(y.sum())).as_dict()
+    mace_sens = wilson(int((~ruled_out & mace).sum()), int(mace.sum())).as_dict()
+    print(f"{name}: rule-out {ruled_out.mean():.1%}; MI {_ci(mi_sens)}; 30-day MACE {_ci(mace_sens)}")
 
 
 def main() -> None:
@@ -48,17 +57,16 @@ def main() -> None:
     }
     for name, flag in flags.items():
         print(f"{name}: rule-out {1 - flag.mean():.1%}")
-        for label, truth, kinds in (("MI", y, ("sex_age", "early")), ("30-day MACE", mace, ())):
+        for label, truth, kinds in (("MI", y, ("sex_age", "early", "pathway")), ("30-day MACE", mace, ())):
             rows = guarantee_metrics(features, flag, truth, kinds)
             print(f"  {label}: " + "; ".join(f"{r['group']} {_ci(r['sensitivity'])}" for r in rows))
     scores = clinical_scores(validate_visits(cohort, symptom_source="doc"))
-    for name, ruled_out in (
-        ("HEART 0-3", (scores["heart_score"] <= 3).to_numpy()),
-        ("ESC 0/1 h rule-out", (scores["esc_0_1h"] == "rule-out").to_numpy()),
-    ):
-        mi_sens = wilson(int((~ruled_out & y).sum()), int(y.sum())).as_dict()
-        mace_sens = wilson(int((~ruled_out & mace).sum()), int(mace.sum())).as_dict()
-        print(f"{name}: rule-out {ruled_out.mean():.1%}; MI {_ci(mi_sens)}; 30-day MACE {_ci(mace_sens)}")
+    pathway, reading = esc_of_record(scores)
+    everyone = np.ones(len(cohort), dtype=bool)
+    _rule_out_line("HEART 0-3", (scores["heart_score"] <= 3).to_numpy(), everyone, y, mace)
+    _rule_out_line("ESC 2020 rule-out, each record's own pathway", reading == "rule-out", everyone, y, mace)
+    for name, _ in ESC_PATHWAYS:
+        _rule_out_line(f"  ESC {name} rule-out, its sites' visits", reading == "rule-out", pathway == name, y, mace)
     oracle, oracle_mace = cohort["oracle_mi_probability"].to_numpy(), cohort["oracle_mace_probability"].to_numpy()
     at99 = rule_out_at_sensitivity(oracle, y, 0.99)
     mi_flag = flags["MI question, group guarantees"]

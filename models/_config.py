@@ -65,9 +65,9 @@ class ThresholdSpec(StrictModel):
     rule: Literal["cross_fit", "calibration_split"] = "cross_fit"
     folds: Annotated[int, Field(ge=2, le=20)] = 5
     #: Groups besides each sex whose sensitivity must reach the target too (issue 25, ``models._guarantees``):
-    #: ``sex_age`` (sex x age band < 55 / >= 55), ``early`` (onset <= 3 h). Each patient is flagged at the lowest
-    #: threshold of any group they belong to.
-    groups: tuple[Literal["sex_age", "early"], ...] = ()
+    #: ``sex_age`` (sex x age band < 55 / >= 55), ``early`` (onset <= 3 h), ``pathway`` (no 1 h sample: 0/2 h
+    #: and 0/3 h sites). Each patient is flagged at the lowest threshold of any group they belong to.
+    groups: tuple[Literal["sex_age", "early", "pathway"], ...] = ()
 
 
 class MaceSpec(StrictModel):

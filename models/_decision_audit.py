@@ -37,13 +37,13 @@ class Decision(StrEnum):
 
     clinician = "clinician"  # flag = not discharged
     heart = "heart"  # flag = HEART score above 3 (not low risk; Backus 2013)
-    esc = "esc"  # flag = not ruled out by the ESC 0/1 h algorithm (Collet 2021)
+    esc = "esc"  # flag = not ruled out by the ESC 2020 pathway of the record (0/1 h, else 0/2 h or 0/3 h; Collet 2021)
 
 
 DECISION_TITLES = {
     Decision.clinician: "the clinicians' discharges (flag = not discharged)",
     Decision.heart: "the HEART pathway (flag = HEART score 4-10, not low risk)",
-    Decision.esc: "the ESC 0/1 h algorithm (flag = not ruled out)",
+    Decision.esc: "the ESC 0/1 h algorithm, or 0/2 h / 0/3 h without a 1 h sample (flag = not ruled out)",
 }
 SCORE_NOTES = {
     Decision.clinician: "score: the clinician's own estimate of P(MI) (clinician_risk)",
@@ -191,7 +191,10 @@ def audit_table(
 
 
 def _esc_categories(frame: pd.DataFrame) -> np.ndarray:
-    """``features.esc_0_1h`` called by keyword, passing the symptom onset when the function accepts it."""
+    """The ESC 2020 reading of each record's own pathway (0/1 h where the 1 h sample was drawn, else 0/2 h, 0/3 h).
+
+    ``features.esc_0_1h`` is called by keyword, with the onset when the function accepts it.
+    """
     arguments = {
         "troponin_0h_ng_l": frame["troponin_0h_ng_l"].to_numpy(dtype=np.float64),
         "troponin_1h_ng_l": frame["troponin_1h_ng_l"].to_numpy(dtype=np.float64),
@@ -199,7 +202,22 @@ def _esc_categories(frame: pd.DataFrame) -> np.ndarray:
     accepted = inspect.signature(features.esc_0_1h).parameters
     if "symptom_onset_hours" in accepted and "symptom_onset_hours" in frame.columns:
         arguments["symptom_onset_hours"] = frame["symptom_onset_hours"].to_numpy(dtype=np.float64)
-    return np.asarray(features.esc_0_1h(**arguments)).astype(str)
+    one_hour = np.asarray(features.esc_0_1h(**arguments)).astype(object)
+    one_hour = np.where(np.isnan(arguments["troponin_1h_ng_l"]), "not drawn", one_hour)
+    if np.all(one_hour != "not drawn"):
+        return one_hour.astype(str)
+    # A record without a 1 h sample is read on its own pathway (0/2 h, else 0/3 h), as the site would.
+    t0 = arguments["troponin_0h_ng_l"]
+    missing = np.full(len(frame), np.nan)
+    t2, t3 = (frame[name] if name in frame.columns else missing for name in ("troponin_2h_ng_l", "troponin_3h_ng_l"))
+    scores = pd.DataFrame(
+        {
+            "esc_0_1h": one_hour,
+            "esc_0_2h": features.esc_0_2h(t0, t2, arguments.get("symptom_onset_hours")),
+            "esc_0_3h": features.esc_0_3h(t0, t3, frame["sex"]),
+        }
+    )
+    return np.asarray(features.esc_of_record(scores)[1]).astype(str)
 
 
 def decision_scores(frame: pd.DataFrame, decision: Decision | str, source: str) -> tuple[np.ndarray, np.ndarray]:

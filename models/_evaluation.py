@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from chestpain.features import HEART_LOW_RISK_MAX, clinical_scores, validate_visits
+from chestpain.features import HEART_LOW_RISK_MAX, clinical_scores, esc_of_record, validate_visits
 from chestpain.kernel.errors import TriageError
 from chestpain.kernel.stats import hanley_mcneil, wilson
 from chestpain.models._guarantees import group_masks
@@ -147,8 +147,16 @@ def oracle_summary(metrics: dict[str, object]) -> str | None:
     )
 
 
+#: The ESC baseline's name: ESC 2020 on each record's own pathway.
+ESC_BASELINE = "ESC 2020"
+
+
 def baseline_flags(raw: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each clinical score as a discharge flag: HEART > 3, ESC 0/1 h not rule-out, troponin >= 2 ng/L."""
+    """Each clinical score as a discharge flag: HEART > 3, ESC not rule-out, troponin >= 2 ng/L.
+
+    ESC reads each record on its own pathway (0/1 h, else 0/2 h or 0/3 h: ``features.esc_of_record``), as the
+    site would; a record without a 1 h sample is never counted as an ESC 0/1 h failure.
+    """
     try:
         visits = validate_visits(raw, symptom_source="doc", source="baselines")
     except TriageError:
@@ -156,7 +164,7 @@ def baseline_flags(raw: pd.DataFrame) -> dict[str, np.ndarray]:
     scores = clinical_scores(visits)
     return {
         "HEART (low risk 0-3)": (scores["heart_score"] > HEART_LOW_RISK_MAX).to_numpy(),
-        "ESC 0/1 h": (scores["esc_0_1h"] != "rule-out").to_numpy(),
+        ESC_BASELINE: esc_of_record(scores)[1] != "rule-out",
         "single-sample rule-out": ~scores["single_sample_rule_out"].to_numpy(bool),
     }
 

@@ -9,7 +9,8 @@ threshold for some of its members only adds flags, so every group keeps the sens
 (the rule is exact, not approximate), and the price is paid in rule-outs, which training reports against the
 per-sex thresholds alone.
 
-Group names are the audit's (``fairness``): ``female``, ``male``, ``female&<55``, ..., plus ``onset<=3h``.
+Group names are the audit's (``fairness``): ``female``, ``male``, ``female&<55``, ..., plus ``onset<=3h`` and
+``no 1h sample`` (visits from sites on the 0/2 h or 0/3 h pathway, whose record holds no 1 h sample).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ AGE_BAND_YEARS = 55
 #: Early presenters: onset of the worst pain at most 3 h before the 0 h sample (ESC 2020 0/1 h, very-low arm).
 EARLY_ONSET_HOURS = 3.0
 EARLY_GROUP = f"onset<={EARLY_ONSET_HOURS:g}h"
+#: Visits without a 1 h sample (the 0/2 h and 0/3 h pathways): the model reads fewer samples for them.
+NO_1H_GROUP = "no 1h sample"
 #: The group kinds a training config may guarantee (``threshold.groups``).
-GROUP_KINDS = ("sex_age", "early")
+GROUP_KINDS = ("sex_age", "early", "pathway")
 
 
 def group_masks(features: pd.DataFrame, kinds: Iterable[str]) -> dict[str, np.ndarray]:
-    """Boolean row masks of every guaranteed group (``sex_age``: sex x age band; ``early``: onset <= 3 h)."""
+    """Row masks of every guaranteed group (``sex_age``: sex x age band; ``early``: onset <= 3 h; ``pathway``)."""
     sex = features["sex"].astype("string").to_numpy()
     masks: dict[str, np.ndarray] = {}
     for kind in kinds:
@@ -44,6 +47,8 @@ def group_masks(features: pd.DataFrame, kinds: Iterable[str]) -> dict[str, np.nd
                 masks[f"{group}&>={AGE_BAND_YEARS}"] = (sex == group) & ~young
         elif kind == "early":
             masks[EARLY_GROUP] = features["symptom_onset_hours"].to_numpy(dtype=np.float64) <= EARLY_ONSET_HOURS
+        elif kind == "pathway":
+            masks[NO_1H_GROUP] = features["troponin_1h_ng_l"].isna().to_numpy()
         else:
             raise TriageError(f"unknown guarantee group {kind!r}; use one of {', '.join(GROUP_KINDS)}")
     return masks
@@ -85,6 +90,8 @@ def kinds_of(rules: Iterable[dict[str, object]]) -> tuple[str, ...]:
         kinds.append("sex_age")
     if EARLY_GROUP in names:
         kinds.append("early")
+    if NO_1H_GROUP in names:
+        kinds.append("pathway")
     return tuple(kinds)
 
 

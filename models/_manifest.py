@@ -131,7 +131,7 @@ class GroupRule(BaseModel):
     """One guaranteed group's MI threshold (issue 25, ``models._guarantees``); extra details are kept."""
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
-    group: str = Field(pattern=r"^(female|male)&(<55|>=55)$|^onset<=3h$")
+    group: str = Field(pattern=r"^(female|male)&(<55|>=55)$|^onset<=3h$|^no 1h sample$")
     threshold: Probability
     n_positive: Annotated[int, Field(strict=True, ge=1)]
     guaranteed: bool

@@ -1,10 +1,11 @@
 """What to do next, in one line a clinician can act on (issue 25), beside the flag and the two risks.
 
 The rule is the ESC 2020 pathway's, not the model's (Collet et al., Eur Heart J 2021;42:1289-1367): a patient in
-the 0/1 h observe zone needs a 3 h sample, an early presenter (pain began at most 3 h before the 0 h sample) may
-not have released troponin yet, and an ischaemic ECG is a reason to re-test even when both samples are low. A
-patient who already has a 3 h sample is not sent for another. The model's flag decides "keep" vs "may go": a
-flagged patient is never told a repeat sample is enough.
+the observe zone of their pathway (0/1 h, or 0/2 h for a record without a 1 h sample) needs a 3 h sample, an
+early presenter (pain began at most 3 h before the 0 h sample) may not have released troponin yet, and an
+ischaemic ECG is a reason to re-test even when both samples are low. A patient who already has a 3 h sample is
+not sent for another. The model's flag decides "keep" vs "may go": a flagged patient is never told a repeat
+sample is enough.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chestpain.features import esc_0_1h
+from chestpain.features import esc_0_1h, esc_0_2h
 from chestpain.models._guarantees import EARLY_ONSET_HOURS
 
 REPEAT_3H = "repeat hs-cTnI at 3 h before any discharge"
@@ -21,11 +22,26 @@ KEEP_MACE = "do not discharge yet: high 30-day risk; arrange ischaemia assessmen
 MAY_GO = "no further troponin needed on this model; discharge only if your assessment agrees"
 
 
+def _observe_zone(features: pd.DataFrame, onset: np.ndarray) -> np.ndarray:
+    """The observe zone of the patient's own pathway: ESC 0/1 h with a 1 h sample, else ESC 0/2 h with a 2 h one."""
+    t0 = features["troponin_0h_ng_l"]
+    t1 = features["troponin_1h_ng_l"].to_numpy(dtype=np.float64)
+    t2 = (
+        features["troponin_2h_ng_l"].to_numpy(dtype=np.float64)
+        if "troponin_2h_ng_l" in features.columns
+        else np.full(len(features), np.nan)
+    )
+    one_hour = ~np.isnan(t1)
+    observe_0_1h = one_hour & (esc_0_1h(t0, t1, onset) == "observe")
+    observe_0_2h = ~one_hour & (esc_0_2h(t0, t2, onset) == "observe")
+    return observe_0_1h | observe_0_2h
+
+
 def needs_repeat_sample(features: pd.DataFrame) -> np.ndarray:
     """ESC observe zone, early presentation or an ischaemic ECG, and no 3 h sample yet."""
     onset = features["symptom_onset_hours"].to_numpy(dtype=np.float64)
-    esc = esc_0_1h(features["troponin_0h_ng_l"], features["troponin_1h_ng_l"], onset)
-    reasons = (esc == "observe") | (onset <= EARLY_ONSET_HOURS) | (features["ecg"].astype("string") == "ischemic")
+    ischemic = (features["ecg"].astype("string") == "ischemic").to_numpy(dtype=bool, na_value=False)
+    reasons = _observe_zone(features, onset) | (onset <= EARLY_ONSET_HOURS) | ischemic
     has_3h = (
         features["troponin_3h_ng_l"].notna().to_numpy()
         if "troponin_3h_ng_l" in features.columns

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chestpain.features import TableSpec, uci_spec, validate_uci, validate_visits, visit_spec
+from chestpain.features import ONE_HOUR_DRAWN, TableSpec, uci_spec, validate_table, visit_spec
 from chestpain.kernel.errors import TriageError
 from chestpain.models._calibration import Calibration
 from chestpain.models._confirmed import confirmed_reasons
@@ -118,13 +118,14 @@ class TriageModel:
     @property
     def table_spec(self) -> TableSpec:
         """The input rules this model was trained on (streaming validation needs them without a frame)."""
-        return uci_spec() if self.dataset == "uci" else visit_spec(self.symptom_source)
+        if self.dataset == "uci":
+            return uci_spec()
+        # A model trained before the 1 h sample became optional has no "1 h drawn" feature: it needs the sample.
+        return visit_spec(self.symptom_source, needs_1h=ONE_HOUR_DRAWN not in self.estimator.feature_names)
 
     def validate(self, frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         """Validate raw input with the features schema this model was trained on."""
-        if self.dataset == "uci":
-            return validate_uci(frame, source=source)
-        return validate_visits(frame, symptom_source=self.symptom_source, source=source)
+        return validate_table(frame, self.table_spec, source=source)
 
     def risk(self, features: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the label for validated features."""

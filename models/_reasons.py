@@ -109,17 +109,22 @@ def _multiple_text(level: pd.Series, features: pd.DataFrame) -> pd.Series:
 def group_text(features: pd.DataFrame, group: str) -> pd.Series:
     """How one clinical input reads for each row (the troponin groups combine both samples and sex)."""
     t0_name, t1_name = TROPONIN_COLUMNS
+    no_1h = features[t1_name].isna() if t1_name in features.columns else pd.Series(False, index=features.index)
     if group in (t0_name, t1_name, PEAK_GROUP):
-        if group == PEAK_GROUP:
-            level = np.maximum(features[t0_name].astype("float64"), features[t1_name].astype("float64"))
-            text = "higher troponin " + _number(level) + " ng/L"
-            below = "higher troponin " + _BELOW_LOD
+        if group == PEAK_GROUP:  # without a 1 h sample the higher value is the 0 h one: say which
+            level = np.fmax(features[t0_name].astype("float64"), features[t1_name].astype("float64"))
+            name = pd.Series(np.where(no_1h, "troponin 0 h ", "higher troponin "), index=features.index)
+            text = name + _number(level) + " ng/L"
+            below = name + _BELOW_LOD
         else:
             level = features[group].astype("float64")
             text = _value_text(features[group], group)
             below = feature_label(group) + " " + _BELOW_LOD
         # Below the limit of detection the laboratory reports "< 2", which the data code as 1 ng/L: say so.
-        return (text + _multiple_text(level, features)).where(~(level < LIMIT_OF_DETECTION_NG_L), below).astype(object)
+        text = (text + _multiple_text(level, features)).where(~(level < LIMIT_OF_DETECTION_NG_L), below)
+        if group == t1_name:
+            text = text.where(~no_1h, feature_label(group) + " not drawn")
+        return text.astype(object)
     if group in LATER_TROPONIN_COLUMNS:  # "troponin 3 h 40 ng/L (rose 31 ng/L from 0 h)"
         later, t0 = features[group].astype("float64"), features[t0_name].astype("float64")
         rise = later - t0
@@ -143,7 +148,7 @@ def group_text(features: pd.DataFrame, group: str) -> pd.Series:
         text = text.where(~(low0 & low1), f"troponin {lod} ng/L at 0 h and 1 h")
         text = text.where(~(low0 & ~low1), "troponin rose from " + lod + " to " + _number(t1) + " ng/L in 1 h")
         text = text.where(~(~low0 & low1), "troponin fell from " + _number(t0) + " to " + lod + " ng/L in 1 h")
-        return text.astype(object)
+        return text.where(~no_1h, "troponin 1 h change not measured (no 1 h sample)").astype(object)
     return _value_text(features[group], group)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from chestpain.features import LATER_SAMPLE_FEATURES, build_preprocessor, feature_columns
+from chestpain.features import LATER_SAMPLE_FEATURES, ONE_HOUR_DRAWN, build_preprocessor, feature_columns
 from chestpain.models._calibration import Calibration, fit_calibration
 from chestpain.models._config import TrainConfig
 from chestpain.models._data import Split, TrainingData, stratified_split
@@ -249,9 +249,17 @@ ZERO_IN_REFERENCE = (*CHANGE_FEATURES, *LATER_SAMPLE_FEATURES)
 
 
 def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:
-    """The reference patient of the explanations: the median of each feature (from up to 100,000 rows), no change."""
+    """The reference patient of the explanations: the median of each feature (from up to 100,000 rows), no change.
+
+    The reference has a 1 h sample (the medians come from the visits with one, when some lack it), so that a
+    missing 1 h sample is explained by what its absence does, and a present one by its value.
+    """
     rows = features.iloc[:: max(1, len(features) // 100_000)]
-    reference = np.median(estimator.transform(rows), axis=0)
+    transformed = estimator.transform(rows)
+    names = list(estimator.feature_names)
+    if ONE_HOUR_DRAWN in names and (drawn := transformed[:, names.index(ONE_HOUR_DRAWN)] == 1).any():
+        transformed = transformed[drawn]
+    reference = np.median(transformed, axis=0)
     for j, name in enumerate(estimator.feature_names):
         if name in ZERO_IN_REFERENCE:
             reference[j] = 0.0

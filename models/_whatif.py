@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from chestpain.features import clinical_scores, validate_visits
+from chestpain.features import clinical_scores, esc_of_record, validate_visits
 from chestpain.features import messages as msg
 from chestpain.features.columns import RISK_FACTORS, SYMPTOMS
 from chestpain.kernel.errors import TriageError
@@ -118,6 +118,7 @@ class PatientAssessment:
     reasons: tuple[str, ...]
     heart: Mapping[str, int]
     esc: str
+    esc_pathway: str = "0/1 h"  # the ESC 2020 pathway of the record's samples (0/2 h or 0/3 h without 1 h)
     risk_mace: float | None = None  # P(death, MI or urgent revascularisation in 30 days); None without it
     flag_reason: str = ""  # "mi", "mace", "mi+mace" or "" (chestpain predict's flag_reason)
     next_step: str = ""
@@ -169,7 +170,9 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
         reasons_text(features, explanation.contributions, explanation.columns, explanation.confirmed).iloc[0]
     ).split("; ")
     charted = validate_visits(row, symptom_source="doc", source=source)
-    scores = clinical_scores(charted).iloc[0]
+    all_scores = clinical_scores(charted)
+    esc_pathway, esc_reading = esc_of_record(all_scores)
+    scores = all_scores.iloc[0]
     heart = {name: int(scores[name]) for name in scores.index if name.startswith("heart_")}
     risk_mace, reasons_mace = None, ()
     if model.mace is not None:
@@ -193,7 +196,8 @@ def assess(model: TriageModel, row: pd.DataFrame, *, source: str = "form") -> Pa
         contributions=parts,
         reasons=tuple(reasons),
         heart=heart,
-        esc=str(scores["esc_0_1h"]),
+        esc=str(esc_reading[0]),
+        esc_pathway=str(esc_pathway[0]),
         risk_mace=risk_mace,
         flag_reason=reason,
         next_step=str(next_steps(features, mi_flag, mace_flag)[0]),

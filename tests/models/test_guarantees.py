@@ -81,7 +81,7 @@ def test_model_card_and_manifest_record_every_group_and_the_second_question(xgb_
     model = xgb_result.model
     manifest = model.manifest
     groups = {rule["group"] for rule in manifest["threshold_groups"]}
-    assert groups == {"female&<55", "female&>=55", "male&<55", "male&>=55", "onset<=3h"}
+    assert groups == {"female&<55", "female&>=55", "male&<55", "male&>=55", "onset<=3h", "no 1h sample"}
     assert manifest["mace"]["label"] == "mace_30d" and manifest["mace"]["model_file"] in manifest["files"]
     card = (model.path / "MODEL_CARD.md").read_text(encoding="utf-8")
     for row in xgb_result.metrics["guarantees"]:

@@ -45,7 +45,7 @@ def trained(tmp_path_factory, small_cohort, repo_root):
 def test_train_prints_model_vs_baselines_and_registers(trained):
     work, result = trained
     assert result.exit_code == 0, result.output
-    assert "HEART (low risk 0-3)" in result.output and "ESC 0/1 h" in result.output
+    assert "HEART (low risk 0-3)" in result.output and "ESC 2020" in result.output
     assert "models:/test-triage@champion" in result.output
     assert (work / "model" / "manifest.json").exists()
 

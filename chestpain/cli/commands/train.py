@@ -93,7 +93,7 @@ def train(
     ] = Engine.local,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Train a discharge-risk model and report it against HEART, ESC 0/1 h and single-sample rule-out."""
+    """Train a discharge-risk model and report it against HEART, ESC 2020 and single-sample rule-out."""
     # Heavy modules are imported here, not at the top, so that `chestpain --help` answers at once.
     from chestpain.models import load_train_config, log_training_run, output_lock, record_run
 
