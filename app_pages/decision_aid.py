@@ -76,6 +76,7 @@ with st.sidebar.expander("For the clinician: where the numbers come from"):
     st.markdown(
         md(
             f"Risk of MI: the model's calibrated P(MI) {risk_text(assessment.risk)}; flag {assessment.flag}; "
-            f"ESC 0/1 h {assessment.esc}. 30-day: {thirty_day.source or 'not shown (the patient is flagged)'}"
+            f"ESC {assessment.esc_pathway} {assessment.esc}. "
+            f"30-day: {thirty_day.source or 'not shown (the patient is flagged)'}"
         )
     )

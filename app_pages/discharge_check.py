@@ -28,12 +28,13 @@ NUMBER_LABELS = {
     "systolic_bp": "Systolic blood pressure (mmHg)",
     "symptom_onset_hours": "Hours since the pain began",
     "troponin_0h_ng_l": "hs-cTnI at presentation, 0 h (ng/L)",
-    "troponin_1h_ng_l": "hs-cTnI at 1 h (ng/L)",
+    "troponin_1h_ng_l": "hs-cTnI at 1 h (ng/L), if drawn",
     "troponin_2h_ng_l": "hs-cTnI at 2 h (ng/L), if drawn",
     "troponin_3h_ng_l": "hs-cTnI at 3 h (ng/L), if drawn",
 }
-#: Later samples: optional, blank means not drawn (the model reads them where present; issue 25).
-OPTIONAL_NUMBERS = ("troponin_2h_ng_l", "troponin_3h_ng_l")
+#: Samples after 0 h: each optional, blank means not drawn (a 0/2 h or 0/3 h site has no 1 h sample), but one
+#: of them is needed (the model reads every one present; issue 25).
+OPTIONAL_NUMBERS = ("troponin_1h_ng_l", "troponin_2h_ng_l", "troponin_3h_ng_l")
 WHOLE_NUMBERS = ("age", "pain_score")
 HELP = {
     "symptom_onset_hours": "Required. From the onset of the worst pain to the 0 h troponin sample, as the patient "
@@ -234,7 +235,7 @@ with result_column:
         "HEART was validated; the model and its reasons use the sex-specific one (women 16, men 34 ng/L)."
     )
     esc_col.metric(
-        "ESC 0/1 h",
+        f"ESC {assessment.esc_pathway}",
         assessment.esc,
         help="hs-cTnI ARCHITECT cut-offs: rule-out, observe or rule-in (ESC 2015/2020).",
         border=True,
@@ -262,12 +263,15 @@ with result_column:
     st.subheader("What if...")
     st.caption("Change an answer here (the form stays as it is) to see how the model's answer moves.")
     left, right = st.columns(2)
+    # The what-if moves the first sample after 0 h the patient has (1 h, else 2 h, else 3 h).
+    later = next(name for name in OPTIONAL_NUMBERS if submitted.get(name) is not None)
+    later_label = feature_label(later)
     with left:
         new_troponin = st.number_input(
-            "If troponin 1 h were (ng/L)",
+            f"If {later_label} were (ng/L)",
             value=None,
             step=1.0,
-            placeholder=f"as entered: {submitted['troponin_1h_ng_l']:g} ng/L",
+            placeholder=f"as entered: {submitted[later]:g} ng/L",
             key="whatif_troponin_1h",
         )
         new_ecg = st.selectbox(
@@ -286,7 +290,7 @@ with result_column:
         )
     changes: dict[str, Any] = {name: True for name in extra}
     if new_troponin is not None:
-        changes["troponin_1h_ng_l"] = new_troponin
+        changes[later] = new_troponin
     if new_ecg is not None:
         changes["ecg"] = new_ecg
     if changes:
@@ -303,9 +307,11 @@ with result_column:
                 border=True,
             )
             verdict = f"flag: **{moved.after.flag_text}**" + (" (changes)" if moved.flag_changed else " (same)")
-            st.markdown(verdict + f"; HEART {moved.after.heart['heart_score']}, ESC 0/1 h {moved.after.esc}")
-    if st.toggle("Show the risk as troponin 1 h varies, all else as entered", key="whatif_curve"):
+            st.markdown(
+                verdict + f"; HEART {moved.after.heart['heart_score']}, ESC {moved.after.esc_pathway} {moved.after.esc}"
+            )
+    if st.toggle(f"Show the risk as {later_label} varies, all else as entered", key="whatif_curve"):
         grid = [0, 2, 4, 6, 8, 10, 15, 20, 30, 40, 60, 80, 120, 200]
-        curve = risk_curve(model, submitted, "troponin_1h_ng_l", grid)
+        curve = risk_curve(model, submitted, later, grid)
         curve["flag threshold"] = assessment.threshold
-        st.line_chart(curve.set_index("troponin_1h_ng_l")[["risk", "flag threshold"]], x_label="troponin 1 h (ng/L)")
+        st.line_chart(curve.set_index(later)[["risk", "flag threshold"]], x_label=f"{later_label} (ng/L)")

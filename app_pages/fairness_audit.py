@@ -44,7 +44,7 @@ SUBJECTS = {
     "a table's own score / flag columns (any model)": "predictions",
     "the clinicians' discharges (flag = not discharged)": "clinician",
     "the HEART pathway (flag = HEART 4-10)": "heart",
-    "the ESC 0/1 h algorithm (flag = not ruled out)": "esc",
+    "the ESC 0/1 h algorithm, or 0/2 h / 0/3 h without a 1 h sample (flag = not ruled out)": "esc",
 }
 INTERVALS = ["wilson", "clopper-pearson", "jeffreys"]
 RULES = {"Benjamini-Hochberg (false discovery rate)": "bh", "Holm (family-wise error)": "holm", "none": "none"}

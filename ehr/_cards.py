@@ -41,6 +41,7 @@ class Assessment:
     threshold: float | None = None
     heart: int | None = None
     esc: str | None = None
+    esc_pathway: str = "0/1 h"  # the ESC 2020 pathway the record holds (0/2 h or 0/3 h without a 1 h sample)
     risk_mace: float | None = None
     flag_reason: str = ""
     next_step: str | None = None
@@ -80,6 +81,17 @@ def later_sample_alarm(row: dict[str, Any], later: tuple[tuple[float, float], ..
     return None
 
 
+def _samples_text(row: dict[str, Any]) -> str:
+    """'0 h 3 ng/L, 2 h 5 ng/L (change 2)': every sample the record holds, and each one's change from 0 h."""
+    t0 = float(row["troponin_0h_ng_l"])
+    parts = [f"0 h {_troponin(t0)}"]
+    for hours in (1, 2, 3):
+        value = row.get(f"troponin_{hours}h_ng_l")
+        if value is not None and not pd.isna(value):
+            parts.append(f"{hours} h {_troponin(float(value))} (change {abs(float(value) - t0):g})")
+    return ", ".join(parts)
+
+
 def _troponin(value: float) -> str:
     """A sample as the laboratory reports it: '12 ng/L', or '< 2 ng/L' for the below-LoD code."""
     from chestpain.features import LIMIT_OF_DETECTION_NG_L
@@ -97,7 +109,7 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
     """
     if not mapping.sufficient:
         return Assessment(mapping)
-    from chestpain.features import clinical_scores
+    from chestpain.features import clinical_scores, esc_of_record
     from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, TRUE_SYMPTOM_COLUMNS
 
     reuse = getattr(model, "dataset", None) == "cohort" and getattr(model, "symptom_source", None) == "sx"
@@ -114,6 +126,7 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
     thresholds = model.thresholds
     risk_mace = prediction["risk_mace_30d"].iloc[0]
     next_step = prediction["next_step"].iloc[0]
+    pathway, reading = esc_of_record(scores)
     return Assessment(
         mapping,
         risk=float(prediction["risk"].iloc[0]),
@@ -121,7 +134,8 @@ def assess(model: Any, mapping: VisitMapping) -> Assessment:
         reasons=str(prediction["reasons"].iloc[0]),
         threshold=float(thresholds.get(sex, thresholds.get("all", np.nan))),
         heart=int(scores["heart_score"].iloc[0]),
-        esc=str(scores["esc_0_1h"].iloc[0]),
+        esc=str(reading[0]),
+        esc_pathway=str(pathway[0]),
         risk_mace=None if pd.isna(risk_mace) else float(risk_mace),
         flag_reason=str(prediction["flag_reason"].iloc[0]),
         next_step=None if next_step is None or pd.isna(next_step) else str(next_step),
@@ -144,14 +158,17 @@ def summary(assessment: Assessment) -> str:
     risk = _percent(assessment.risk)
     mace = f", 30-day MACE {_percent(assessment.risk_mace)}" if assessment.risk_mace is not None else ""
     if assessment.esc == "rule-in":
-        return f"Possible MI: ESC 0/1 h rules in (model MI risk {risk}{mace}); not safe to discharge"
+        return f"Possible MI: ESC {assessment.esc_pathway} rules in (model MI risk {risk}{mace}); not safe to discharge"
     if assessment.later_alarm is not None:
         return f"Later hs-troponin raised: not safe to discharge (MI risk {risk}{mace}); see details"
     if assessment.flag and "mi" not in assessment.flag_reason.split("+"):
         return f"High 30-day risk: not safe to discharge on this model (MI {risk}{mace})"
     if assessment.flag:
         return f"Possible MI: not safe to discharge on this model (MI risk {risk}{mace}); repeat hs-troponin"
-    return f"Low risk on this model (MI {risk}{mace}); HEART {assessment.heart}, ESC 0/1 h {assessment.esc}"
+    return (
+        f"Low risk on this model (MI {risk}{mace}); HEART {assessment.heart}, ESC {assessment.esc_pathway} "
+        f"{assessment.esc}"
+    )
 
 
 def detail(assessment: Assessment) -> str:
@@ -163,7 +180,6 @@ def detail(assessment: Assessment) -> str:
         lines += [f"- {problem}" for problem in mapping.problems]
     else:
         row = mapping.row
-        change = abs(row["troponin_1h_ng_l"] - row["troponin_0h_ng_l"])
         flag_text = {
             "mi": "possible MI, not safe to discharge",
             "mace": "high 30-day risk, not safe to discharge",
@@ -188,9 +204,8 @@ def detail(assessment: Assessment) -> str:
                 else []
             ),
             f"**HEART score:** {assessment.heart} ({'low risk 0-3' if assessment.heart <= 3 else 'not low risk'}).",
-            f"**ESC 2020 0/1 h (hs-cTnI):** {assessment.esc} (0 h {_troponin(row['troponin_0h_ng_l'])}, 1 h "
-            f"{_troponin(row['troponin_1h_ng_l'])}, change {change:g}; onset {row['symptom_onset_hours']:g} h before "
-            "0 h).",
+            f"**ESC 2020 {assessment.esc_pathway} (hs-cTnI):** {assessment.esc} ({_samples_text(row)}; onset "
+            f"{row['symptom_onset_hours']:g} h before 0 h).",
             f"**Top reasons:** {assessment.reasons}.",
         ]
     if mapping.notes:

@@ -7,7 +7,8 @@ code means is in ``ehr/codes.yaml``; the rules that are not a code lookup are he
   patient's only Encounter; otherwise the one whose status is in progress; otherwise ambiguous (a problem).
 - **hs-cTnI samples**: final/amended/corrected Observations of LOINC 89579-7 *in the current encounter*, placed
   by minutes after the earliest (0 h): 1 h is the first in [45, 90], 2 h the first in (105, 150], 3 h the first
-  in (150, 240] (``codes.yaml``). Two results at the same time with different values are a problem naming them
+  in (150, 240] (``codes.yaml``); at least one of them is needed (a 0/2 h or 0/3 h site has no 1 h sample).
+  Two results at the same time with different values are a problem naming them
   (never an answer that depends on their order); identical ones count once. Every sample after 0 h, placed or
   not, is kept in ``later_samples`` for the card's safety rule, and the notes list every sample used. Troponin
   of another code (conventional TnI, any TnT, whole-blood hs-cTnI) is refused with the reason; troponin from
@@ -25,8 +26,8 @@ code means is in ``ehr/codes.yaml``; the rules that are not a code lookup are he
   birthsex, else ``gender``. **race**: US Core ethnicity 2135-2 -> hispanic, else one OMB race category ->
   white/black/asian/other; several categories -> other; none -> missing (allowed by the schema).
 
-Whatever the model needs and the record does not hold (age, sex, vitals, pain, ECG, onset, both hs-cTnI
-samples) is a problem: the result has no row, and says why in words a clinician can act on.
+Whatever the model needs and the record does not hold (age, sex, vitals, pain, ECG, onset, the 0 h hs-cTnI and
+one later sample) is a problem: the result has no row, and says why in words a clinician can act on.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from chestpain.ehr._fhir_record import Record, distinct_samples
 from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_BELOW_LOD_NG_L
 from chestpain.features.columns import (
     DOCUMENTED_SYMPTOM_COLUMNS,
-    LATER_TROPONIN_COLUMNS,
     RISK_FACTORS,
+    SERIAL_TROPONIN_COLUMNS,
     SYMPTOMS,
     TRUE_SYMPTOM_COLUMNS,
 )
@@ -224,17 +225,22 @@ class _Builder:
         minutes = [((t - t0).total_seconds() / 60, v) for t, v in later]
         low, high = self.table.one_hour_window_minutes
         one_hour = [v for m, v in minutes if low <= m <= high]
-        if not one_hour:
-            self.problems.append(
-                f"insufficient data: no 1 h hs-troponin ({low:.0f}-{high:.0f} min after the 0 h sample) in this "
-                "encounter; the model and the ESC 0/1 h path need both samples"
-            )
-            return None
-        placed = {"troponin_0h_ng_l": v0, "troponin_1h_ng_l": one_hour[0]}
+        placed = {"troponin_0h_ng_l": v0}
+        if one_hour:  # a 0/2 h or 0/3 h site draws none: missing = not drawn
+            placed["troponin_1h_ng_l"] = one_hour[0]
         for column, (start, end) in self.table.later_windows_minutes.items():
             inside = [v for m, v in minutes if start < m <= end]
             if inside:
                 placed[column] = inside[0]
+        if len(placed) == 1:
+            windows = ", ".join(
+                f"{name} {a:.0f}-{b:.0f} min" for name, (a, b) in (("1 h", (low, high)), *self._later_window_names())
+            )
+            self.problems.append(
+                f"insufficient data: no hs-troponin after the 0 h sample in the 1 h, 2 h or 3 h windows ({windows}) "
+                "in this encounter; the model needs a second sample (a single 0 h value is not a serial troponin)"
+            )
+            return None
         used = "; ".join(
             f"{column.removeprefix('troponin_').removesuffix('_ng_l')} {value:g} ng/L"
             for column, value in placed.items()
@@ -248,6 +254,12 @@ class _Builder:
             )
         self.later_samples = tuple((m / 60.0, v) for m, v in minutes)
         return placed, t0
+
+    def _later_window_names(self) -> list[tuple[str, tuple[float, float]]]:
+        return [
+            (column.removeprefix("troponin_").removesuffix("_ng_l").replace("h", " h"), window)
+            for column, window in self.table.later_windows_minutes.items()
+        ]
 
     def troponin_value(self, obs: Any) -> float | None:
         quantity = obs.valueQuantity
@@ -508,7 +520,7 @@ def map_record(
     row["ecg"] = builder.ecg()
     row["symptom_onset_hours"] = builder.onset(conditions, t0)
     if troponin:
-        row.update({column: None for column in LATER_TROPONIN_COLUMNS})  # missing = not drawn
+        row.update({column: None for column in SERIAL_TROPONIN_COLUMNS})  # missing = not drawn
         row.update(troponin[0])
     features = None
     if not builder.problems:

@@ -106,3 +106,28 @@ def test_risk_curve_over_troponin_on_request():
     at.toggle(key="whatif_curve").set_value(True).run()
     assert not at.exception, at.exception
     assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_a_0_2h_site_leaves_1h_blank_and_reads_its_own_pathway():
+    # Issue 25: 0 h plus any later sample. Without a 1 h sample the page reads ESC 0/2 h, the what-if moves the
+    # 2 h sample, and the reasons never invent a 1 h value.
+    answers = {**LOW_RISK, "troponin_1h_ng_l": None, "troponin_2h_ng_l": 1.0}
+    at = fill_form(run_page("discharge_check.py"), answers)
+    assert not at.exception, at.exception
+    metrics = _metrics(at)
+    assert metrics["ESC 0/2 h"] == "rule-out" and "ESC 0/1 h" not in metrics
+    reasons = " ".join(unescape(m.value) for m in at.markdown if m.value.startswith("- "))
+    assert "troponin 1 h 1 ng/L" not in reasons and "rose" not in reasons, reasons
+    at.number_input(key="whatif_troponin_1h").set_value(80.0).run()
+    label = next(unescape(m.label) for m in at.metric if m.label.startswith("Risk of MI if"))
+    assert "troponin 2 h" in label, label
+
+
+def test_no_sample_after_0h_is_reported_under_the_1h_field_in_the_forms_words():
+    at = fill_form(run_page("discharge_check.py"), {**LOW_RISK, "troponin_1h_ng_l": None})
+    assert not at.exception, at.exception
+    texts = [unescape(error.value) for error in at.error]
+    assert any(t.startswith("no hs-cTnI after 0 h; give the 1 h, 2 h or 3 h sample") for t in texts), texts
+    summary = next(t for t in texts if t.startswith("Nothing was scored"))
+    assert "hs-cTnI at 1 h (ng/L), if drawn" in summary and "row 1" not in summary, summary
+    assert not at.metric

@@ -104,9 +104,9 @@ def test_the_moved_texts_read_as_before():
     from chestpain.features._labels import feature_label
 
     assert PROMPT_LIST["back_or_jaw_pain"] == "Pain in the back, neck or jaw?"
-    assert field_hint("troponin_1h_ng_l") == (
-        "hs-cTnI 1 h after presentation in ng/L; plausible range 0-100000 ng/L; enter ng/L, not ng/mL "
-        "(0.034 ng/mL = 34 ng/L); a result reported as '< 2' (below the limit of detection): enter 1"
+    assert field_hint("troponin_1h_ng_l") == (  # issue 25: "(missing where not drawn)"
+        "hs-cTnI 1 h after presentation in ng/L (missing where not drawn); plausible range 0-100000 ng/L; enter "
+        "ng/L, not ng/mL (0.034 ng/mL = 34 ng/L); a result reported as '< 2' (below the limit of detection): enter 1"
     )
     assert [more_common_in_women(name) for name in ("nausea", "chest_pain")] == [True, False]
     assert feature_label("sex_female") == "sex: female"

@@ -44,7 +44,8 @@ def test_contributions_add_up_to_the_score(model):
     result = assess(model, visit_row(HIGH_RISK))
     total = result.bias + sum(part.log_odds for part in result.contributions)
     assert total == pytest.approx(result.score, abs=1e-4)
-    assert len(result.reasons) == 3
+    # At most the top three, and only those the patient's own what-if confirms (issue 25): here at least one.
+    assert 1 <= len(result.reasons) <= 3
 
 
 def test_problems_are_filed_under_the_form_field_they_came_from(model):

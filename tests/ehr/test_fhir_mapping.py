@@ -109,7 +109,7 @@ def test_unknown_troponin_unit_is_a_problem():
     assert "hs-troponin unit 'mmol/L' is not understood (expected ng/L)" in mapping.problems[0]
 
 
-def test_second_sample_outside_the_one_hour_window_is_not_a_1h_value():
+def test_second_sample_outside_every_window_is_not_a_serial_sample():
     bundle = load_fixture("visit_1015.json")
     second = [
         r
@@ -118,7 +118,8 @@ def test_second_sample_outside_the_one_hour_window_is_not_a_1h_value():
     ][1]
     second["effectiveDateTime"] = "2026-03-02T08:50:00Z"  # 30 min after the 0 h sample
     mapping = only(bundle)
-    assert "no 1 h hs-troponin (45-90 min after the 0 h sample)" in mapping.problems[0]
+    assert "no hs-troponin after the 0 h sample in the 1 h, 2 h or 3 h windows" in mapping.problems[0]
+    assert "1 h 45-90 min" in mapping.problems[0] and "2 h 105-150 min" in mapping.problems[0]
 
 
 def test_onset_is_hours_from_chest_pain_onset_to_the_0h_sample():

@@ -118,3 +118,26 @@ def test_the_same_bundle_in_any_order_gives_the_same_card(model, variant):
         orders.append(shuffled)
     for order in itertools.islice(orders, None):
         assert _card_view({**bundle, "entry": order}, model) == expected
+
+
+@pytest.mark.parametrize(
+    ("minutes", "column", "pathway"), [(120, "troponin_2h_ng_l", "0/2 h"), (180, "troponin_3h_ng_l", "0/3 h")]
+)
+def test_a_site_without_a_1h_sample_is_assessed_on_its_own_pathway(model, minutes, column, pathway):
+    # Fixture 1004's 1 h sample moved to 2 h or 3 h: a 0/2 h or 0/3 h site. The model answers (1 h not drawn),
+    # the card names that pathway's ESC reading, and the notes list the samples used.
+    bundle = copy.deepcopy(load_fixture("visit_1004.json"))
+    sample = next(e["resource"] for e in bundle["entry"] if e["resource"].get("id") == TROPONIN_ID)
+    hours, rest = divmod(20 + minutes, 60)
+    sample["effectiveDateTime"] = f"2026-03-02T{8 + hours:02d}:{rest:02d}:00Z"
+    mapping = only(bundle)
+    assert mapping.sufficient, mapping.problems
+    assert mapping.row["troponin_1h_ng_l"] is None and mapping.row[column] == 2.3
+    assert any(
+        "hs-cTnI samples used: 0h 2.2 ng/L" in note and f"{column[9:11]} 2.3 ng/L" in note for note in mapping.notes
+    )
+    assessment = assess(model, mapping)
+    assert assessment.esc_pathway == pathway and assessment.esc in {"rule-out", "observe", "rule-in"}
+    out = card(assessment, "1004")
+    assert f"ESC 2020 {pathway}" in out["detail"] and "1 h" not in out["detail"].split("**ESC 2020")[1].split(";")[0]
+    assert "troponin 1 h" not in assessment.reasons or "not drawn" in assessment.reasons
