@@ -37,6 +37,8 @@ _CAL_FORMAT = {
     "esc_early_sensitivity_men": (True, 2),
     "esc_observe_share": (True, 1),
     "esc_observe_mi": (True, 1),
+    "esc_0_2h_rule_out_share": (True, 1),
+    "esc_0_2h_sensitivity": (True, 2),
     "nonmi_above_99th_women_vs_men": (False, 2),
     "nonmi_above_99th_under_50": (True, 1),
     "nonmi_above_99th_50_74": (True, 1),

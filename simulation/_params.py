@@ -373,16 +373,33 @@ class Bias(StrictModel):
     low_risk_overweight: Annotated[float, Field(ge=0.0)] = 0.0
 
 
-class Sampling(StrictModel):
-    """Which later hs-cTnI samples the record holds (the others stay missing).
+#: The serial-sampling pathways a site can run (ESC 2020 first, second and third choice; Collet et al., Eur Heart
+#: J 2021): which sample after 0 h its record holds.
+PATHWAYS = ("0/1h", "0/2h", "0/3h")
 
-    ``routine``: what the 0/1 h pathway draws (3 h for its observe zone, never 2 h). ``all``: every visit, as
-    in research cohorts that draw serial samples by protocol (e.g. APACE, High-STEACS), for studying the 0/2 h
-    and 0/3 h pathways.
+
+class Sampling(StrictModel):
+    """Which hs-cTnI samples the record holds (the others stay missing).
+
+    ``pathway_shares``: the share of visits seen at sites running each pathway (drawn per visit, independently of
+    the patient). A 0/1 h site records 0 h and 1 h, a 0/2 h site 0 h and 2 h, a 0/3 h site 0 h and 3 h; each keeps
+    a 3 h sample for its own observe zone. Every sample is still taken in the simulated body (adjudication reads
+    them all) and the simulated clinician decides on the ESC 0/1 h reading at every site: an assumption that keeps
+    the clinician, and so every calibrated figure, independent of which samples a record keeps.
+    ``draw_2h`` / ``draw_3h`` ``all``: every visit, as in research cohorts that draw serial samples by protocol
+    (e.g. APACE, High-STEACS), for studying the 0/2 h and 0/3 h pathways.
     """
 
+    pathway_shares: dict[Literal[PATHWAYS], Probability] = {"0/1h": 1.0}  # type: ignore[valid-type]
     draw_2h: Literal["never", "all"] = "never"
     draw_3h: Literal["observe_zone", "all"] = "observe_zone"
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Sampling:
+        total = sum(self.pathway_shares.values())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"sampling.pathway_shares must add up to 1 (they add up to {total:g})")
+        return self
 
 
 class Decision(StrictModel):

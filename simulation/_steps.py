@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, ndtr, ndtri
 
-from chestpain.features import esc_0_1h_codes
+from chestpain.features import esc_0_1h_codes, esc_0_2h
 from chestpain.features.columns import (
     ATYPICAL_SYMPTOMS,
     LOW_RISK_SYMPTOMS,
@@ -36,7 +36,7 @@ from chestpain.features.columns import (
     TYPICAL_SYMPTOMS,
 )
 from chestpain.simulation._distributions import PresentationModel, decades_from
-from chestpain.simulation._params import ScenarioConfig, TroponinPolicy
+from chestpain.simulation._params import PATHWAYS, ScenarioConfig, TroponinPolicy
 from chestpain.simulation._streams import ChunkStreams
 
 TYPICAL_INDEX = np.array([SYMPTOMS.index(name) for name in TYPICAL_SYMPTOMS])
@@ -211,15 +211,35 @@ def esc_result(cfg: ScenarioConfig, findings: Findings) -> np.ndarray:
     )
 
 
-def later_samples_drawn(cfg: ScenarioConfig, esc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which later samples the record holds: by default 3 h for the ESC 0/1 h observe zone, never 2 h.
+@dataclass
+class RecordedSamples:
+    """Which hs-cTnI samples each visit's record holds (0 h always)."""
 
-    The simulated ED runs the 0/1 h pathway, whose observe zone calls for a further sample at 3 h (Collet et
-    al., Eur Heart J 2021). The clinician's disposition is still decided at 1 h (an assumption of this model).
+    one_hour: np.ndarray
+    two_hour: np.ndarray
+    three_hour: np.ndarray
+
+
+def recorded_samples(
+    cfg: ScenarioConfig, findings: Findings, esc: np.ndarray, streams: ChunkStreams
+) -> RecordedSamples:
+    """The site's pathway decides which samples after 0 h the record keeps (``Sampling``).
+
+    0/1 h (ESC 2020's first choice) keeps 1 h and, for its observe zone, 3 h; 0/2 h (second choice) keeps 2 h
+    and 3 h for the 0/2 h observe zone; 0/3 h keeps 3 h. The clinician's disposition is still decided on the
+    0/1 h reading at every site (an assumption of this model, stated in ``Sampling``).
     """
     s = cfg.sampling
+    shares = np.array([s.pathway_shares.get(name, 0.0) for name in PATHWAYS])
+    # One uniform per visit, whatever the shares: a scenario with one pathway draws the stream too, so changing
+    # the shares never shifts any other stream.
+    site = np.minimum(np.searchsorted(np.cumsum(shares), streams.uniform("pathway"), side="right"), len(PATHWAYS) - 1)
+    one, two, three = (site == k for k in range(len(PATHWAYS)))
+    observe_0_2h = esc_0_2h(findings.troponin_0h, findings.troponin_2h, findings.onset_hours) == "observe"
     everyone = np.ones(esc.shape, dtype=bool)
-    return (everyone if s.draw_2h == "all" else ~everyone), (everyone if s.draw_3h == "all" else esc == 1)
+    draw_2h = everyone if s.draw_2h == "all" else two
+    draw_3h = everyone if s.draw_3h == "all" else three | (one & (esc == 1)) | (two & observe_0_2h)
+    return RecordedSamples(one_hour=one, two_hour=draw_2h, three_hour=draw_3h)
 
 
 def interruption(cfg: ScenarioConfig, n: int, streams: ChunkStreams) -> np.ndarray:

@@ -88,11 +88,13 @@ TARGETS = (
     ),
     Target(
         "oracle_auroc",
-        "AUROC of oracle_mi_probability for mi",
-        "0.95-0.985",
+        "AUROC of oracle_mi_probability for mi (0/1 h sites)",
+        "0.95-0.99",
         0.95,
-        0.985,
-        "CoDE-ACS 2023: 0.953; MI3 2019: 0.963",
+        # 0.985 until issue 25, when the oracle began to read the observe zone's 3 h sample: the same draws moved
+        # from 0.984 to 0.987. The world did not change, the figure's information did; the bound follows it.
+        0.99,
+        "CoDE-ACS 2023: 0.953; MI3 2019: 0.963 (published models; the oracle is their limit)",
     ),
     # hs-cTnI physiology, checked through the ESC 2020 0/1 h algorithm (Architect cut-offs, DESIGN.md).
     Target(
@@ -305,6 +307,23 @@ TARGETS = (
         0.04,
         0.15,
         "checked: Open Heart 2025;12:e003047 (NSTEMI 7.2% of the observe zone)",
+    ),
+    # ESC 0/2 h on the 0/2 h sites' visits (issue 25): checks the cut-offs (features._serial_scores), never tuned.
+    Target(
+        "esc_0_2h_rule_out_share",
+        "ESC 0/2 h: share ruled out (0/2 h sites)",
+        "56-60% (checked)",
+        0.45,
+        0.70,
+        "checked: Boeddinghaus et al., Clin Chem 2018;64:1347-60 (56% derivation, 60% validation; MI 13-17%)",
+    ),
+    Target(
+        "esc_0_2h_sensitivity",
+        "ESC 0/2 h: sensitivity of rule-out for MI (0/2 h sites)",
+        "98.7-99.2% (checked)",
+        0.985,
+        0.997,
+        "checked: Boeddinghaus et al., Clin Chem 2018 (99.2% derivation, 98.7% validation)",
     ),
     # ECG and history.
     Target(

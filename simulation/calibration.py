@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from chestpain.features import TroponinPolicy, esc_0_1h_codes, heart_score, troponin_upper_limit
+from chestpain.features import TroponinPolicy, esc_0_1h_codes, esc_0_2h, heart_score, troponin_upper_limit
 from chestpain.features.columns import DOCUMENTED_SYMPTOM_COLUMNS, RISK_FACTORS
 from chestpain.kernel.stats import NAN_ESTIMATE, Z95, Estimate, hanley_mcneil, newcombe, wilson
 from chestpain.simulation._targets import TARGETS, Target  # noqa: F401 (Target: part of this module's surface)
@@ -167,17 +167,36 @@ class CalibrationSummary:
         self._add("pain_black_treated", in_pain & black & treated)
         self._add("pain_white", in_pain & white)
         self._add("pain_white_treated", in_pain & white & treated)
-        oracle = np.clip(table.column("oracle_mi_probability").to_numpy(), 1e-300, 1 - 1e-16)
+        # The troponin, pathway, score, physiology and outcome rows are figures of EDs running the 0/1 h pathway
+        # (where their sources measured them): counted on the visits whose record holds the 1 h sample. The site
+        # is drawn independently of the patient (``Sampling``), so these visits are a random subset.
+        site = table.filter(pc.is_valid(table.column("troponin_1h_ng_l")))
+        mi_site, female_site = _bool(site, "mi"), _is(site, "sex", "female")
+        self._add("n_1h", np.ones(site.num_rows, bool))
+        oracle = np.clip(site.column("oracle_mi_probability").to_numpy(), 1e-300, 1 - 1e-16)
         bins = grid_searchsorted(_LOGIT_EDGES, np.log(oracle) - np.log1p(-oracle))
         for label in (0, 1):
-            self.oracle_hist[label] += np.bincount(bins[mi == bool(label)], minlength=self.oracle_hist.shape[1])
-        self._update_physiology(table, mi, female, self._update_pathway(table, mi, female))
+            self.oracle_hist[label] += np.bincount(bins[mi_site == bool(label)], minlength=self.oracle_hist.shape[1])
+        self._update_physiology(site, mi_site, female_site, self._update_pathway(site, mi_site, female_site))
+        # ESC 0/2 h (checked rows): the 0/2 h sites' visits, whose record holds 2 h and no 1 h sample.
+        t1_missing = pc.is_null(table.column("troponin_1h_ng_l"))
+        self._update_0_2h(table.filter(pc.and_(t1_missing, pc.is_valid(table.column("troponin_2h_ng_l")))))
         seconds = table.column("interrupt_seconds").to_numpy()
         self.max_seconds = max(self.max_seconds, float(seconds.max(initial=0.0)))
         seconds = np.clip(seconds, 0, _SECONDS_EDGES[-1] - 1e-9)
         self.seconds_hist += np.bincount(
             grid_searchsorted(_SECONDS_EDGES, seconds, side="right") - 1, minlength=len(self.seconds_hist)
         )
+
+    def _update_0_2h(self, site: pa.Table) -> None:
+        """Counts behind the ESC 0/2 h rows: the 0/2 h sites' visits (0 h and 2 h, no 1 h sample)."""
+        onset = site.column("symptom_onset_hours").to_numpy()
+        esc = esc_0_2h(site.column("troponin_0h_ng_l").to_numpy(), site.column("troponin_2h_ng_l").to_numpy(), onset)
+        mi = _bool(site, "mi")
+        self._add("n_0_2h", np.ones(site.num_rows, bool))
+        self._add("esc_0_2h_rule_out", esc == "rule-out")
+        self._add("mi_0_2h", mi)
+        self._add("mi_0_2h_not_ruled_out", mi & (esc != "rule-out"))
 
     def _update_pathway(self, table: pa.Table, mi: np.ndarray, female: np.ndarray) -> _Pathway:
         """Counts behind the troponin, score, pathway and outcome rows; returns what the physiology rows reuse."""
@@ -213,6 +232,7 @@ class CalibrationSummary:
         missed = _bool(table, "missed_mi")
         self._add("discharged", discharged)
         self._add("discharged_outcome", discharged & outcome)
+        self._add("missed_1h", missed)
         self._add("missed_outcome", missed & outcome)
         self._add("treated_mi", mi & ~missed)
         self._add("treated_mi_outcome", mi & ~missed & outcome)
@@ -275,7 +295,7 @@ class CalibrationSummary:
             "early_mi_t0_5": wilson(c["mi_early_t0_5"], c["mi_early"]),
             "esc_early_sensitivity_women": wilson(c["mi_early_women_not_ruled_out"], c["mi_early_women"]),
             "esc_early_sensitivity_men": wilson(c["mi_early_men_not_ruled_out"], c["mi_early_men"]),
-            "esc_observe_share": wilson(c["esc_observe"], c["n"]),
+            "esc_observe_share": wilson(c["esc_observe"], c["n_1h"]),
             "esc_observe_mi": wilson(c["esc_observe_mi"], c["esc_observe"]),
             "nonmi_above_99th_women_vs_men": risk_ratio(
                 c["nonmi_women_above"], c["nonmi_women"], c["nonmi_men_above"], c["nonmi_men"]
@@ -283,15 +303,17 @@ class CalibrationSummary:
             "nonmi_above_99th_under_50": wilson(c["nonmi_under_50_above"], c["nonmi_under_50"]),
             "nonmi_above_99th_50_74": wilson(c["nonmi_50_74_above"], c["nonmi_50_74"]),
             "nonmi_above_99th_75_up": wilson(c["nonmi_75_up_above"], c["nonmi_75_up"]),
-            "mi_normal_ecg": wilson(c["mi_ecg_normal"], c["mi"]),
-            "ischemic_ecg_lr": risk_ratio(c["mi_ecg_ischemic"], c["mi"], c["nonmi_ecg_ischemic"], c["no_mi"]),
-            "normal_ecg_lr": risk_ratio(c["mi_ecg_normal"], c["mi"], c["nonmi_ecg_normal"], c["no_mi"]),
+            "mi_normal_ecg": wilson(c["mi_ecg_normal"], c["mi_all"]),
+            "ischemic_ecg_lr": risk_ratio(c["mi_ecg_ischemic"], c["mi_all"], c["nonmi_ecg_ischemic"], c["no_mi"]),
+            "normal_ecg_lr": risk_ratio(c["mi_ecg_normal"], c["mi_all"], c["nonmi_ecg_normal"], c["no_mi"]),
             "pleuritic_lr": self._lr("pleuritic"),
             "positional_lr": self._lr("positional"),
             "palpation_lr": self._lr("palpation"),
             "exertional_lr_men": self._lr("exertional_men"),
             "radiation_lr_men": self._lr("radiation_men"),
-            "unstable_angina_share": wilson(c["unstable_angina"], c["n"]),
+            "unstable_angina_share": wilson(c["unstable_angina"], c["n_1h"]),
+            "esc_0_2h_rule_out_share": wilson(c.get("esc_0_2h_rule_out", 0), c.get("n_0_2h", 0)),
+            "esc_0_2h_sensitivity": wilson(c.get("mi_0_2h_not_ruled_out", 0), c.get("mi_0_2h", 0)),
             "heart_low_mace": wilson(c["heart_low_mace"], c["heart_low"]),
             "interruption_q1": quantile_from_histogram(self.seconds_hist, _SECONDS_EDGES, 0.25),
             "interruption_q3": quantile_from_histogram(self.seconds_hist, _SECONDS_EDGES, 0.75),
@@ -322,20 +344,20 @@ class CalibrationSummary:
             "esc_rule_out_sensitivity_women": wilson(c["mi_esc_not_ruled_out_women"], c["mi_women"]),
             "esc_rule_out_sensitivity_men": wilson(c["mi_esc_not_ruled_out_men"], c["mi_men"]),
             "esc_rule_out_npv": wilson(c["esc_rule_out_no_mi"], c["esc_rule_out"]),
-            "esc_rule_out_share": wilson(c["esc_rule_out"], c["n"]),
+            "esc_rule_out_share": wilson(c["esc_rule_out"], c["n_1h"]),
             "esc_rule_in_ppv": wilson(c["esc_rule_in_mi"], c["esc_rule_in"]),
             "nonmi_change_6": wilson(c["no_mi_change_6"], c["no_mi"]),
-            "t0_below_5_sensitivity": wilson(c["mi_t0_5"], c["mi"]),
-            "mi_above_99th_0_1h": wilson(c["mi_above_99th"], c["mi"]),
-            "heart_low_share": wilson(c["heart_low"], c["n"]),
-            "heart_low_sensitivity": wilson(c["mi_heart_not_low"], c["mi"]),
+            "t0_below_5_sensitivity": wilson(c["mi_t0_5"], c["mi_all"]),
+            "mi_above_99th_0_1h": wilson(c["mi_above_99th"], c["mi_all"]),
+            "heart_low_share": wilson(c["heart_low"], c["n_1h"]),
+            "heart_low_sensitivity": wilson(c["mi_heart_not_low"], c["mi_all"]),
             "nonmi_admitted": wilson(c["no_mi_admitted_women"] + c["no_mi_admitted_men"], c["no_mi"]),
             "nonmi_admitted_sex_gap": _difference_points(
                 c["no_mi_admitted_men"], c["no_mi_men"], c["no_mi_admitted_women"], c["no_mi_women"]
             ),
             "harm_per_1000_discharges": _scaled(wilson(c["discharged_outcome"], c["discharged"]), 1000.0),
             "missed_vs_treated_outcome_rr": risk_ratio(
-                c["missed_outcome"], c["missed"], c["treated_mi_outcome"], c["treated_mi"]
+                c["missed_outcome"], c["missed_1h"], c["treated_mi_outcome"], c["treated_mi"]
             ),
             **self._physiology_estimates(),
         }

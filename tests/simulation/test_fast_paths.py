@@ -90,7 +90,9 @@ def test_split_by_adjudication_matches_log_space_even_where_linear_sums_underflo
 def continuous_onset_cohort():
     # Onset recorded exactly (no quarter-hour rounding): every row has its own onset, the tables have one row
     # per visit, and the blocks of terms() cut through the chunk.
-    cfg = load_scenario(SCENARIO_DIR / "default.yaml", ["presentation.onset.recorded_step_hours=null"])
+    # Every record keeps its 1 h sample: the direct formula below is the 0 h + 1 h likelihood.
+    overrides = ["presentation.onset.recorded_step_hours=null", 'sampling.pathway_shares={"0/1h": 1.0}']
+    cfg = load_scenario(SCENARIO_DIR / "default.yaml", overrides)
     return cfg, simulate_frame(cfg, 20_000, 5)
 
 
