@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from chestpain.features.columns import ECG_FINDINGS
+from chestpain.simulation._later_samples import later_sample_log_terms
 from chestpain.simulation._mixture_math import (
     _blocks,
     _logsumexp_rows,
@@ -121,15 +122,16 @@ class _TermTables:
     log_weight_stable: np.ndarray  # (ages, non-coronary states)
     mud: np.ndarray  # (onsets, K) mean 1 h log ratio
     mua_acute: np.ndarray  # (onsets, acute states) highest mean log ratio of a later sample to the 0 h one
+    mu_later: np.ndarray  # (onsets, K, 2) mean log ratio of the 2 h and of the 3 h sample to the 0 h one
 
 
 @dataclass(frozen=True)
 class TroponinTerms:
-    """Log likelihood terms of (t0, t1) by outcome, from :meth:`TroponinMixture.terms`."""
+    """Log likelihood terms of the reported samples by outcome, from :meth:`TroponinMixture.terms`."""
 
-    acute_mi: np.ndarray  # log p(t0, t1, adjudicated MI | acute coronary event)
-    acute_not: np.ndarray  # log p(t0, t1, not MI | acute coronary event): unstable angina
-    non_coronary: np.ndarray  # log p(t0, t1 | no acute coronary event)
+    acute_mi: np.ndarray  # log p(R, adjudicated MI | acute coronary event), R the reported samples
+    acute_not: np.ndarray  # log p(R, not MI | acute coronary event): unstable angina
+    non_coronary: np.ndarray  # log p(R | no acute coronary event)
     acute_not_mace: np.ndarray  # acute_not with each state's term times its 30-day MACE risk
     non_coronary_mace: np.ndarray  # non_coronary likewise
 
@@ -377,8 +379,12 @@ class TroponinMixture:
         male: np.ndarray,
         ecg: np.ndarray,
         log_typical_history: np.ndarray,
+        t2: np.ndarray | None = None,
+        t3: np.ndarray | None = None,
     ) -> TroponinTerms:
-        """Log of p(t0, t1, adjudicated MI | acute), p(t0, t1, no MI | acute) and p(t0, t1 | not acute).
+        """Log of p(R, adjudicated MI | acute), p(R, no MI | acute) and p(R | not acute), R the reported samples.
+
+        R is (t0, t1) and, where given, the recorded 2 h and 3 h values (last paragraph).
 
         Also the last two with each state's term times its 30-day MACE risk, for the MACE oracle. Every term
         includes P(first ECG | state): the ECG depends on the state, not only on the coronary event. A
@@ -390,6 +396,25 @@ class TroponinMixture:
         or t1 already exceeds it; otherwise the later samples share one deviation ``sa * e`` around
         ``z0 + mu_j`` (``z0`` the reported 0 h log excess), so one of them reaches ``c = log(L + 0.5 - floor)``
         exactly when ``e >= min_j (c - z0 - mu_j) / sa``: ``P = Phi((z0 + max_j mu_j - c) / sa)``.
+
+        ``t1`` NaN: the 1 h sample was taken (adjudication reads it) but not recorded, and every term is
+        marginalised over it. The likelihood is P(t0 | state) alone, and unless t0 exceeds L the state is an MI
+        when the 1 h sample or a later one does. Given the reported t0 and the state, the 1 h sample's noise and
+        the later samples' shared deviation are independent draws (:meth:`sample`), so
+        ``P(no MI | t0, state) = Phi(-m1) Phi(-ma)``, with ``ma`` the later samples' margin above and
+        ``m1 = (z0 + mud - c) / sd1`` the 1 h one (1 h centred on the reported 0 h value, ``sd1`` its change SD;
+        ``c`` is the same threshold, since the 1 h value is reported the same way).
+
+        ``t2``, ``t3`` (reported 2 h and 3 h values, NaN where not recorded; None: none recorded): the later
+        samples are ``z0 + mu_j + sa e`` with one shared ``e ~ N(0, 1)``, so each recorded value confines ``e``
+        to the interval its report allows, ``[(lo_j - z0 - mu_j) / sa, (hi_j - z0 - mu_j) / sa)`` with
+        ``[lo_j, hi_j)`` from :meth:`reported_interval` (below the LoD and at the reportable maximum alike), and
+        together to the intersection ``[a, b)``. That adds ``log P(a <= e < b)`` to every state's likelihood
+        (0 where the values cannot occur together in the state), and, for the MI split of an acute state,
+        ``P(e >= tau)`` becomes ``P(e >= tau | a <= e < b)`` (``tau = -ma``: the recorded samples are among the
+        ones that decide it, and a recorded value above L makes the row MI for sure). ``e`` is independent of
+        the 1 h noise given t0, so a missing t1 combines with it as above. Rows without 2 h or 3 h values get
+        exactly the numbers they get without these arguments.
         """
         acute, stable = np.flatnonzero(self.is_acute), np.flatnonzero(~self.is_acute)
         g0, rise_1h, rise_later, by_onset = self._curve_tables(onset)
@@ -399,22 +424,49 @@ class TroponinMixture:
             log_weight_stable=log_weights[0][:, stable],
             mud=rise_1h + self.log_ratio,
             mua_acute=rise_later[:, acute].max(axis=-1) + self.log_ratio[acute],
+            mu_later=rise_later[:, :, :2] + self.log_ratio[None, :, None],
         )
+        later = None
+        if t2 is not None or t3 is not None:
+            later = np.column_stack([np.full(len(t0), np.nan) if t is None else t for t in (t2, t3)])
+            has_later = ~np.isnan(later).all(axis=1)
+            if not has_later.any():
+                later = None
         # The troponin likelihood depends on the row only through (t0, t1, sex, recorded onset): reported values
-        # are whole ng/L, so a chunk has about a third as many distinct keys as rows. Computed once per key.
-        unique, inverse = _unique_rows(t0, t1, male, by_onset)
+        # are whole ng/L, so a chunk has about a third as many distinct keys as rows. Computed once per key (a
+        # missing t1 is a key of its own; so are the recorded 2 h and 3 h values, with the later samples' terms
+        # computed for the keys that have them).
+        unique, inverse = _unique_rows(t0, t1, male, by_onset, later)
         u_male, u_onset = unique[:, 2].astype(np.intp), unique[:, 3].astype(np.intp)
         u_mu0 = self.mu0.T[u_male] + g0[u_onset]
+        u_later = None if later is None else ~np.isnan(unique[:, 4:6]).all(axis=1)
 
-        def likelihood(rows: slice) -> np.ndarray:
-            return self.component_log_likelihood(
+        def likelihood(rows: slice) -> tuple[np.ndarray, ...]:
+            log_p = self.component_log_likelihood(
                 unique[rows, 0], unique[rows, 1], u_mu0[rows], tables.mud[u_onset[rows]]
             )
+            if u_later is None:
+                return (log_p,)
+            keys = np.flatnonzero(u_later[rows])
+            log_mass, log_mi, log_not = later_sample_log_terms(
+                self, tables.mu_later, tables.mua_acute, unique[rows][keys], u_onset[rows][keys]
+            )
+            log_p[keys] += log_mass
+            return log_p, log_mi, log_not
 
         # Blocks whose (rows x states) arrays stay in cache: 1.3x less CPU than whole chunks.
-        log_dens = np.concatenate(list(_terms_pool().map(likelihood, _blocks(len(unique)))))
+        per_key = [
+            np.concatenate(part) for part in zip(*_terms_pool().map(likelihood, _blocks(len(unique))), strict=True)
+        ]
+        log_dens = per_key[0]
+        # Each row's position among the keys with later samples, to find its row of per_key[1:].
+        later_position = None if u_later is None else np.cumsum(u_later) - 1
 
         def block(rows: slice) -> tuple[np.ndarray, ...]:
+            later_terms = None
+            if later_position is not None:
+                keys = inverse[rows][u_later[inverse[rows]]]
+                later_terms = (later[rows], per_key[1][later_position[keys]], per_key[2][later_position[keys]])
             return self._terms_block(
                 tables,
                 log_dens[inverse[rows]],
@@ -425,6 +477,7 @@ class TroponinMixture:
                 by_age[rows],
                 ecg[rows],
                 log_typical_history[rows],
+                later_terms,
             )
 
         blocks = list(_terms_pool().map(block, _blocks(len(t0))))
@@ -441,8 +494,13 @@ class TroponinMixture:
         by_age: np.ndarray,
         ecg: np.ndarray,
         log_typical_history: np.ndarray,
+        later_terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, ...]:
-        """:meth:`terms` for one block of rows, from the per-onset and per-age tables."""
+        """:meth:`terms` for one block of rows, from the per-onset and per-age tables.
+
+        ``later_terms``: the block's (2 h, 3 h) values, shape (n, 2), and for its rows with one of them, in
+        order, the later samples' log P(MI) and log P(no MI) per acute state (:func:`later_sample_log_terms`).
+        """
         acute, stable = np.flatnonzero(self.is_acute), np.flatnonzero(~self.is_acute)
         log_dens = log_troponin + self.log_ecg.T[ecg]
         joint_acute = tables.log_weight_acute[by_age] + log_dens[:, acute]
@@ -454,12 +512,31 @@ class TroponinMixture:
         with np.errstate(divide="ignore"):
             log_non_mace = _logsumexp_rows(joint_stable + np.log(self.mace_risk[stable]))
         limit = self.adjudication_limit_for(male)
-        above = np.maximum(t0, t1) > limit
+        above = np.fmax(t0, t1)  # a missing t1 (NaN) leaves t0 alone
+        recorded_later = None
+        if later_terms is not None:  # a recorded later value above the limit makes the state an MI too
+            recorded_later = ~np.isnan(later_terms[0]).all(axis=1)
+            above = np.fmax(above, np.fmax(later_terms[0][:, 0], later_terms[0][:, 1]))
+        above = above > limit
         z0 = self.reported_log_excess(t0)
-        margin = (z0 - np.log(limit + 0.5 - self.floor))[:, None] + tables.mua_acute[by_onset]
+        threshold = np.log(limit + 0.5 - self.floor)
+        margin = (z0 - threshold)[:, None] + tables.mua_acute[by_onset]
         margin /= self.s_adj[acute]
+        unreported = np.isnan(t1)
+        margin_1h = None
+        if unreported.any():  # the unrecorded 1 h sample's own margin, centred on the reported 0 h value
+            z0_u = z0[unreported][:, None]
+            sd_1h = np.sqrt(self.change_variance(z0_u)[:, acute])
+            margin_1h = (z0_u - threshold[unreported][:, None] + tables.mud[by_onset[unreported]][:, acute]) / sd_1h
         log_acute_mi, log_acute_not, log_acute_not_mace = _split_by_adjudication(
-            joint_acute, margin, above, self.mace_risk[acute]
+            joint_acute,
+            margin,
+            above,
+            self.mace_risk[acute],
+            unreported,
+            margin_1h,
+            recorded_later,
+            None if later_terms is None else later_terms[1:],
         )
         return log_acute_mi, log_acute_not, log_non, log_acute_not_mace, log_non_mace
 
@@ -468,17 +545,24 @@ class TroponinMixture:
 
         ``P(t0) = P(z0 in the interval reported as t0)`` and, since the 1 h sample is centred on the reported 0 h
         value, ``P(t1 | t0) = P(z1 in the interval reported as t1)`` with ``z1 ~ N(z0_reported + mud, v)``. Values
-        below the limit of detection and at the reportable maximum are intervals like any other.
+        below the limit of detection and at the reportable maximum are intervals like any other. Where t1 is NaN
+        (not recorded) the second factor sums to 1 over every value it could take: P(t0) alone.
         """
         lo0, hi0 = self.reported_interval(t0)
+        s0 = self.s0[None, :]
+        log_p = log_normal_interval((lo0[:, None] - mu0) / s0, (hi0[:, None] - mu0) / s0)
+        recorded = ~np.isnan(t1)
+        if not recorded.all():
+            t0, t1, mud = t0[recorded], t1[recorded], mud[recorded]
         lo1, hi1 = self.reported_interval(t1)
         z0 = self.reported_log_excess(t0)[:, None]
         sd = np.sqrt(self.change_variance(z0))
         centre1 = z0 + mud
-        s0 = self.s0[None, :]
-        return log_normal_interval((lo0[:, None] - mu0) / s0, (hi0[:, None] - mu0) / s0) + log_normal_interval(
-            (lo1[:, None] - centre1) / sd, (hi1[:, None] - centre1) / sd
-        )
+        log_1h = log_normal_interval((lo1[:, None] - centre1) / sd, (hi1[:, None] - centre1) / sd)
+        if recorded.all():
+            return log_p + log_1h
+        log_p[recorded] += log_1h
+        return log_p
 
 
 @dataclass(frozen=True)

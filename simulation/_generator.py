@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +32,8 @@ from chestpain.simulation._streams import BLOCK_ROWS, ChunkStreams
 if TYPE_CHECKING:  # pandas only for simulate_frame's result: `chestpain simulate` never imports it
     import pandas as pd
 
+    _Record = steps.Demographic | steps.Findings
+
 MAX_ROWS = 10_000_000
 #: One block per chunk: the same rows (streams are per block) at a third of the peak memory of four blocks (the
 #: troponin mixture holds rows x states arrays), at no cost in speed (benchmarks/bench_simulate.py).
@@ -41,6 +44,48 @@ _MAX_PENDING_CHUNKS = 2
 
 def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(categories)).cast(pa.string())
+
+
+def _rows(record: _Record, mask: np.ndarray) -> _Record:
+    return dataclasses.replace(record, **{f.name: getattr(record, f.name)[mask] for f in dataclasses.fields(record)})
+
+
+def _oracle_of_record(
+    prior_logit: np.ndarray,
+    model: PresentationModel,
+    demo: steps.Demographic,
+    findings: steps.Findings,
+    recorded: steps.RecordedSamples,
+    oracle: np.ndarray,
+    oracle_mace: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle columns for what the record holds: 0 h, and 1 h, 2 h and 3 h where the site kept them.
+
+    The clinician (and the model-assisted check) decide on the 0 h and 1 h samples (``Sampling``), and ``oracle``
+    is P(MI | that information). The cohort's oracle is the limit for a model that reads the record, so it is
+    recomputed for every row whose record holds anything else: no 1 h value, or a 2 h or 3 h one. Which samples
+    are recorded depends on the site (drawn independently of the patient) and on recorded values only, so
+    conditioning on the recorded values is the whole of Bayes' rule.
+    """
+    differs = ~recorded.one_hour | recorded.two_hour | recorded.three_hour
+    if not differs.any():
+        return oracle, oracle_mace
+    masked = dataclasses.replace(
+        findings,
+        troponin_1h=np.where(recorded.one_hour, findings.troponin_1h, np.nan),
+        troponin_2h=np.where(recorded.two_hour, findings.troponin_2h, np.nan),
+        troponin_3h=np.where(recorded.three_hour, findings.troponin_3h, np.nan),
+    )
+    mi, mace = oracle_probabilities(
+        prior_logit[differs], model, _rows(demo, differs), _rows(masked, differs), later_samples=True
+    )
+    return np.where(differs, _scatter(mi, differs), oracle), np.where(differs, _scatter(mace, differs), oracle_mace)
+
+
+def _scatter(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.zeros(mask.shape, dtype=np.float64)
+    out[mask] = values
+    return out
 
 
 def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) -> pa.Table:
@@ -61,7 +106,10 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
     esc = steps.esc_result(cfg, findings)
     clinician_risk = steps.clinician_estimate(cfg, demo, factors, documented, findings, esc, streams)
     troponin_high = np.maximum(findings.troponin_0h, findings.troponin_1h) > steps.troponin_limit(cfg, demo.male)
-    drawn_2h, drawn_3h = steps.later_samples_drawn(cfg, esc)
+    recorded = steps.recorded_samples(cfg, findings, esc, streams)
+    record_oracle, record_oracle_mace = _oracle_of_record(
+        prior_logit, model, demo, findings, recorded, oracle, oracle_mace
+    )
     decision = steps.disposition(cfg, clinician_risk, oracle, mi, troponin_high, streams)
     outcomes = steps.thirty_day_outcome(cfg, model, mi, findings.troponin_state, decision.missed_mi, streams)
     analgesia_given = steps.analgesia(cfg, findings.pain_score, demo.race, streams)
@@ -80,9 +128,9 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "ecg": _categorical(findings.ecg, ECG_FINDINGS),
         "symptom_onset_hours": findings.onset_hours,
         "troponin_0h_ng_l": findings.troponin_0h,
-        "troponin_1h_ng_l": findings.troponin_1h,
-        "troponin_2h_ng_l": np.where(drawn_2h, findings.troponin_2h, np.nan),
-        "troponin_3h_ng_l": np.where(drawn_3h, findings.troponin_3h, np.nan),
+        "troponin_1h_ng_l": np.where(recorded.one_hour, findings.troponin_1h, np.nan),
+        "troponin_2h_ng_l": np.where(recorded.two_hour, findings.troponin_2h, np.nan),
+        "troponin_3h_ng_l": np.where(recorded.three_hour, findings.troponin_3h, np.nan),
         "interrupt_seconds": interrupt_seconds,
         "clinician_risk": clinician_risk,
         "mi": mi,
@@ -94,8 +142,8 @@ def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) 
         "acs": event,
         "mace_30d": outcomes.mace,
         "analgesia_given": analgesia_given,
-        "oracle_mi_probability": oracle,
-        "oracle_mace_probability": oracle_mace,
+        "oracle_mi_probability": record_oracle,
+        "oracle_mace_probability": record_oracle_mace,
     }
     arrays = [
         pa.array(np.ascontiguousarray(columns[field.name]), type=field.type, from_pandas=True)
