@@ -187,8 +187,8 @@ def detail(assessment: Assessment) -> str:
         }.get(assessment.flag_reason, "no")
         lines += [
             f"**MI now (calibrated risk):** {_percent(assessment.risk)}; flag threshold for {row['sex']} patients "
-            f"{_percent(assessment.threshold)} (lower for guaranteed groups: women and men under 55, early "
-            "presenters).",
+            f"{_percent(assessment.threshold)} (lower for the model's guaranteed groups, e.g. women and men under "
+            "55, early presenters, records without a 1 h sample).",
         ]
         if assessment.risk_mace is not None:
             lines.append(

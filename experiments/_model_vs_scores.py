@@ -3,7 +3,7 @@
 On one simulated cohort a model is trained (train / calibration / test split, as ``chestpain train`` does) and,
 on the test split only:
 
-- HEART (low risk 0-3; Backus 2013) and ESC 0/1 h (Roffi 2016; Collet 2021) are reported at their own
+- HEART (low risk 0-3; Backus 2013) and ESC 2020 on each record's pathway (Roffi 2016; Collet 2021) at their own
   operating points (sensitivity and rule-out fraction), from the charted symptoms as a clinician scores them;
 - the model at its own trained threshold (the config's threshold rule: cross-fitted out-of-fold risk by default,
   or the calibration split; 97.5% confidence bound);
@@ -42,7 +42,7 @@ MODEL_AT = "model at {target} sensitivity"
 ORACLE_AT = "oracle at {target} sensitivity"
 BASELINES = {
     "HEART (low risk 0-3)": "HEART low risk (0-3)",
-    "ESC 0/1 h": "ESC 0/1 h rule-out",
+    "ESC 2020": "ESC 2020 rule-out (0/1 h, else 0/2 h or 0/3 h)",
     "single-sample rule-out": "single-sample rule-out (< 2 ng/L)",
 }
 CURVE_SENSITIVITIES = np.linspace(0.95, 1.0, 101)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chestpain.experiments._config import ModelVsScoresConfig
 from chestpain.experiments._figures import model_vs_scores_figure
-from chestpain.experiments._model_vs_scores import MODEL_OWN, ModelVsScoresResult
+from chestpain.experiments._model_vs_scores import BASELINES, MODEL_OWN, ModelVsScoresResult
 from chestpain.experiments._page_parts import _figure_link, _page
 from chestpain.experiments._report import Page, est, fmt, table
 
@@ -36,7 +36,7 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
     ]
     model, oracle = result.point(result.model_at, "overall"), result.point(result.oracle_at, "overall")
     heart = result.point("HEART low risk (0-3)", "overall")
-    esc = result.point("ESC 0/1 h rule-out", "overall")
+    esc = result.point(BASELINES["ESC 2020"], "overall")
     own = result.point(MODEL_OWN, "overall")
     target = f"{result.target:.0%}"
     headline = (
@@ -45,7 +45,7 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
         f"{fmt(oracle.rule_out.value, 1, percent=True)} (ratio "
         f"{est(result.ratio['overall'], 3)}; women {est(result.ratio['female'], 3)}, men "
         f"{est(result.ratio['male'], 3)}). HEART (0-3) rules out {fmt(heart.rule_out.value, 1, percent=True)} at "
-        f"{fmt(heart.sensitivity.value, 1, percent=True)} sensitivity and ESC 0/1 h "
+        f"{fmt(heart.sensitivity.value, 1, percent=True)} sensitivity and ESC 2020 "
         f"{fmt(esc.rule_out.value, 1, percent=True)} at {fmt(esc.sensitivity.value, 1, percent=True)}; the model at "
         f"its own trained threshold rules out {fmt(own.rule_out.value, 1, percent=True)} at "
         f"{fmt(own.sensitivity.value, 2, percent=True)}."
@@ -54,7 +54,7 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
         f"rule-out at >= {target} sensitivity: model {est(model.rule_out, 1, percent=True)} vs oracle "
         f"{est(oracle.rule_out, 1, percent=True)} (ratio {est(result.ratio['overall'], 3)}); HEART "
         f"{fmt(heart.rule_out.value, 1, percent=True)} at {fmt(heart.sensitivity.value, 1, percent=True)} "
-        f"sensitivity, ESC 0/1 h {fmt(esc.rule_out.value, 1, percent=True)} at "
+        f"sensitivity, ESC 2020 {fmt(esc.rule_out.value, 1, percent=True)} at "
         f"{fmt(esc.sensitivity.value, 1, percent=True)}"
     )
     sections = [
@@ -109,9 +109,11 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
         "The oracle is the exact P(MI | every model-visible column) of the simulator's generating process: no "
         "model that sees the same columns can rule out more at the same sensitivity. A real cohort has no oracle.",
         "HEART is scored from the charted symptoms (`doc_*`, after interruption and discounting) with the "
-        "universal 26 ng/L troponin limit, as a clinician would score it; low risk is 0-3 (Backus 2013). ESC 0/1 h "
-        "uses the ARCHITECT hs-cTnI cut-offs (rule-out: 0 h < 2 ng/L, or 0 h < 5 ng/L and 1 h change < 2 ng/L; "
-        "Collet 2021).",
+        "universal 26 ng/L troponin limit, as a clinician would score it; low risk is 0-3 (Backus 2013). ESC 2020 "
+        "reads each record on its own pathway, with the ARCHITECT hs-cTnI cut-offs (Collet 2021): 0/1 h where the "
+        "1 h sample was drawn (rule-out: 0 h < 4 ng/L after 3 h of pain, or 0 h < 5 ng/L and 1 h change < 2 ng/L), "
+        "else 0/2 h (0 h < 4 after 3 h, or 0 h < 6 and 2 h change < 2), else 0/3 h (both samples at or below the "
+        "sex-specific 99th percentile and a change under half of it).",
         "The model sees the training config's features (symptoms as a full question list elicits them, "
         "`sx_*`), not the clinician's judgement or any outcome.",
         f"The test-split threshold reaching {target} is chosen on the rows it is evaluated on: optimistic for "
