@@ -1,4 +1,4 @@
-"""Audit any decision: a table's own scores or yes/no flags, the clinicians' discharges, HEART or ESC 0/1 h.
+"""Audit any decision: a table's own scores or yes/no flags, the clinicians' discharges, HEART or ESC 2020.
 
 An auditor most often needs to audit decisions that are not this project's model (issue 15): a vendor model's
 risk scores, the clinicians' own discharges (are women sent home mid-MI more often?), or a pathway. These
@@ -6,7 +6,8 @@ functions turn such a table into ``(label, score, flag, attributes)`` with the b
 (file, row counted from 1, column) and hand it to :func:`fairness.audit_predictions`.
 
 What is a positive decision: ``flag = true`` means "not sent home / not ruled out" (possible MI), so FNR is
-the share of true MI sent home (clinician), scored low risk (HEART 0-3) or ruled out (ESC 0/1 h).
+the share of true MI sent home (clinician), scored low risk (HEART 0-3) or ruled out (ESC 2020 on the record's own
+pathway: 0/1 h, else 0/2 h or 0/3 h).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def decision_scores(frame: pd.DataFrame, decision: Decision | str, source: str) 
 def audit_decision(
     frame: pd.DataFrame, decision: Decision | str, *, label: str = "mi", source: str = "input", **options
 ) -> ModelAudit:
-    """Audit the clinicians' discharges or the HEART / ESC 0/1 h decisions recorded in or implied by a cohort."""
+    """Audit the clinicians' discharges or the HEART / ESC 2020 decisions recorded in or implied by a cohort."""
     decision = Decision(decision)
     y = label_column(frame, label, source)
     score, flag = decision_scores(frame, decision, source)

@@ -146,6 +146,12 @@ def test_audit_decisions_on_the_cohort(decision_tables, tmp_path, decision):
     overall = metrics["groups"][0]["fnr"]
     if decision == "clinician":  # flag = not discharged: FNR = share of MI sent home
         assert overall["events"] == int((frame["mi"] & frame["discharged"]).sum())
+    if decision == "esc":  # ESC on each record's own pathway: a 0/2 h or 0/3 h site's MI is never an ESC 0/1 h miss
+        from chestpain.features import clinical_scores, esc_of_record, validate_visits
+
+        assert frame["troponin_1h_ng_l"].isna().any()
+        reading = esc_of_record(clinical_scores(validate_visits(frame, symptom_source="doc")))[1]
+        assert overall["events"] == int((frame["mi"].to_numpy() & (reading == "rule-out")).sum())
     assert overall["denominator"] == int(frame["mi"].sum())
 
 

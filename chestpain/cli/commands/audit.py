@@ -5,8 +5,8 @@ Three ways in, exactly one per call:
 * ``--model MODEL --data TABLE``: score the table with a trained model (and compare mitigations);
 * ``--predictions FILE --label mi [--score COL] [--flag COL] [--threshold T]``: a table that already holds a
   score and/or a yes/no decision (any model's output);
-* ``--data COHORT --decision clinician|heart|esc``: the clinicians' discharges or the HEART / ESC 0/1 h
-  pathway decisions on a cohort table.
+* ``--data COHORT --decision clinician|heart|esc``: the clinicians' discharges or the HEART / ESC 2020
+  pathway decisions on a cohort table (ESC on each record's own pathway: 0/1 h, else 0/2 h or 0/3 h).
 """
 
 from __future__ import annotations
