@@ -71,10 +71,14 @@ def main() -> None:
     at99 = rule_out_at_sensitivity(oracle, y, 0.99)
     mi_flag = flags["MI question, group guarantees"]
     realised = float(mi_flag[y].mean())
+    ranking_there = rule_out_at_sensitivity(out["risk"].to_numpy(), y, realised) / rule_out_at_sensitivity(
+        oracle, y, realised
+    )
     print(
         f"MI: ranking at 99% / oracle {rule_out_at_sensitivity(out['risk'].to_numpy(), y, 0.99) / at99:.3f}; "
         f"MI-question flag / oracle at 99% {(1 - mi_flag.mean()) / at99:.3f}; at its own sensitivity "
-        f"({realised:.2%}) {(1 - mi_flag.mean()) / rule_out_at_sensitivity(oracle, y, realised):.3f}"
+        f"({realised:.2%}) {(1 - mi_flag.mean()) / rule_out_at_sensitivity(oracle, y, realised):.3f}; ranking "
+        f"at that sensitivity / oracle {ranking_there:.3f}"
     )
     at98 = rule_out_at_sensitivity(oracle_mace, mace, 0.98)
     mace_rank = rule_out_at_sensitivity(out["risk_mace_30d"].to_numpy(), mace, 0.98) / at98

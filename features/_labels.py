@@ -45,6 +45,8 @@ _LABELS = {
     "troponin_2h_ng_l": "troponin 2 h",
     "troponin_3h_ng_l": "troponin 3 h",
     "troponin_1h_drawn": "troponin 1 h drawn",
+    "troponin_2h_x99th": "troponin 2 h (x 99th percentile)",
+    "troponin_3h_x99th": "troponin 3 h (x 99th percentile)",
     "troponin_2h_drawn": "troponin 2 h drawn",
     "troponin_3h_drawn": "troponin 3 h drawn",
     "troponin_rise_0_2h_ng_l": "troponin rise 0 h to 2 h",

@@ -35,10 +35,11 @@ its features' contributions (SHAP stays additive):
   ``1 +`` keeps it non-decreasing when both samples scale up (and finite at 0 ng/L), so it can be constrained;
 - ``ecg``: the ordered finding normal (0) < nonspecific (1) < ischemic (2);
 - ``symptom_onset_hours``: passed through (time since onset changes what a troponin means; not constrained).
-- ``troponin_2h_ng_l`` / ``troponin_3h_ng_l`` (issue 25): a later sample where drawn, as four features: whether it
-  was drawn, its value, its rise from 0 h and its relative rise (``log((1 + t) / (1 + t0))``, positive part); the
-  last three are 0 when it was not drawn, so the matrix holds no missing values (both estimators read it) and
-  the value and rises can be constrained to raise risk (ESC 2020 0/2 h and 0/3 h read a later rise as MI).
+- ``troponin_2h_ng_l`` / ``troponin_3h_ng_l`` (issue 25): a later sample where drawn, as five features: whether it
+  was drawn, its value, its rise from 0 h, its relative rise (``log((1 + t) / (1 + t0))``, positive part) and its
+  multiple of the sex-specific 99th percentile; all but the first are 0 when it was not drawn, so the matrix
+  holds no missing values (both estimators read it) and the value, multiple and rises can be constrained to raise
+  risk (ESC 2020 0/2 h and 0/3 h read a later rise as MI; a value above the 99th adjudicates one).
 
 :func:`monotone_features` lists the output features along which risk may never fall (unambiguous medicine:
 higher troponin, larger change, worse ECG, a typical symptom present).
@@ -131,15 +132,15 @@ _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("troponin_change_abs_ng_l", "troponin_rise_ng_l", "troponin_relative_change", "troponin_relative_rise"),
     ),
     "ecg": (("ecg",), ("ecg_severity",)),
-    _T2: ((_T0, _T2), _later_outputs(2)),
-    _T3: ((_T0, _T3), _later_outputs(3)),
+    _T2: ((_T0, _T2, "sex"), (*_later_outputs(2), "troponin_2h_x99th")),
+    _T3: ((_T0, _T3, "sex"), (*_later_outputs(3), "troponin_3h_x99th")),
 }
 #: The clinical groups (transformer names) that come from the troponin samples.
 TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change", _T2, _T3)
 #: Later-sample groups: a sample that may not have been drawn.
 LATER_GROUPS = (_T2, _T3)
 #: Their output features, all 0 for a patient whose later samples were not drawn.
-LATER_SAMPLE_FEATURES = (*_later_outputs(2), *_later_outputs(3))
+LATER_SAMPLE_FEATURES = (*_CLINICAL_GROUPS[_T2][1], *_CLINICAL_GROUPS[_T3][1])
 
 
 class ClinicalFeature(TransformerMixin, BaseEstimator):
@@ -160,6 +161,9 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
     relative : bool, default=True
         ``troponin_change`` only: add the relative change (size and rise of ``log((1 + t1) / (1 + t0))``, never
         ``log1p``-ed again). Pipelines saved before it existed lack the attribute and keep their two features.
+    later_multiple : bool, default=True
+        Later samples (2 h, 3 h) also as a multiple of the sex-specific 99th percentile, as 0 h and 1 h are
+        (whether a sample exceeds it is what adjudicates an MI). Pipelines saved before it lack the attribute.
     optional_1h : bool, default=True
         The 1 h sample may be missing (not drawn): the 1 h group adds ``troponin_1h_drawn`` and its values are 0
         without it; the higher value is then the 0 h one and the 1 h change 0 ("no change seen"; the drawn flag
@@ -173,16 +177,22 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         log: bool = True,
         multiple: bool = True,
         relative: bool = True,
+        later_multiple: bool = True,
         optional_1h: bool = True,
     ) -> None:
         self.group = group
         self.log = log
         self.multiple = multiple
         self.relative = relative
+        self.later_multiple = later_multiple
         self.optional_1h = optional_1h
 
     def _optional_1h(self) -> bool:
         return getattr(self, "optional_1h", False)  # False: a pipeline saved before 1 h became optional
+
+    def _later_multiple(self) -> bool:
+        # getattr: False for a pipeline saved before later samples had their multiple of the 99th percentile.
+        return self.group in LATER_GROUPS and self.multiple and getattr(self, "later_multiple", False)
 
     def _relative(self) -> bool:
         # getattr: a ClinicalFeature loaded from a model directory written before ``relative`` has no attribute.
@@ -197,13 +207,16 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
     def input_columns(self) -> tuple[str, ...]:
         """The cohort columns this group reads, in order."""
         columns = _CLINICAL_GROUPS[self.group][0]
-        return columns if self.multiple else tuple(name for name in columns if name != "sex")
+        with_sex = self._later_multiple() if self.group in LATER_GROUPS else self.multiple
+        return columns if with_sex else tuple(name for name in columns if name != "sex")
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         names = _CLINICAL_GROUPS[self.group][1]
         if self.group == "troponin_change":
             names = names if self._relative() else names[:2]
-        elif self.group not in LATER_GROUPS:
+        elif self.group in LATER_GROUPS:
+            names = names if self._later_multiple() else names[:-1]
+        else:
             names = tuple(
                 name
                 for name in names
@@ -226,7 +239,13 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             return severity.astype(np.float64).reshape(-1, 1)
         t0 = np.asarray(values.get(_T0, 0.0), dtype=np.float64)
         if self.group in LATER_GROUPS:
-            return _later_sample(t0, np.asarray(values[self.group], dtype=np.float64), self.log)
+            later = np.asarray(values[self.group], dtype=np.float64)
+            out = _later_sample(t0, later, self.log)
+            if not self._later_multiple():
+                return out
+            multiple = later / _upper_limit(values["sex"])
+            multiple = np.log1p(multiple) if self.log else multiple
+            return np.column_stack([out, np.where(np.isnan(later), 0.0, multiple)])
         t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
         drawn_1h = ~np.isnan(t1)
         if self._optional_1h():
@@ -242,14 +261,17 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         level = {"troponin_0h_ng_l": t0, "troponin_1h_ng_l": t1, "troponin_max": np.maximum(t0, t1)}[self.group]
         out = [level]
         if self.multiple:
-            sex = np.asarray(values["sex"], dtype=object)
-            upper = np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
-            out.append(level / upper)
+            out.append(level / _upper_limit(values["sex"]))
         stacked = np.column_stack(out)
         stacked = np.log1p(stacked) if self.log else stacked
         if self.group == _T1 and self._optional_1h():
             return np.column_stack([np.where(drawn_1h[:, None], stacked, 0.0), drawn_1h.astype(np.float64)])
         return stacked
+
+
+def _upper_limit(sex: object) -> np.ndarray:
+    sex = np.asarray(sex, dtype=object)
+    return np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
 
 
 def _later_sample(t0: np.ndarray, later: np.ndarray, log: bool) -> np.ndarray:

@@ -192,3 +192,23 @@ def test_a_pipeline_saved_before_1h_became_optional_keeps_its_features():
     step = ClinicalFeature(group="troponin_1h_ng_l")
     del step.optional_1h
     assert list(step.fit(None).get_feature_names_out()) == ["troponin_1h_ng_l", "troponin_1h_x99th"]
+
+
+def test_a_later_sample_has_its_multiple_of_the_99th_where_drawn():
+    visits = validate_visits(visit_frame(100, seed=8))
+    visits["troponin_3h_ng_l"] = np.where(np.arange(100) % 2 == 0, 40.0, np.nan)
+    pre = build_preprocessor(FeatureConfig())
+    matrix = pre.fit_transform(visits)
+    column = dict(zip(pre.get_feature_names_out(), matrix.T, strict=True))
+    upper = np.where(visits["sex"] == "female", 16.0, 34.0)
+    drawn = visits["troponin_3h_ng_l"].notna().to_numpy()
+    np.testing.assert_allclose(column["troponin_3h_x99th"][drawn], np.log1p(40.0 / upper[drawn]))
+    assert (column["troponin_3h_x99th"][~drawn] == 0).all()
+    assert "troponin_3h_x99th" in monotone_features(list(column))
+
+
+def test_a_later_sample_step_saved_before_its_multiple_reads_no_sex():
+    step = ClinicalFeature(group="troponin_3h_ng_l")
+    del step.later_multiple
+    assert step.input_columns() == ("troponin_0h_ng_l", "troponin_3h_ng_l")
+    assert "troponin_3h_x99th" not in list(step.fit(None).get_feature_names_out())
