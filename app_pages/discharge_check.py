@@ -210,7 +210,7 @@ with result_column:
     )
     model_col.caption(
         f"flag at >= {risk_text(assessment.threshold)} for this patient (the lowest threshold of their sex, age "
-        "band and onset group: each keeps 99% sensitivity)"
+        "band, onset and sampling group: each keeps 99% sensitivity)"
     )
     mace_col.metric(
         "Risk of 30-day MACE",

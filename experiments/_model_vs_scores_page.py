@@ -81,7 +81,8 @@ def render_model_vs_scores(result: ModelVsScoresResult, config: ModelVsScoresCon
         ),
         (
             "Every rule's operating point",
-            "HEART, ESC 0/1 h and single-sample rule-out at their own published cut-offs; the model at its trained "
+            "HEART, ESC 2020 (each record's own pathway) and single-sample rule-out at their own published cut-offs; "
+            "the model at its trained "
             "threshold (calibration split); model and oracle at the test-split threshold. Sensitivity and "
             "rule-out intervals: Wilson, except rule-out at the test-split threshold (bootstrap).\n\n"
             + table(["rule", "group", "threshold", "MI", "sensitivity", "rule-out (share sent home)"], rows),

@@ -86,6 +86,11 @@ def cohort_spec() -> TableSpec:
     return TableSpec("cohort", {name: _BASE_RULES[name] for name in COHORT_COLUMNS}, missed_mi_consistent=True)
 
 
+#: The 1 h sample, and what a model trained before it became optional says when it is missing.
+ONE_HOUR = SERIAL_TROPONIN_COLUMNS[0]
+_ONE_HOUR_REQUIRED = "hs-cTnI 1 h after presentation in ng/L (this model was trained before 1 h became optional)"
+
+
 def visit_spec(symptom_source: str = "sx", *, needs_1h: bool = False) -> TableSpec:
     """An ED visit batch (``chestpain predict``, ``chestpain score``, the app): id plus model-visible columns.
 
@@ -113,10 +118,6 @@ def visit_spec(symptom_source: str = "sx", *, needs_1h: bool = False) -> TableSp
         absent_when_missing=absent,
         one_of=SERIAL_TROPONIN_COLUMNS,
     )
-
-
-ONE_HOUR = SERIAL_TROPONIN_COLUMNS[0]
-_ONE_HOUR_REQUIRED = "hs-cTnI 1 h after presentation in ng/L (this model was trained before 1 h became optional)"
 
 
 def uci_spec() -> TableSpec:
