@@ -50,10 +50,11 @@ with each state's term times r_k,
 
     P(MACE | V) = (e^{prior_logit + O} (A1 + A0r) + Nr) / (e^{prior_logit + O} (A1 + A0) + N).
 
-Tested in ``tests/simulation/test_oracle.py``: agreement with an independent re-implementation of Bayes' rule
-on every record pattern, calibration in deciles on 1,000,000 rows (and with only t0 kept, and on 400,000 rows
-whose records keep every sample), and agreement with Monte-Carlo estimates for a fixed covariate pattern from
-the generator's own draws (0 h alone, 0 h + 1 h + 3 h, 0 h + 2 h).
+Tested in ``tests/simulation/test_oracle.py`` and ``test_oracle_record.py`` (records that lack or add samples):
+agreement with an independent re-implementation of Bayes' rule on every record pattern, calibration in deciles
+on 1,000,000 rows (and with only t0 kept, and on 400,000 rows whose records keep every sample), and agreement
+with Monte-Carlo estimates for a fixed covariate pattern from the generator's own draws (0 h alone, 0 h + 1 h +
+3 h, 0 h + 2 h).
 """
 
 from __future__ import annotations
