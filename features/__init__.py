@@ -88,6 +88,7 @@ _EXPORTS = {
         "esc_0_2h",
         "esc_0_3h",
         "esc_of_record",
+        "esc_readings",
     ),
     "_upload": ("csv_bytes", "read_table_bytes"),
     "_validation": ("validate_cohort", "validate_table", "validate_uci", "validate_visits"),

@@ -542,25 +542,14 @@ def clinical_scores(
     """
     import pandas as pd
 
-    from chestpain.features._serial_scores import esc_0_2h, esc_0_3h
+    from chestpain.features._serial_scores import esc_readings
 
     heart = heart_score(frame, troponin_policy=troponin_policy, symptom_source="doc")
     onset = frame["symptom_onset_hours"] if "symptom_onset_hours" in frame else None
-    codes = esc_0_1h_codes(frame["troponin_0h_ng_l"], frame["troponin_1h_ng_l"], onset, edition=esc_edition)
-    esc = pd.Categorical.from_codes(codes, categories=list(ESC_CATEGORIES))
-    scores = pd.concat([frame[["patient_id"]], heart], axis=1)
-    esc_text = pd.Series(esc, index=frame.index).astype(object)
-    # Without a 1 h sample (a 0/2 h or 0/3 h site) the 0/1 h algorithm was not run: "not drawn", like 0/2 h and 0/3 h.
-    esc_text = esc_text.where(frame["troponin_1h_ng_l"].notna(), "not drawn")
-    scores["esc_0_1h"] = esc_text.astype(pd.StringDtype(na_value=np.nan))
+    readings = esc_readings(frame, edition=esc_edition)
+    scores = pd.concat([frame[["patient_id"]], heart, readings[["esc_0_1h"]]], axis=1)
     scores["single_sample_rule_out"] = single_sample_rule_out(frame["troponin_0h_ng_l"], onset)
-    text = pd.StringDtype(na_value=np.nan)
-    missing = pd.Series(np.nan, index=frame.index)
-    t2, t3 = (frame[name] if name in frame else missing for name in ("troponin_2h_ng_l", "troponin_3h_ng_l"))
-    scores["esc_0_2h"] = pd.Series(esc_0_2h(frame["troponin_0h_ng_l"], t2, onset), index=frame.index).astype(text)
-    scores["esc_0_3h"] = pd.Series(esc_0_3h(frame["troponin_0h_ng_l"], t3, frame["sex"]), index=frame.index).astype(
-        text
-    )
+    scores[["esc_0_2h", "esc_0_3h"]] = readings[["esc_0_2h", "esc_0_3h"]]
     return scores
 
 

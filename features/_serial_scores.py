@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chestpain.features._scores import TroponinPolicy, troponin_upper_limit
+from chestpain.features._scores import (
+    ESC_CATEGORIES,
+    EscEdition,
+    TroponinPolicy,
+    esc_0_1h_codes,
+    troponin_upper_limit,
+)
+from chestpain.features.columns import SERIAL_TROPONIN_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,6 +98,27 @@ def esc_0_3h(troponin_0h_ng_l: ArrayLike, troponin_3h_ng_l: ArrayLike, sex: Arra
     codes = np.where(rule_in, 2, np.where(rule_out, 0, 1))
     codes = np.where(np.isnan(t3), 3, codes)
     return np.asarray(SERIAL_CATEGORIES, dtype=object)[codes]
+
+
+def esc_readings(frame: pd.DataFrame, *, edition: EscEdition | str = EscEdition.esc2020) -> pd.DataFrame:
+    """Every visit's ESC 0/1 h, 0/2 h and 0/3 h reading (``SERIAL_CATEGORIES``), ``not drawn`` without the sample.
+
+    ``frame`` is a validated visit table; ``symptom_onset_hours`` opens the very-low arms when present and the 2 h
+    and 3 h columns may be absent (not drawn). ``edition`` picks the 0/1 h cut-offs. The columns are those of
+    :func:`clinical_scores`, so :func:`esc_of_record` reads either.
+    """
+    import pandas as pd
+
+    t0 = frame["troponin_0h_ng_l"]
+    onset = frame["symptom_onset_hours"] if "symptom_onset_hours" in frame else None
+    missing = pd.Series(np.nan, index=frame.index)
+    t1, t2, t3 = (frame[name] if name in frame else missing for name in SERIAL_TROPONIN_COLUMNS)
+    one_hour = np.asarray(ESC_CATEGORIES, dtype=object)[esc_0_1h_codes(t0, t1, onset, edition=edition)]
+    # Without a 1 h sample (a 0/2 h or 0/3 h site) the 0/1 h algorithm was not run, as 0/2 h and 0/3 h say.
+    one_hour = np.where(t1.isna().to_numpy(), "not drawn", one_hour)
+    text = pd.StringDtype(na_value=np.nan)
+    readings = {"esc_0_1h": one_hour, "esc_0_2h": esc_0_2h(t0, t2, onset), "esc_0_3h": esc_0_3h(t0, t3, frame["sex"])}
+    return pd.DataFrame({name: pd.Series(values, index=frame.index).astype(text) for name, values in readings.items()})
 
 
 #: The ESC 2020 pathways in the guideline's order of preference, each with its ``chestpain score`` column.

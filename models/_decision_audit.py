@@ -12,7 +12,6 @@ pathway: 0/1 h, else 0/2 h or 0/3 h).
 
 from __future__ import annotations
 
-import inspect
 from enum import StrEnum
 
 import numpy as np
@@ -192,33 +191,8 @@ def audit_table(
 
 
 def _esc_categories(frame: pd.DataFrame) -> np.ndarray:
-    """The ESC 2020 reading of each record's own pathway (0/1 h where the 1 h sample was drawn, else 0/2 h, 0/3 h).
-
-    ``features.esc_0_1h`` is called by keyword, with the onset when the function accepts it.
-    """
-    arguments = {
-        "troponin_0h_ng_l": frame["troponin_0h_ng_l"].to_numpy(dtype=np.float64),
-        "troponin_1h_ng_l": frame["troponin_1h_ng_l"].to_numpy(dtype=np.float64),
-    }
-    accepted = inspect.signature(features.esc_0_1h).parameters
-    if "symptom_onset_hours" in accepted and "symptom_onset_hours" in frame.columns:
-        arguments["symptom_onset_hours"] = frame["symptom_onset_hours"].to_numpy(dtype=np.float64)
-    one_hour = np.asarray(features.esc_0_1h(**arguments)).astype(object)
-    one_hour = np.where(np.isnan(arguments["troponin_1h_ng_l"]), "not drawn", one_hour)
-    if np.all(one_hour != "not drawn"):
-        return one_hour.astype(str)
-    # A record without a 1 h sample is read on its own pathway (0/2 h, else 0/3 h), as the site would.
-    t0 = arguments["troponin_0h_ng_l"]
-    missing = np.full(len(frame), np.nan)
-    t2, t3 = (frame[name] if name in frame.columns else missing for name in ("troponin_2h_ng_l", "troponin_3h_ng_l"))
-    scores = pd.DataFrame(
-        {
-            "esc_0_1h": one_hour,
-            "esc_0_2h": features.esc_0_2h(t0, t2, arguments.get("symptom_onset_hours")),
-            "esc_0_3h": features.esc_0_3h(t0, t3, frame["sex"]),
-        }
-    )
-    return np.asarray(features.esc_of_record(scores)[1]).astype(str)
+    """The ESC 2020 reading of each record's own pathway (0/1 h where the 1 h sample was drawn, else 0/2 h, 0/3 h)."""
+    return np.asarray(features.esc_of_record(features.esc_readings(frame))[1]).astype(str)
 
 
 def decision_scores(frame: pd.DataFrame, decision: Decision | str, source: str) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chestpain.features import esc_0_1h, esc_0_2h
+from chestpain.features import esc_of_record, esc_readings
 from chestpain.models._guarantees import EARLY_ONSET_HOURS
 
 REPEAT_3H = "repeat hs-cTnI at 3 h before any discharge"
@@ -22,26 +22,13 @@ KEEP_MACE = "do not discharge yet: high 30-day risk; arrange ischaemia assessmen
 MAY_GO = "no further troponin needed on this model; discharge only if your assessment agrees"
 
 
-def _observe_zone(features: pd.DataFrame, onset: np.ndarray) -> np.ndarray:
-    """The observe zone of the patient's own pathway: ESC 0/1 h with a 1 h sample, else ESC 0/2 h with a 2 h one."""
-    t0 = features["troponin_0h_ng_l"]
-    t1 = features["troponin_1h_ng_l"].to_numpy(dtype=np.float64)
-    t2 = (
-        features["troponin_2h_ng_l"].to_numpy(dtype=np.float64)
-        if "troponin_2h_ng_l" in features.columns
-        else np.full(len(features), np.nan)
-    )
-    one_hour = ~np.isnan(t1)
-    observe_0_1h = one_hour & (esc_0_1h(t0, t1, onset) == "observe")
-    observe_0_2h = ~one_hour & (esc_0_2h(t0, t2, onset) == "observe")
-    return observe_0_1h | observe_0_2h
-
-
 def needs_repeat_sample(features: pd.DataFrame) -> np.ndarray:
     """ESC observe zone, early presentation or an ischaemic ECG, and no 3 h sample yet."""
     onset = features["symptom_onset_hours"].to_numpy(dtype=np.float64)
     ischemic = (features["ecg"].astype("string") == "ischemic").to_numpy(dtype=bool, na_value=False)
-    reasons = _observe_zone(features, onset) | (onset <= EARLY_ONSET_HOURS) | ischemic
+    # The observe zone of the patient's own pathway (ESC 0/1 h, else 0/2 h; a 0/3 h record has its 3 h sample).
+    observe = esc_of_record(esc_readings(features))[1] == "observe"
+    reasons = observe | (onset <= EARLY_ONSET_HOURS) | ischemic
     has_3h = (
         features["troponin_3h_ng_l"].notna().to_numpy()
         if "troponin_3h_ng_l" in features.columns
