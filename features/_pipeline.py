@@ -62,7 +62,12 @@ from chestpain.features import messages as msg
 from chestpain.features._labels import NOT_RECORDED, feature_label  # noqa: F401  (re-exported: their old home)
 from chestpain.features._rules import COLUMN_RULES, Rule
 from chestpain.features._schemas import uci_spec, visit_spec
-from chestpain.features._scores import TROPONIN_URL_FEMALE_NG_L, TROPONIN_URL_MALE_NG_L
+from chestpain.features._scores import (
+    TROPONIN_URL_FEMALE_NG_L,
+    TROPONIN_URL_MALE_NG_L,
+    TroponinPolicy,
+    troponin_upper_limit,
+)
 from chestpain.features.columns import (
     ECG_FINDINGS,
     LATER_TROPONIN_COLUMNS,
@@ -243,7 +248,7 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             out = _later_sample(t0, later, self.log)
             if not self._later_multiple():
                 return out
-            multiple = later / _upper_limit(values["sex"])
+            multiple = later / troponin_upper_limit(values["sex"], TroponinPolicy.sex_specific)
             multiple = np.log1p(multiple) if self.log else multiple
             return np.column_stack([out, np.where(np.isnan(later), 0.0, multiple)])
         t1 = np.asarray(values.get(_T1, 0.0), dtype=np.float64)
@@ -261,17 +266,12 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         level = {"troponin_0h_ng_l": t0, "troponin_1h_ng_l": t1, "troponin_max": np.maximum(t0, t1)}[self.group]
         out = [level]
         if self.multiple:
-            out.append(level / _upper_limit(values["sex"]))
+            out.append(level / troponin_upper_limit(values["sex"], TroponinPolicy.sex_specific))
         stacked = np.column_stack(out)
         stacked = np.log1p(stacked) if self.log else stacked
         if self.group == _T1 and self._optional_1h():
             return np.column_stack([np.where(drawn_1h[:, None], stacked, 0.0), drawn_1h.astype(np.float64)])
         return stacked
-
-
-def _upper_limit(sex: object) -> np.ndarray:
-    sex = np.asarray(sex, dtype=object)
-    return np.where(sex == "female", TROPONIN_99TH_NG_L["female"], TROPONIN_99TH_NG_L["male"])
 
 
 def _later_sample(t0: np.ndarray, later: np.ndarray, log: bool) -> np.ndarray:
