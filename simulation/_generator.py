@@ -79,13 +79,9 @@ def _oracle_of_record(
     mi, mace = oracle_probabilities(
         prior_logit[differs], model, _rows(demo, differs), _rows(masked, differs), later_samples=True
     )
-    return np.where(differs, _scatter(mi, differs), oracle), np.where(differs, _scatter(mace, differs), oracle_mace)
-
-
-def _scatter(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.zeros(mask.shape, dtype=np.float64)
-    out[mask] = values
-    return out
+    record, record_mace = oracle.copy(), oracle_mace.copy()
+    record[differs], record_mace[differs] = mi, mace
+    return record, record_mace
 
 
 def simulate_chunk(cfg: ScenarioConfig, seed: int, first_row: int, n_rows: int) -> pa.Table:
