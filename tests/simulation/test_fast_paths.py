@@ -27,10 +27,26 @@ def test_logsumexp_rows_matches_scipy_including_minus_infinity():
     np.testing.assert_allclose(_logsumexp_rows(a), logsumexp(a, axis=1), rtol=1e-13)
 
 
-def _reference_split(log_joint, margin, above, risk):
-    """The log-space formula the fast path replaces: two log_ndtr per element."""
-    log_mi = np.where(above[:, None], 0.0, log_ndtr(margin))
-    log_not = np.where(above[:, None], -np.inf, log_ndtr(-margin))
+def _reference_split(log_joint, margin, above, risk, margin_1h=None, later=None):
+    """The log-space formula the fast path replaces: two log_ndtr per element.
+
+    For records without the 1 h sample (``margin_1h``) and/or with later ones (``later``, issue 25) too.
+
+    ``later`` = (flag per row, log P(a later sample high | recorded ones), log of its complement), full arrays.
+    MI unless neither the unrecorded 1 h sample nor a later one is high.
+    """
+    later_mi, later_not = log_ndtr(margin), log_ndtr(-margin)
+    if later is not None:
+        flagged, log_mi, log_not = later
+        later_mi = np.where(flagged[:, None], log_mi, later_mi)
+        later_not = np.where(flagged[:, None], log_not, later_not)
+    log_mi, log_not = later_mi, later_not
+    if margin_1h is not None:
+        # P(MI) = P(1 h high) + P(1 h not high) P(a later one high), a sum of positive terms.
+        log_mi = np.logaddexp(log_ndtr(margin_1h), log_ndtr(-margin_1h) + later_mi)
+        log_not = log_ndtr(-margin_1h) + later_not
+    log_mi = np.where(above[:, None], 0.0, log_mi)
+    log_not = np.where(above[:, None], -np.inf, log_not)
     with np.errstate(divide="ignore"):
         log_risk = np.log(risk)
     return (

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from scipy.special import log_ndtr, logsumexp
 from sklearn.metrics import roc_auc_score
 
 from chestpain.features.columns import ECG_FINDINGS, SYMPTOMS
 from chestpain.simulation import SCENARIO_DIR, load_scenario, simulate_frame
 from tests.simulation.conftest import scenario
+from tests.simulation.test_fast_paths import _reference_split
 from tests.simulation.test_oracle import _patient, _reference_posteriors
 
 
@@ -253,33 +253,6 @@ def test_rows_with_1h_are_unchanged_by_rows_without_it_in_the_same_batch(default
     assert (masked.oracle_mi_probability != alone.oracle_mi_probability).mean() > 0.5
 
 
-def _reference_split_of_record(log_joint, margin, above, risk, margin_1h=None, later=None):
-    """Log-space sums for records without the 1 h sample (``margin_1h``) and/or with later ones (``later``).
-
-    ``later`` = (flag per row, log P(a later sample high | recorded ones), log of its complement), full arrays.
-    MI unless neither the unrecorded 1 h sample nor a later one is high.
-    """
-    later_mi, later_not = log_ndtr(margin), log_ndtr(-margin)
-    if later is not None:
-        flagged, log_mi, log_not = later
-        later_mi = np.where(flagged[:, None], log_mi, later_mi)
-        later_not = np.where(flagged[:, None], log_not, later_not)
-    log_mi, log_not = later_mi, later_not
-    if margin_1h is not None:
-        # P(MI) = P(1 h high) + P(1 h not high) P(a later one high), a sum of positive terms.
-        log_mi = np.logaddexp(log_ndtr(margin_1h), log_ndtr(-margin_1h) + later_mi)
-        log_not = log_ndtr(-margin_1h) + later_not
-    log_mi = np.where(above[:, None], 0.0, log_mi)
-    log_not = np.where(above[:, None], -np.inf, log_not)
-    with np.errstate(divide="ignore"):
-        log_risk = np.log(risk)
-    return (
-        logsumexp(log_joint + log_mi, axis=1),
-        logsumexp(log_joint + log_not, axis=1),
-        logsumexp(log_joint + log_not + log_risk, axis=1),
-    )
-
-
 def test_split_by_adjudication_without_1h_matches_log_space_even_where_linear_sums_underflow():
     from chestpain.simulation._mixture_math import _split_by_adjudication
 
@@ -303,7 +276,7 @@ def test_split_by_adjudication_without_1h_matches_log_space_even_where_linear_su
     risk[2] = 0.0
     got = _split_by_adjudication(log_joint, margin, above, risk, unreported, margin_all_1h[unreported])
     alone = _split_by_adjudication(log_joint, margin, above, risk)
-    want = _reference_split_of_record(log_joint, margin, above, risk, margin_all_1h)
+    want = _reference_split(log_joint, margin, above, risk, margin_all_1h)
     for fast, with_1h, exact in zip(got, alone, want, strict=True):
         # Rows with t1 recorded: untouched by the others. Rows without: the log-space formula to rounding.
         np.testing.assert_array_equal(fast[~unreported], with_1h[~unreported])
@@ -370,8 +343,8 @@ def test_split_by_adjudication_with_later_samples_matches_log_space_even_where_l
         log_joint, margin, above, risk, unreported, m1, flagged, (log_mi[flagged], log_not[flagged])
     )
     alone = _split_by_adjudication(log_joint, margin, above, risk, unreported, m1)
-    with_1h = _reference_split_of_record(log_joint, margin, above, risk, None, (flagged, log_mi, log_not))
-    without = _reference_split_of_record(log_joint, margin, above, risk, margin_all_1h, (flagged, log_mi, log_not))
+    with_1h = _reference_split(log_joint, margin, above, risk, None, (flagged, log_mi, log_not))
+    without = _reference_split(log_joint, margin, above, risk, margin_all_1h, (flagged, log_mi, log_not))
     for j, (fast, before) in enumerate(zip(got, alone, strict=True)):
         # Rows without a later sample: the same bytes as without the argument. The others: the log-space formula
         # to rounding (relative 1e-12 on sums of terms each exact to a few ulps).
