@@ -40,7 +40,7 @@ _EXPORTS = {
     "_decision_audit": ("Decision", "audit_decision", "audit_table"),
     "_evaluation": ("guarantee_metrics", "oracle_summary"),
     "_loading": ("load_model", "load_train_config"),
-    "_next_step": ("KEEP_MACE", "KEEP_MI", "MAY_GO", "REPEAT_3H", "next_steps"),
+    "_next_step": ("KEEP_MACE", "KEEP_MACE_REPEAT", "KEEP_MI", "MAY_GO", "REPEAT_3H", "next_steps"),
     "_output_dir": ("output_lock",),
     "_predictor": ("FLAG_MACE_TEXT", "FLAG_TEXT", "LOW_RISK_TEXT", "PREDICT_COLUMNS", "Explanation", "TriageModel"),
     "_registry": (

@@ -5,7 +5,7 @@ the observe zone of their pathway (0/1 h, or 0/2 h for a record without a 1 h sa
 early presenter (pain began at most 3 h before the 0 h sample) may not have released troponin yet, and an
 ischaemic ECG is a reason to re-test even when both samples are low. A patient who already has a 3 h sample is
 not sent for another. The model's flag decides "keep" vs "may go": a flagged patient is never told a repeat
-sample is enough.
+sample is enough, and one flagged for 30-day risk alone who still needs the 3 h sample is told both.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from chestpain.models._guarantees import EARLY_ONSET_HOURS
 REPEAT_3H = "repeat hs-cTnI at 3 h before any discharge"
 KEEP_MI = "do not discharge: assess for MI (serial hs-cTnI, cardiology review)"
 KEEP_MACE = "do not discharge yet: high 30-day risk; arrange ischaemia assessment before discharge"
+#: The same when the ESC rule also calls for a 3 h sample (observe zone, early presenter, ischaemic ECG): the 30-day
+#: flag must not hide the repeat sample the pathway asks for.
+KEEP_MACE_REPEAT = "do not discharge yet: repeat hs-cTnI at 3 h, and arrange ischaemia assessment (high 30-day risk)"
 MAY_GO = "no further troponin needed on this model; discharge only if your assessment agrees"
 
 
@@ -42,7 +45,7 @@ def next_steps(features: pd.DataFrame, mi_flag: np.ndarray, mace_flag: np.ndarra
     repeat = needs_repeat_sample(features)
     mi_flag, mace_flag = np.asarray(mi_flag, bool), np.asarray(mace_flag, bool)
     return np.select(
-        [mi_flag, mace_flag, repeat],
-        [KEEP_MI, KEEP_MACE, REPEAT_3H],
+        [mi_flag, mace_flag & repeat, mace_flag, repeat],
+        [KEEP_MI, KEEP_MACE_REPEAT, KEEP_MACE, REPEAT_3H],
         default=MAY_GO,
     ).astype(object)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestpain.models import KEEP_MACE, KEEP_MI, MAY_GO, REPEAT_3H, next_steps
+from chestpain.models import KEEP_MACE, KEEP_MACE_REPEAT, KEEP_MI, MAY_GO, REPEAT_3H, next_steps
 
 NAN = np.nan
 
@@ -42,4 +42,7 @@ def test_a_flag_always_wins_over_a_repeat_sample():
         (10, 12, NAN, NAN, 5.0, "normal"), (10, NAN, 12, NAN, 2.0, "ischemic"), (3, 3, NAN, NAN, 5.0, "normal")
     )
     steps = next_steps(visits, np.array([True, False, False]), np.array([True, True, False]))
-    assert steps.tolist() == [KEEP_MI, KEEP_MACE, MAY_GO]
+    # The second is flagged for 30 days only, and its pathway still asks for a 3 h sample: the step says both.
+    assert steps.tolist() == [KEEP_MI, KEEP_MACE_REPEAT, MAY_GO]
+    late_and_clear = _visits((3, 3, NAN, NAN, 5.0, "normal"))
+    assert next_steps(late_and_clear, np.array([False]), np.array([True]))[0] == KEEP_MACE
