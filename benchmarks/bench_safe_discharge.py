@@ -6,7 +6,8 @@ question with its group guarantees, the shipped flag with the 30-day question) t
 sensitivity (Wilson 95% CI) in each sex and guaranteed group, for MI and for 30-day MACE; HEART 0-3 and ESC 2020
 on the same rows; and the ratios to the simulator's oracles. Simulated results are not clinical evidence.
 
-Usage: python benchmarks/bench_safe_discharge.py [--n 200000] [--seed-train 424242] [--seed-test 424243]
+Usage: python benchmarks/bench_safe_discharge.py [--n 200000] [--n-train N] [--seed-train 424242] [--seed-test 424243]
+(``--n-train`` defaults to ``--n``: the training cohort's size, the scored one stays ``--n``.)
 """
 
 from __future__ import annotations
@@ -39,13 +40,16 @@ def _rule_out_line(name: str, ruled_out: np.ndarray, rows: np.ndarray, y: np.nda
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000)
+    parser.add_argument("--n-train", type=int, default=None, help="training visits (default: --n)")
     parser.add_argument("--seed-train", type=int, default=424242)
     parser.add_argument("--seed-test", type=int, default=424243)
     args = parser.parse_args()
     scenario = load_scenario(SCENARIO_DIR / "default.yaml")
     config = load_train_config("xgboost")
+    n_train = args.n_train or args.n
     with tempfile.TemporaryDirectory() as tmp:
-        model = train(prepare(simulate_frame(scenario, args.n, args.seed_train), config), config, Path(tmp) / "m").model
+        training = prepare(simulate_frame(scenario, n_train, args.seed_train), config)
+        model = train(training, config, Path(tmp) / "m").model
     cohort = simulate_frame(scenario, args.n, args.seed_test)
     features = model.validate(cohort)
     out = model.predict_features(features, with_reasons=False)
@@ -87,7 +91,7 @@ def main() -> None:
         f"30-day MACE: oracle rule-out at 98% {at98:.1%}; ranking / oracle {mace_rank:.3f}; shipped flag / "
         f"oracle {(1 - shipped.mean()) / at98:.3f}"
     )
-    print(f"n={args.n:,} visits each; seeds {args.seed_train} (training) / {args.seed_test} (scored)")
+    print(f"n={n_train:,} training / {args.n:,} scored visits; seeds {args.seed_train} / {args.seed_test}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ _EXPORTS = {
     ),
     "_pipeline": (
         "FORBIDDEN_FEATURES",
+        "COURSE_GROUP",
         "LATER_SAMPLE_FEATURES",
         "ONE_HOUR_DRAWN",
         "TROPONIN_99TH_NG_L",

@@ -139,9 +139,17 @@ _CLINICAL_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "ecg": (("ecg",), ("ecg_severity",)),
     _T2: ((_T0, _T2, "sex"), (*_later_outputs(2), "troponin_2h_x99th")),
     _T3: ((_T0, _T3, "sex"), (*_later_outputs(3), "troponin_3h_x99th")),
+    "troponin_course": (
+        (_T0, _T1, _T2, _T3, "sex"),
+        ("troponin_course_peak_x99th", "troponin_course_change_ng_l", "troponin_course_relative_change"),
+    ),
 }
+#: Every drawn sample read together (0 h, 1 h, 2 h, 3 h): the highest as a multiple of the 99th percentile and the
+#: largest change between any two. The 4th Universal Definition reads the course, not one pair: a rise and/or fall
+#: with at least one value above the 99th. Built only when the later samples are model inputs.
+COURSE_GROUP = "troponin_course"
 #: The clinical groups (transformer names) that come from the troponin samples.
-TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change", _T2, _T3)
+TROPONIN_GROUPS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_max", "troponin_change", _T2, _T3, COURSE_GROUP)
 #: Later-sample groups: a sample that may not have been drawn.
 LATER_GROUPS = (_T2, _T3)
 #: Their output features, all 0 for a patient whose later samples were not drawn.
@@ -158,7 +166,7 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
     ----------
     group : str, default="troponin_0h_ng_l"
         One of ``troponin_0h_ng_l``, ``troponin_1h_ng_l``, ``troponin_max``, ``troponin_change``, ``ecg``,
-        ``troponin_2h_ng_l``, ``troponin_3h_ng_l``.
+        ``troponin_2h_ng_l``, ``troponin_3h_ng_l``, ``troponin_course``.
     log : bool, default=True
         ``log1p`` of every troponin-derived value (monotone, so constraints keep their direction).
     multiple : bool, default=True
@@ -243,6 +251,8 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
             severity = np.select([ecg == name for name in ECG_FINDINGS], list(ECG_SEVERITY.values()))
             return severity.astype(np.float64).reshape(-1, 1)
         t0 = np.asarray(values.get(_T0, 0.0), dtype=np.float64)
+        if self.group == COURSE_GROUP:
+            return self._course(values, t0)
         if self.group in LATER_GROUPS:
             later = np.asarray(values[self.group], dtype=np.float64)
             out = _later_sample(t0, later, self.log)
@@ -272,6 +282,16 @@ class ClinicalFeature(TransformerMixin, BaseEstimator):
         if self.group == _T1 and self._optional_1h():
             return np.column_stack([np.where(drawn_1h[:, None], stacked, 0.0), drawn_1h.astype(np.float64)])
         return stacked
+
+    def _course(self, values: dict[str, object], t0: np.ndarray) -> np.ndarray:
+        drawn = np.column_stack([t0, *(np.asarray(values[name], dtype=np.float64) for name in (_T1, _T2, _T3))])
+        high, low = np.nanmax(drawn, axis=1), np.nanmin(drawn, axis=1)  # 0 h is always drawn: never all-NaN
+        change = np.log1p(high - low) if self.log else high - low
+        out = [change, np.log1p(high) - np.log1p(low)]  # the relative change: as troponin_change's, never log1p-ed
+        if self.multiple:
+            peak = high / troponin_upper_limit(values["sex"], TroponinPolicy.sex_specific)
+            out.insert(0, np.log1p(peak) if self.log else peak)
+        return np.column_stack(out)
 
 
 def _later_sample(t0: np.ndarray, later: np.ndarray, log: bool) -> np.ndarray:
@@ -416,6 +436,8 @@ def build_preprocessor(
             if name == _T1:  # both samples are in: the higher one and the 1 h change follow the 1 h sample
                 transformers.append(_clinical("troponin_max", config, "sex" in names))
                 transformers.append(_clinical("troponin_change", config, "sex" in names))
+            if name == _T3 and _T2 in names:  # every sample is in: their course follows the last one
+                transformers.append(_clinical(COURSE_GROUP, config, "sex" in names))
         else:
             transformers.append((name, _transformer(name, rules[name], config.log_troponin), [name]))
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)

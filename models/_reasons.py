@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 
-from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_99TH_NG_L, feature_label
+from chestpain.features import COURSE_GROUP, LIMIT_OF_DETECTION_NG_L, TROPONIN_99TH_NG_L, feature_label
 from chestpain.features.columns import LATER_TROPONIN_COLUMNS, ONSET_COLUMN, TROPONIN_COLUMNS
 
 UNITS = {
@@ -149,7 +149,25 @@ def group_text(features: pd.DataFrame, group: str) -> pd.Series:
         text = text.where(~(low0 & ~low1), "troponin rose from " + lod + " to " + _number(t1) + " ng/L in 1 h")
         text = text.where(~(~low0 & low1), "troponin fell from " + _number(t0) + " to " + lod + " ng/L in 1 h")
         return text.where(~no_1h, "troponin 1 h change not measured (no 1 h sample)").astype(object)
+    if group == COURSE_GROUP:
+        return _course_text(features)
     return _value_text(features[group], group)
+
+
+def _course_text(features: pd.DataFrame) -> pd.Series:
+    """'troponin course 12, 13, 15 ng/L at 0 h, 1 h, 3 h (highest 0.9x the 99th percentile for women)'."""
+    columns = [name for name in (*TROPONIN_COLUMNS, *LATER_TROPONIN_COLUMNS) if name in features.columns]
+    values = features[columns].astype("float64")
+    numbers = pd.Series("", index=features.index, dtype=object)
+    hours = pd.Series("", index=features.index, dtype=object)
+    for name in columns:
+        drawn = values[name].notna()
+        comma = np.where(drawn & (hours != ""), ", ", "")
+        value = _number(values[name]).where(values[name] >= LIMIT_OF_DETECTION_NG_L, f"< {LIMIT_OF_DETECTION_NG_L:g}")
+        numbers = numbers + np.where(drawn, comma + value.astype(object), "")
+        hours = hours + np.where(drawn, comma + feature_label(name).removeprefix("troponin "), "")
+    highest = _multiple_text(values.max(axis=1), features).str.replace(" (", " (highest ", n=1, regex=False)
+    return ("troponin course " + numbers + " ng/L at " + hours + highest).astype(object)
 
 
 #: What a patient reads when no input moves their risk on its own (every candidate failed its what-if check).

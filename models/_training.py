@@ -244,8 +244,10 @@ CHANGE_FEATURES = (
     "troponin_relative_change",
     "troponin_relative_rise",
 )
+#: The course's changes: no change between any two samples.
+COURSE_CHANGE_FEATURES = ("troponin_course_change_ng_l", "troponin_course_relative_change")
 #: ... and "no later sample drawn" (issue 25), so a later sample is explained by what it adds to 0 h and 1 h.
-ZERO_IN_REFERENCE = (*CHANGE_FEATURES, *LATER_SAMPLE_FEATURES)
+ZERO_IN_REFERENCE = (*CHANGE_FEATURES, *LATER_SAMPLE_FEATURES, *COURSE_CHANGE_FEATURES)
 
 
 def explanation_reference(estimator: FittedEstimator, features: pd.DataFrame) -> np.ndarray:

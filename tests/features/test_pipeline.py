@@ -212,3 +212,25 @@ def test_a_later_sample_step_saved_before_its_multiple_reads_no_sex():
     del step.later_multiple
     assert step.input_columns() == ("troponin_0h_ng_l", "troponin_3h_ng_l")
     assert "troponin_3h_x99th" not in list(step.fit(None).get_feature_names_out())
+
+
+def test_the_course_reads_every_drawn_sample():
+    # The highest of all drawn samples (multiple of the sex-specific 99th) and the largest change between any two:
+    # by hand on four patterns with samples missing in different places.
+    visits = validate_visits(visit_frame(4, seed=9))
+    visits["sex"] = ["female", "male", "female", "male"]
+    samples = {
+        "troponin_0h_ng_l": [12.0, 40.0, 5.0, 3.0],
+        "troponin_1h_ng_l": [13.0, np.nan, 5.0, np.nan],
+        "troponin_2h_ng_l": [np.nan, 20.0, np.nan, np.nan],
+        "troponin_3h_ng_l": [15.0, np.nan, 90.0, 3.0],
+    }
+    for name, values in samples.items():
+        visits[name] = values
+    pre = build_preprocessor(FeatureConfig())
+    matrix = pre.fit_transform(visits)
+    column = dict(zip(pre.get_feature_names_out(), matrix.T, strict=True))
+    high, low = np.array([15.0, 40.0, 90.0, 3.0]), np.array([12.0, 20.0, 5.0, 3.0])
+    np.testing.assert_allclose(column["troponin_course_peak_x99th"], np.log1p(high / np.array([16.0, 34, 16, 34])))
+    np.testing.assert_allclose(column["troponin_course_change_ng_l"], np.log1p(high - low))
+    np.testing.assert_allclose(column["troponin_course_relative_change"], np.log1p(high) - np.log1p(low))

@@ -166,7 +166,9 @@ def test_no_reason_says_a_higher_troponin_a_larger_change_or_ischaemic_ecg_lower
     reasons = model.predict(visits)["reasons"].astype(str)
     upper = visits["sex"].map(TROPONIN_99TH_NG_L)
     t0, t1 = visits["troponin_0h_ng_l"], visits["troponin_1h_ng_l"]
+    peak = visits[["troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_2h_ng_l", "troponin_3h_ng_l"]].max(axis=1)
     checks = {
+        "troponin course ": peak > upper,  # every sample read together
         "troponin 0 h ": t0 > upper,
         "troponin 1 h ": t1 > upper,
         "troponin rose ": (t1 - t0) >= 6,  # the ESC 0/1 h change cut-off (Collet et al., Eur Heart J 2021)
