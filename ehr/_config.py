@@ -9,7 +9,8 @@ Example (``configs/ehr/hooks.example.yaml``)::
       - iss: https://ehr.example.org
         jku: [https://ehr.example.org/.well-known/jwks.json]   # JWK Set URLs allowed in the token header
         jwks_file: null                  # or a local JWK Set file (keys registered out of band)
-    feedback_db: hooks-feedback.sqlite   # accepted/overridden cards by sex, race and age band only
+    feedback_db: hooks-feedback.sqlite   # accepted/overridden cards by sex, race and age band only (a relative
+                                         # path is beside this file)
     fhir_servers: []                     # FHIR servers the service may query when a prefetch key is missing
 """
 
@@ -51,6 +52,10 @@ class HooksConfig(BaseModel):
     #: Browser-based EHR sandboxes call from the page's origin (e.g. the public CDS Hooks sandbox).
     cors_origins: list[str] = Field(default_factory=list)
     fhir_timeout_seconds: float = Field(3.0, gt=0, le=30)
+    #: Largest request body read (a hook call with a few days of observations is well under 1 MB); larger is 413.
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    #: Cards (and their feedback) older than this are deleted: the override audit needs recent months only.
+    feedback_retention_days: int = Field(365, ge=1, le=3650)
 
     @field_validator("algorithms")
     @classmethod
@@ -86,4 +91,6 @@ def load_hooks_config(path: str | Path | None) -> HooksConfig:
     for issuer in config.issuers:
         if issuer.jwks_file is not None and not issuer.jwks_file.is_absolute():
             issuer.jwks_file = (path.parent / issuer.jwks_file).resolve()
+    if not config.feedback_db.is_absolute():  # beside the config, not wherever the service was started from
+        config.feedback_db = (path.parent / config.feedback_db).resolve()
     return config

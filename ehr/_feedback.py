@@ -1,16 +1,19 @@
 """Card feedback (accepted / overridden) by sex, race and age band, in a local SQLite file.
 
-When a card is issued its random ``uuid`` is stored with the patient's sex, race and age band and the card's
-indicator, nothing else (no id, no age, no date of birth, no encounter). CDS Hooks feedback names the card by
-that uuid, so an outcome can be counted by group without ever storing who the patient was. The audit reads
-:func:`override_rates`.
+When a card is issued its random ``uuid`` is stored with the patient's sex, race and age band, the card's
+indicator and the day (no id, no age, no date of birth, no encounter, no time of day). CDS Hooks feedback names
+the card by that uuid, so an outcome can be counted by group without ever storing who the patient was; its
+override reason is one of the card's own codes (``ehr._requests`` refuses any other) and its day. A batch of
+feedback is stored in one transaction, and cards older than the retention are deleted with their feedback. The
+audit reads :func:`override_rates`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +31,39 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
-class FeedbackStore:
-    """Cards issued and their outcomes; safe to share between the server's threads."""
+#: Stores written before dates were coarsened kept seconds since the epoch: they become the day on opening.
+_COARSEN = """
+UPDATE cards SET issued = date(issued, 'unixepoch') WHERE typeof(issued) IN ('real', 'integer');
+UPDATE feedback SET received = date(received, 'unixepoch') WHERE typeof(received) IN ('real', 'integer');
+"""
 
-    def __init__(self, path: str | Path) -> None:
+
+@dataclass(frozen=True)
+class Feedback:
+    """One checked feedback item: the card's uuid, its outcome and at most one of the card's override codes."""
+
+    card: str
+    outcome: str
+    reason: str | None = None
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+class FeedbackStore:
+    """Cards issued and their outcomes; safe to share between the server's threads.
+
+    ``retention_days``: cards issued longer ago are deleted with their feedback (checked at most daily).
+    """
+
+    def __init__(self, path: str | Path, *, retention_days: int = 365) -> None:
         self.path = Path(path)
+        self.retention_days = retention_days
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + _COARSEN)
+        self._pruned_on: str | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -52,22 +80,48 @@ class FeedbackStore:
                     group.get("sex"),
                     group.get("race"),
                     group.get("age_band"),
-                    time.time(),
+                    _today(),
                 ),
             )
+            self._prune()
+
+    def _prune(self) -> None:
+        """Delete cards (and their feedback) issued before the retention window; once a day. Holds the lock."""
+        today = _today()
+        if self._pruned_on == today:
+            return
+        cutoff = (dt.date.fromisoformat(today) - dt.timedelta(days=self.retention_days)).isoformat()
+        self._db.execute("BEGIN")
+        self._db.execute("DELETE FROM feedback WHERE card IN (SELECT uuid FROM cards WHERE issued < ?)", (cutoff,))
+        self._db.execute("DELETE FROM cards WHERE issued < ?", (cutoff,))
+        self._db.execute("COMMIT")
+        self._pruned_on = today
 
     def record(self, card_uuid: str, outcome: str, reason: str | None = None) -> bool:
         """Store one outcome (the latest wins); False when the card is unknown to this store."""
-        if outcome not in OUTCOMES:
+        return self.record_many([Feedback(card_uuid, outcome, reason)]) == 1
+
+    def record_many(self, items: list[Feedback]) -> int:
+        """Store every outcome in one transaction (all or none); returns how many named a known card."""
+        if any(item.outcome not in OUTCOMES for item in items):
             raise ValueError(f"outcome must be one of {OUTCOMES}")
+        today = _today()
         with self._lock:
-            known = self._db.execute("SELECT 1 FROM cards WHERE uuid = ?", (card_uuid,)).fetchone()
-            if not known:
-                return False
-            self._db.execute(
-                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)", (card_uuid, outcome, reason, time.time())
-            )
-            return True
+            self._db.execute("BEGIN")
+            try:
+                stored = 0
+                for item in items:  # a feedback batch is a handful of cards, not patients at scale
+                    if self._db.execute("SELECT 1 FROM cards WHERE uuid = ?", (item.card,)).fetchone():
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?)",
+                            (item.card, item.outcome, item.reason, today),
+                        )
+                        stored += 1
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return stored
 
     def outcomes(self) -> pd.DataFrame:
         """One row per card with feedback: service, indicator, group columns, outcome, reason."""

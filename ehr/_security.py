@@ -10,7 +10,12 @@ Every request must carry ``Authorization: Bearer <JWT>`` signed with the EHR's p
   path, never the request's Host header); ``exp``, ``iat`` and ``jti`` are present, ``exp`` has not passed,
   the lifetime is bounded, and the ``jti`` was not seen before (replay).
 
-Any failure is a bare 401: the reason goes to the log as one word (never the token or any patient data).
+- the key fits the algorithm (RS* an RSA key, ES256 / ES384 an EC key on P-256 / P-384) and, where the JWK
+  names its own ``alg``, that is the header's; the token is at most :data:`MAX_TOKEN_CHARS` long and its numeric
+  claims are finite numbers.
+
+Any failure is a bare 401: the reason goes to the log as one word (never the token or any patient data). A
+library error on a hostile token (a wrong key type, an ``exp`` of 10^400) is a failure like any other.
 The ``jti`` memory is per process: run one worker, or put a shared store behind :class:`ReplayCache`.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +35,16 @@ from jwt import PyJWK, PyJWKClient, PyJWKSet
 from chestpain.ehr._config import HooksConfig, Issuer
 
 log = logging.getLogger("chestpain.ehr.security")
+
+#: Longest bearer token read (an RS384 token with these claims is under 1,000 characters).
+MAX_TOKEN_CHARS = 8192
+#: The key type and curve each accepted algorithm needs (RFC 7518 section 3.1).
+KEY_FOR_ALGORITHM = {
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "ES256": ("EC", "secp256r1"),
+    "ES384": ("EC", "secp384r1"),
+}
 
 
 class Unauthorized(Exception):
@@ -77,11 +93,15 @@ class TokenVerifier:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthorized("no-bearer-token")
         token = authorization.removeprefix("Bearer ").strip()
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthorized("oversized")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
+        except Exception:  # noqa: BLE001 - any fault of an unverified token is a 401, whatever the library raises
             raise Unauthorized("malformed") from None
+        if not isinstance(header, dict) or not isinstance(unverified, dict):
+            raise Unauthorized("malformed")
         alg = header.get("alg")
         if alg not in self.config.algorithms:
             raise Unauthorized("algorithm")
@@ -89,6 +109,10 @@ class TokenVerifier:
         if issuer is None:
             raise Unauthorized("issuer")
         key = self._key(issuer, header)
+        _check_key_fits(key, alg)
+        for name in ("exp", "iat", "nbf"):
+            if name in unverified and not _finite_number(unverified[name]):
+                raise Unauthorized("claim-type")
         try:
             claims = jwt.decode(
                 token,
@@ -103,8 +127,10 @@ class TokenVerifier:
             raise Unauthorized("expired") from None
         except jwt.InvalidAudienceError:
             raise Unauthorized("audience") from None
-        except jwt.PyJWTError:
+        except Exception:  # noqa: BLE001 - a signature or claim the library cannot even evaluate is invalid too
             raise Unauthorized("invalid") from None
+        if not isinstance(claims.get("jti"), str) or not 0 < len(claims["jti"]) <= 256:
+            raise Unauthorized("jti")
         if float(claims["exp"]) - float(claims["iat"]) > self.config.max_token_lifetime_seconds:
             raise Unauthorized("lifetime")
         if not self.replay.first_use(issuer.iss, str(claims["jti"]), float(claims["exp"]) + self.config.leeway_seconds):
@@ -113,9 +139,11 @@ class TokenVerifier:
 
     def _key(self, issuer: Issuer, header: dict[str, Any]) -> PyJWK:
         kid = header.get("kid")
-        if not kid:
+        if not kid or not isinstance(kid, str) or len(kid) > 256:
             raise Unauthorized("no-kid")
         jku = header.get("jku")
+        if jku is not None and not isinstance(jku, str):
+            raise Unauthorized("jku")
         allowed = [str(url) for url in issuer.jku]
         if jku is not None and jku not in allowed:
             raise Unauthorized("jku")
@@ -128,7 +156,9 @@ class TokenVerifier:
             return self._client(url).get_signing_key(kid)
         except KeyError:
             raise Unauthorized("unknown-kid") from None
-        except jwt.PyJWTError:
+        except Unauthorized:
+            raise
+        except Exception:  # noqa: BLE001 - an unreadable or unreachable key set refuses the call, it never errs
             raise Unauthorized("jwks") from None
 
     def _client(self, url: str) -> PyJWKClient:
@@ -146,3 +176,25 @@ class TokenVerifier:
             if path not in self._files:
                 self._files[path] = PyJWKSet.from_dict(json.loads(issuer.jwks_file.read_text(encoding="utf-8")))
             return self._files[path]
+
+
+def _check_key_fits(key: PyJWK, alg: str) -> None:
+    """Refuse a key of another type or curve than ``alg`` needs, or a JWK that names another ``alg``."""
+    key_type, curve = KEY_FOR_ALGORITHM[alg]
+    key_curve = getattr(getattr(key.key, "curve", None), "name", None)  # cryptography's EC public key
+    if key.key_type != key_type or (curve is not None and key_curve != curve):
+        raise Unauthorized("key-type")
+    # PyJWK keeps the JWK it was made from (``algorithm_name`` cannot tell a declared alg from its default); a JWK
+    # that names its alg binds the key to it. tests/ehr/test_hooks_hardening.py fails if this stops working.
+    if getattr(key, "_jwk_data", {}).get("alg") not in (None, alg):
+        raise Unauthorized("key-alg")
+
+
+def _finite_number(value: object) -> bool:
+    """A JSON number a clock can be compared with: not a bool, a string, 10^400 or infinity."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value)) and abs(float(value)) < 1e11  # year ~5000: beyond any real token
+    except OverflowError:
+        return False

@@ -5,7 +5,8 @@ and ``chest-pain-patient-view`` (``patient-view``). A call posts the hook contex
 resources); the answer is one card (see ``ehr._cards``). A prefetch key that is missing or null is fetched from
 the request's ``fhirServer`` only if that server is on the configured allow-list; otherwise the answer is 412.
 Every request, discovery included, first passes the JWT check (``ehr._security``): a bare 401 otherwise.
-Nothing about the patient is logged.
+Then no input gives a 5xx: a body over ``max_body_bytes`` is 413, one that is not the JSON object the endpoint
+needs is 400 with one line saying what is wrong (``ehr._requests``). Nothing about the patient is logged.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Body, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from chestpain.ehr._cards import Assessment, assess, card, group_of
 from chestpain.ehr._codes import code_table
 from chestpain.ehr._config import HooksConfig
-from chestpain.ehr._feedback import OUTCOMES, FeedbackStore
+from chestpain.ehr._feedback import FeedbackStore
 from chestpain.ehr._fhir import VisitMapping, map_visit
+from chestpain.ehr._requests import BadRequest, feedback_items, hook_call, read_json
 from chestpain.ehr._security import ReplayCache, TokenVerifier, Unauthorized
 from chestpain.kernel.errors import TriageError
 
@@ -102,7 +104,7 @@ class _PrefetchMissing(Exception):
 
 def _fill_prefetch(body: dict[str, Any], templates: dict[str, str], config: HooksConfig) -> dict[str, Any]:
     """The prefetch with missing keys fetched from an allow-listed FHIR server; raises when that is impossible."""
-    prefetch = dict(body.get("prefetch") or {})
+    prefetch = dict(body.get("prefetch") or {})  # checked by ehr._requests.hook_call: an object or null
     missing = [key for key in templates if prefetch.get(key) is None]
     if not missing:
         return prefetch
@@ -133,7 +135,9 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app. ``no_cards=True`` answers every hook with an empty card list (benchmark baseline only)."""
     verifier = TokenVerifier(config, ReplayCache())
-    store = store if store is not None else FeedbackStore(config.feedback_db)
+    store = (
+        store if store is not None else FeedbackStore(config.feedback_db, retention_days=config.feedback_retention_days)
+    )
     app = FastAPI(title="chest-pain triage CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
 
@@ -143,7 +147,10 @@ def create_app(
         try:
             await run_in_threadpool(verifier.verify, request.headers.get("authorization"), audience)
         except Unauthorized as refused:
-            log.warning("request refused: %s", refused.reason)
+            log.info("request refused: %s", refused.reason)  # one word; below the service's warning level
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        except Exception as error:  # noqa: BLE001 - fail closed: a verifier fault refuses the call, never a 500
+            log.info("request refused: verifier-error %s", type(error).__name__)
             return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return await call_next(request)
 
@@ -163,13 +170,17 @@ def create_app(
         return {"services": [service.discovery() for service in SERVICES.values()]}
 
     @app.post("/cds-services/{service_id}")
-    def call(service_id: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008 - FastAPI idiom
+    async def call(service_id: str, request: Request) -> Response:
         service = SERVICES.get(service_id)
         if service is None:
             return JSONResponse({"error": "no such service"}, status_code=404)
-        context = body.get("context")
-        if body.get("hook") != service.hook or not isinstance(context, dict) or not context.get("patientId"):
-            return JSONResponse({"error": f"expected hook {service.hook} with context.patientId"}, status_code=400)
+        try:
+            body = hook_call(await read_json(request, config.max_body_bytes), service.hook)
+        except BadRequest as error:
+            return error.response()
+        return await run_in_threadpool(_answer, service, body)
+
+    def _answer(service: Service, body: dict[str, Any]) -> Response:
         if no_cards:
             return JSONResponse({"cards": []})
         templates = prefetch_templates(service.hook)
@@ -179,33 +190,26 @@ def create_app(
             return JSONResponse(
                 {"error": "prefetch incomplete and no allowed FHIR server to complete it"}, status_code=412
             )
+        context = body["context"]
         patient_id = str(context["patientId"])
-        encounter_id = context.get("encounterId")
         try:
-            mapping = map_visit(prefetch.values(), patient_id=patient_id, encounter_id=encounter_id)
+            mapping = map_visit(prefetch.values(), patient_id=patient_id, encounter_id=context.get("encounterId"))
         except TriageError as error:
             mapping = VisitMapping(None, (f"insufficient data: {error}",), (), None, None, code_table().version)
         assessment = assess(model, mapping) if mapping.sufficient else Assessment(mapping)
         issued = card(assessment, patient_id)
         store.card_issued(issued["uuid"], service.id, issued["indicator"], group_of(mapping))
-        log.info("card issued: %s", issued["indicator"])
         return JSONResponse({"cards": [issued]})
 
     @app.post("/cds-services/{service_id}/feedback")
-    def feedback(service_id: str, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008 - FastAPI idiom
+    async def feedback(service_id: str, request: Request) -> Response:
         if service_id not in SERVICES:
             return JSONResponse({"error": "no such service"}, status_code=404)
-        items = body.get("feedback")
-        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            return JSONResponse({"error": "expected {'feedback': [...]}"}, status_code=400)
-        for item in items:
-            if item.get("outcome") not in OUTCOMES or not isinstance(item.get("card"), str):
-                return JSONResponse(
-                    {"error": f"each feedback needs a card uuid and an outcome in {OUTCOMES}"}, status_code=400
-                )
-        for item in items:
-            reason = ((item.get("overrideReason") or {}).get("reason") or {}).get("code")
-            store.record(item["card"], item["outcome"], reason)
+        try:
+            items = feedback_items(await read_json(request, config.max_body_bytes))
+        except BadRequest as error:
+            return error.response()
+        await run_in_threadpool(store.record_many, items)  # all or nothing
         return JSONResponse({})
 
     return app

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from chestpain.cli.main import app as cli
-from tests.ehr.conftest import ISSUER, free_socket, make_token
+from tests.ehr.conftest import ISSUER, free_socket, hook_request, load_fixture, make_token
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir
                 "base_url": base,
                 "port": port,
                 "issuers": [{"iss": ISSUER, "jku": [jwks_urls["ehr"]]}],
-                "feedback_db": str(tmp_path / "feedback.sqlite"),
+                "feedback_db": "feedback.sqlite",  # relative: beside the config, not in the working directory
             }
         ),
         encoding="utf-8",
@@ -79,7 +79,16 @@ def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir
             token = make_token(keys.rsa, aud=base + "/cds-services")
             response = client.get(base + "/cds-services", headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 200 and len(response.json()["services"]) == 2
+            path = "/cds-services/chest-pain-discharge"
+            token = make_token(keys.rsa, aud=base + path)
+            body = hook_request(load_fixture("visit_1015.json"))
+            response = client.post(base + path, json=body, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200
     finally:
         process.terminate()
         _, err = process.communicate(timeout=20)
     assert b"1015" not in err  # nothing about patients in the server's output
+    # One start-up line (address, issuers, model, feedback file) and nothing per request.
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("CDS Hooks on http://127.0.0.1") and ISSUER in lines[0], lines
+    assert (tmp_path / "feedback.sqlite").exists() and not (REPO / "feedback.sqlite").exists()

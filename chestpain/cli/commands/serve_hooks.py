@@ -31,5 +31,13 @@ def serve_hooks(
     if not settings.issuers:
         stderr.print("warning: no trusted issuer in the config: every request will get 401")
     app = create_app(load_model(model), settings)
-    # No access log: request lines are harmless, but nothing here should ever be able to log patient data.
+    issuers = ", ".join(issuer.iss for issuer in settings.issuers) or "none"
+    # One line at start-up and nothing per request: no access log (request lines are harmless, but nothing here
+    # should ever be able to log patient data) and uvicorn's own start-up lines are below its warning level.
+    stderr.print(
+        f"CDS Hooks on http://{settings.host}:{port or settings.port} (calls must name {settings.base_url}); "
+        f"issuers: {issuers}; model: {model}; feedback: {settings.feedback_db}",
+        highlight=False,
+        soft_wrap=True,
+    )
     uvicorn.run(app, host=settings.host, port=port or settings.port, access_log=False, log_level="warning")
