@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chestpain.features import CHUNK_ROWS, iter_valid_chunks, validate_file
+from chestpain.kernel.errors import TriageError
 from chestpain.kernel.io import atomic_output, neutralise_formulas
 from chestpain.models._predictor import TriageModel
 
@@ -69,6 +70,7 @@ def predict_path(
             writer.write(part)
         return BatchSummary(len(part), int(part["flag"].sum()))
     spec = model.table_spec
+    before = _fingerprint(data)
     validate_file(data, spec, source=data.name, chunk_rows=chunk_rows)
     n = flagged = 0
     with atomic_output(out) as tmp, _ChunkWriter(tmp, out.suffix.lower()) as writer:
@@ -77,7 +79,21 @@ def predict_path(
             writer.write(part)
             n += len(part)
             flagged += int(part["flag"].sum())
+        if _fingerprint(data) != before:  # inside the block: the old output stays, nothing is renamed
+            raise TriageError(INPUT_CHANGED.format(data=data.name))
     return BatchSummary(n, flagged)
+
+
+INPUT_CHANGED = (
+    "{data} changed while it was being read (its size or modification time moved between the validating and the "
+    "scoring pass); nothing was written: run again on a file that is no longer being written"
+)
+
+
+def _fingerprint(path: Path) -> tuple[int, int, int, int]:
+    """Size, modification time (ns), inode and device: a file written, truncated or replaced during a run differs."""
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_dev
 
 
 def _is_fhir(path: Path) -> bool:

@@ -4,14 +4,21 @@ A run writes to ``.NAME.partial-PID`` beside the output ``NAME`` and renames it 
 succeeded. A run killed with ``kill -9`` cannot remove its partial file; the next run to the same output removes
 every partial file whose writer process is gone (the PID in its name), so such leftovers are both findable
 (``ls -a`` next to the output) and short-lived.
+
+The partial file is created exclusively and never through a link (``O_CREAT | O_EXCL | O_NOFOLLOW``, mode 0600)
+before anything is written: a file or symlink planted at that name refuses the run instead of redirecting it into
+another file. A full disk, a file-size limit or a quota (ENOSPC, EFBIG, EDQUOT) is a one-line error that says the
+old output was kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +35,13 @@ PARTIAL_MARK = ".partial-"
 OUTPUT_IS_INPUT = "--out {out} is the input file {data}; write the result to another file (the input would be lost)"
 NO_OUTPUT_FOLDER = "--out {out}: folder {folder} does not exist; create it first or choose another path"
 OUTPUT_NOT_WRITABLE = "--out {out}: cannot write in {folder} ({reason}); choose a folder you can write to"
+PARTIAL_TAKEN = (
+    "--out {out}: {partial} already exists and was not written by this run (a file or link planted there would "
+    "redirect the output); nothing was written: remove it and run again"
+)
+DISK_FULL = "--out {out}: {reason} while writing; nothing was replaced (the old {name} is kept, if there was one)"
+#: Write errors that mean "no room": a full disk, a file-size limit (ulimit -f), a quota.
+NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def partial_path(out: str | os.PathLike[str], pid: int | None = None) -> Path:
@@ -85,11 +99,38 @@ def atomic_output(out: str | os.PathLike[str]) -> Iterator[Path]:
     remove_stale_partials(out)
     tmp = partial_path(out)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise TriageError(PARTIAL_TAKEN.format(out=out, partial=tmp.name)) from None
+    os.close(fd)
+    created = os.lstat(tmp)
+    try:
         yield tmp
+        _check_still_ours(tmp, created, out)
         os.replace(tmp, out)
+    except OSError as error:
+        if error.errno in NO_ROOM:
+            raise TriageError(DISK_FULL.format(out=out, reason=os.strerror(error.errno), name=out.name)) from None
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+            if _is_ours(tmp, created):
+                tmp.unlink()
+
+
+def _is_ours(tmp: Path, created: os.stat_result) -> bool:
+    try:
+        now = os.lstat(tmp)
+    except FileNotFoundError:
+        return False
+    # A regular file with the same inode: a link put in its place may reuse the freed inode number.
+    return stat.S_ISREG(now.st_mode) and (now.st_dev, now.st_ino) == (created.st_dev, created.st_ino)
+
+
+def _check_still_ours(tmp: Path, created: os.stat_result, out: Path) -> None:
+    """The partial file is still the one this run created (not swapped for a link while it was written)."""
+    if not _is_ours(tmp, created):
+        raise TriageError(PARTIAL_TAKEN.format(out=out, partial=tmp.name))
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:

@@ -1,0 +1,89 @@
+"""Issue 26, item 4: outputs that cannot be redirected, a full disk that is one line, an input that moves.
+
+Each finding of the adversarial run, reproduced: a symlink planted at ``.OUT.partial-PID`` made ``predict`` write
+through it into another file; a file-size limit printed a 70-line traceback; an input truncated while being read
+exited 0 with a short output.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from chestpain.features import write_table
+from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import atomic_output, partial_path
+from chestpain.simulation import SCENARIO_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("planted", ["symlink", "file"])
+def test_a_link_or_file_planted_at_the_partial_path_refuses_the_run(tmp_path, planted):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("old output", encoding="utf-8")
+    trap = partial_path(out)  # this process's partial name: what an attacker who knows the PID plants
+    if planted == "symlink":
+        trap.symlink_to(victim)
+    else:
+        trap.write_text("planted", encoding="utf-8")
+    with pytest.raises(TriageError, match="already exists and was not written by this run"):
+        write_table(pd.DataFrame({"a": [1, 2]}), out)
+    assert victim.read_text(encoding="utf-8") == "precious"  # never written through
+    assert out.read_text(encoding="utf-8") == "old output"
+    assert trap.is_symlink() == (planted == "symlink")  # the planted entry is left for the user to inspect
+
+
+def test_a_partial_file_swapped_for_a_link_while_written_is_not_renamed_into_place(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    with pytest.raises(TriageError, match="not written by this run"), atomic_output(out) as tmp:
+        tmp.unlink()
+        tmp.symlink_to(victim)
+    assert victim.read_text(encoding="utf-8") == "precious" and not out.exists()
+
+
+def test_the_partial_file_is_private_and_created_before_any_write(tmp_path):
+    out = tmp_path / "out.parquet"
+    with atomic_output(out) as tmp:
+        info = os.lstat(tmp)
+        assert tmp.is_file() and not tmp.is_symlink() and info.st_mode & 0o777 == 0o600
+        tmp.write_bytes(b"data")
+    assert out.read_bytes() == b"data"
+
+
+def _limit_file_size(limit: int):
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_a_file_size_limit_is_one_line_and_keeps_the_old_output(tmp_path):
+    # EFBIG (ulimit -f; ENOSPC and EDQUOT take the same path): before, a 70-line traceback.
+    out = tmp_path / "cohort.parquet"
+    out.write_bytes(b"old cohort")
+    command = [
+        sys.executable, "-c", "from chestpain.cli.main import main; main()", "simulate",
+        "--config", str(SCENARIO_DIR / "default.yaml"), "--n", "200000", "--seed", "1", "--out", str(out),
+        "--no-summary",
+    ]  # fmt: skip
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, preexec_fn=_limit_file_size(512 * 1024)
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "File too large" in lines[0], result.stderr
+    assert "old cohort.parquet is kept" in lines[0]
+    assert out.read_bytes() == b"old cohort"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["cohort.parquet"]  # no partial left behind
