@@ -13,6 +13,8 @@ from pathlib import Path
 #: The folder of the page files (``app_pages/`` in a checkout, ``chestpain/app/`` in an installed wheel); it also
 #: holds ``entry.py``, the script ``chestpain app`` serves, and the app's ``.streamlit/config.toml``.
 PAGES_DIR = Path(__file__).resolve().parent
+#: The browser tab's icon (a heart with an ECG trace, 64 px PNG drawn for this project), served by the app itself.
+FAVICON = PAGES_DIR / "favicon.png"
 
 #: (file, title, icon, default) of each page, in menu order.
 PAGE_SPECS = (
@@ -35,7 +37,9 @@ def run() -> None:
     pages = [
         st.Page(PAGES_DIR / name, title=title, icon=icon, default=default) for name, title, icon, default in PAGE_SPECS
     ]
-    st.set_page_config(page_title="Chest-pain triage", page_icon=":material/cardiology:", layout="wide")
+    # A bundled image: a ":material/...:" page icon makes Streamlit fetch the favicon from fonts.gstatic.com, and
+    # nothing may leave the machine unless configured (tests/app/test_browser.py checks every page).
+    st.set_page_config(page_title="Chest-pain triage", page_icon=str(FAVICON), layout="wide")
     try:
         st.navigation(pages).run()
     finally:

@@ -341,3 +341,30 @@ def test_markup_in_an_uploaded_file_is_shown_as_text_never_rendered_or_fetched(b
         assert elsewhere == [], elsewhere
         assert hits == [], hits
     page.close()
+
+
+def test_no_page_requests_anything_off_this_machine(browser, server):
+    # Issue 26: nothing leaves the machine unless configured. Every page, loaded and left to settle: every request
+    # the browser makes (documents, scripts, fonts, icons, the favicon) goes to the app's own 127.0.0.1 server.
+    from urllib.parse import urlparse
+
+    from chestpain.app import PAGE_SPECS
+
+    outside: list[str] = []
+    for name, *_ in PAGE_SPECS:
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+        page.set_default_timeout(WAIT_MS)
+        page.on("request", lambda request: outside.append(request.url) if _is_remote(request.url) else None)
+        page.goto(f"{server}/{name.removesuffix('.py')}")
+        page.locator("[data-testid='stSidebar']").get_by_text("not a medical device").wait_for()
+        _idle(page)
+        page.wait_for_timeout(1500)  # late requests (fonts, favicon) after the script run
+        page.close()
+    assert not outside, sorted({urlparse(url).netloc + urlparse(url).path for url in outside})
+
+
+def _is_remote(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return parsed.scheme not in ("data", "blob", "about") and parsed.hostname not in ("127.0.0.1", "localhost")
