@@ -25,7 +25,7 @@ _EXPORTS = {
     "_feedback": ("FeedbackStore", "override_rates"),
     "_fhir": ("NO_HS_TROPONIN", "VisitMapping", "is_fhir_json", "map_bundle", "map_visit", "read_fhir_visits"),
     "_schema": ("CDS_RESPONSE_SCHEMA",),
-    "_security": ("ReplayCache", "TokenVerifier", "Unauthorized"),
+    "_security": ("ReplayCache", "ReplayStore", "TokenVerifier", "Unauthorized"),
     "_service": ("SERVICES", "create_app", "prefetch_templates"),
 }
 

@@ -11,6 +11,7 @@ Example (``configs/ehr/hooks.example.yaml``)::
         jwks_file: null                  # or a local JWK Set file (keys registered out of band)
     feedback_db: hooks-feedback.sqlite   # accepted/overridden cards by sex, race and age band only (a relative
                                          # path is beside this file)
+    replay_db: hooks-replay.sqlite       # token ids seen until they expire, shared by workers and restarts
     fhir_servers: []                     # FHIR servers the service may query when a prefetch key is missing
 """
 
@@ -48,6 +49,8 @@ class HooksConfig(BaseModel):
     max_token_lifetime_seconds: int = Field(3600, ge=1)
     jwks_timeout_seconds: float = Field(3.0, gt=0, le=30)
     feedback_db: Path = Path("hooks-feedback.sqlite")
+    #: Token ids seen (until each token expires), shared by every worker and kept across restarts.
+    replay_db: Path = Path("hooks-replay.sqlite")
     fhir_servers: list[str] = Field(default_factory=list)
     #: Browser-based EHR sandboxes call from the page's origin (e.g. the public CDS Hooks sandbox).
     cors_origins: list[str] = Field(default_factory=list)
@@ -91,6 +94,7 @@ def load_hooks_config(path: str | Path | None) -> HooksConfig:
     for issuer in config.issuers:
         if issuer.jwks_file is not None and not issuer.jwks_file.is_absolute():
             issuer.jwks_file = (path.parent / issuer.jwks_file).resolve()
-    if not config.feedback_db.is_absolute():  # beside the config, not wherever the service was started from
-        config.feedback_db = (path.parent / config.feedback_db).resolve()
+    for name in ("feedback_db", "replay_db"):  # beside the config, not wherever the service was started from
+        if not getattr(config, name).is_absolute():
+            setattr(config, name, (path.parent / getattr(config, name)).resolve())
     return config

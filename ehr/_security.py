@@ -16,7 +16,9 @@ Every request must carry ``Authorization: Bearer <JWT>`` signed with the EHR's p
 
 Any failure is a bare 401: the reason goes to the log as one word (never the token or any patient data). A
 library error on a hostile token (a wrong key type, an ``exp`` of 10^400) is a failure like any other.
-The ``jti`` memory is per process: run one worker, or put a shared store behind :class:`ReplayCache`.
+The ``jti`` memory (:class:`ReplayStore`) is a SQLite file in WAL mode beside the config (``replay_db``), shared by
+every worker and kept across restarts until each token expires, so a captured token cannot be replayed against
+another worker or after a restart; :class:`ReplayCache` keeps it in memory (one process, tests).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -75,12 +79,49 @@ class ReplayCache:
             return True
 
 
+class ReplayStore:
+    """``jti`` values seen, in a SQLite file shared by processes (WAL mode), each kept until its token expires.
+
+    One statement decides: a new ``(issuer, jti)`` is inserted, an expired one refreshed, a live one left alone
+    (no row changed: a replay). SQLite serialises writers, so two workers racing on one token cannot both win.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS seen (issuer TEXT NOT NULL, jti TEXT NOT NULL, expires REAL NOT NULL, "
+            "PRIMARY KEY (issuer, jti))"
+        )
+        self._pruned = 0.0
+
+    def first_use(self, issuer: str, jti: str, expires: float) -> bool:
+        """Record ``jti``; False if it was already used by this issuer and has not expired."""
+        now = time.time()
+        with self._lock:
+            if now - self._pruned > 60:  # expired entries go at most once a minute: the table holds live tokens
+                self._db.execute("DELETE FROM seen WHERE expires <= ?", (now,))
+                self._pruned = now
+            changed = self._db.execute(
+                "INSERT INTO seen VALUES (?, ?, ?) ON CONFLICT (issuer, jti) DO UPDATE SET expires = excluded.expires "
+                "WHERE seen.expires <= ?",
+                (issuer, jti, expires, now),
+            ).rowcount
+            return changed == 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
 @dataclass
 class TokenVerifier:
     """Verifies CDS Hooks bearer tokens against the configured issuers."""
 
     config: HooksConfig
-    replay: ReplayCache
+    replay: ReplayCache | ReplayStore
 
     def __post_init__(self) -> None:
         self._issuers: dict[str, Issuer] = {issuer.iss: issuer for issuer in self.config.issuers}

@@ -25,7 +25,7 @@ from chestpain.ehr._config import HooksConfig
 from chestpain.ehr._feedback import FeedbackStore
 from chestpain.ehr._fhir import VisitMapping, map_visit
 from chestpain.ehr._requests import BadRequest, feedback_items, hook_call, read_json
-from chestpain.ehr._security import ReplayCache, TokenVerifier, Unauthorized
+from chestpain.ehr._security import ReplayCache, ReplayStore, TokenVerifier, Unauthorized
 from chestpain.kernel.errors import TriageError
 
 log = logging.getLogger("chestpain.ehr.hooks")
@@ -131,10 +131,18 @@ def _fill_prefetch(body: dict[str, Any], templates: dict[str, str], config: Hook
 
 
 def create_app(
-    model: Any, config: HooksConfig, *, store: FeedbackStore | None = None, no_cards: bool = False
+    model: Any,
+    config: HooksConfig,
+    *,
+    store: FeedbackStore | None = None,
+    no_cards: bool = False,
+    replay: ReplayCache | ReplayStore | None = None,
 ) -> FastAPI:
-    """The ASGI app. ``no_cards=True`` answers every hook with an empty card list (benchmark baseline only)."""
-    verifier = TokenVerifier(config, ReplayCache())
+    """The ASGI app. ``no_cards=True`` answers every hook with an empty card list (benchmark baseline only).
+
+    ``replay``: where token ids are remembered; by default the config's ``replay_db`` file (shared by workers).
+    """
+    verifier = TokenVerifier(config, replay if replay is not None else ReplayStore(config.replay_db))
     store = (
         store if store is not None else FeedbackStore(config.feedback_db, retention_days=config.feedback_retention_days)
     )

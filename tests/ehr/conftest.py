@@ -174,6 +174,7 @@ def service(app_model_dir, jwks_urls, static_jwks, tmp_path_factory) -> Iterator
             ],
             "fhir_servers": [unreachable],
             "fhir_timeout_seconds": 1.0,
+            "replay_db": str(tmp_path_factory.mktemp("replay") / "replay.sqlite"),
         }
     )
     model = CountingModel(load_model(app_model_dir))

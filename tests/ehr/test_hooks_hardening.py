@@ -60,6 +60,7 @@ def hooks(app_model_dir, jwks_urls, static_jwks, tmp_path_factory):  # noqa: F81
                 {"iss": STATIC_ISSUER, "jwks_file": str(static_jwks)},
             ],
             "max_body_bytes": LIMIT,
+            "replay_db": str(tmp_path_factory.mktemp("replay") / "replay.sqlite"),
         }
     )
     store = FeedbackStore(tmp_path_factory.mktemp("hardening") / "feedback.sqlite")
@@ -293,3 +294,26 @@ def test_fuzz_token_headers_and_claims_give_401_never_5xx(hooks, keys, header, c
     client, _ = hooks
     response = client.get("/cds-services", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+def test_a_token_cannot_be_replayed_against_another_worker_or_after_a_restart(tmp_path):
+    # Before, the jti memory was per process: a token replayed after a restart (or to a second worker) passed.
+    import time
+
+    from chestpain.ehr import ReplayStore
+
+    path = tmp_path / "replay.sqlite"
+    first, second = ReplayStore(path), ReplayStore(path)  # two workers on one file
+    expires = time.time() + 300
+    assert first.first_use("iss", "token-1", expires)
+    assert not second.first_use("iss", "token-1", expires)
+    first.close()
+    restarted = ReplayStore(path)  # the service restarted: the file remembers
+    assert not restarted.first_use("iss", "token-1", expires)
+    assert restarted.first_use("other-iss", "token-1", expires)  # per issuer
+    assert restarted.first_use("iss", "old", time.time() - 1)  # an expired entry is no memory ...
+    assert restarted.first_use("iss", "old", time.time() + 300)  # ... so its id may be seen again (exp refuses it)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    second.close()
+    restarted.close()

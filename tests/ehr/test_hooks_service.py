@@ -285,7 +285,10 @@ def test_cors_preflight_for_a_browser_sandbox_passes_but_calls_still_need_a_toke
     sock = free_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
     config = HooksConfig(
-        base_url=base, cors_origins=["https://sandbox.example"], issuers=[{"iss": ISSUER, "jku": [base + "/jwks"]}]
+        base_url=base,
+        cors_origins=["https://sandbox.example"],
+        issuers=[{"iss": ISSUER, "jku": [base + "/jwks"]}],
+        replay_db=tmp_path / "replay.sqlite",
     )
     store = FeedbackStore(tmp_path / "f.sqlite")
     server, thread = run_uvicorn(create_app(None, config, store=store), sock)
