@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo
 N      ?= 400000
 SEED   ?= 7
+PDF_FONTS := fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 
 export MLFLOW_DISABLE_TELEMETRY := true
 
@@ -25,6 +26,12 @@ $(STAMP): pyproject.toml
 	@test -x /usr/bin/pdftoppm || { apt-get update -q >/dev/null 2>&1 && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils >/dev/null 2>&1; } || \
 		echo "warning: could not install poppler-utils with apt-get; the PDF check of the browser test will be skipped" >&2
+	@# Fonts for the scripts DejaVu lacks in the patient PDFs (Chinese, Japanese, Korean, Devanagari and other Indic
+	@# scripts, Thai, emoji) and Noto faces for Arabic and Hebrew; found at run time by patient/_fonts.py.
+	@fc-list ':charset=4e2d' file | grep -q . && fc-list ':charset=915' file | grep -q . && \
+		fc-list ':charset=1f44d' file | grep -q . || { apt-get update -q >/dev/null 2>&1 && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PDF_FONTS) >/dev/null 2>&1; } || \
+		echo "warning: could not install $(PDF_FONTS) with apt-get; patient PDFs will show Chinese, Hindi and emoji as marks" >&2
 	touch $(STAMP)
 
 # Simulate a training cohort (400,000 visits: enough women with MI for a stable 99%-sensitivity threshold) and an

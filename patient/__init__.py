@@ -25,7 +25,8 @@ from chestpain.patient._decision import (
     thirty_day_source,
     thirty_day_table,
 )
-from chestpain.patient._documents import Document, IconArray, Section, icon_svg, to_html, to_pdf
+from chestpain.patient._documents import Document, IconArray, Section, icon_svg, to_html
+from chestpain.patient._pdf import to_pdf
 from chestpain.patient._summary import account_document, clinician_summary
 
 __all__ = [
