@@ -33,10 +33,8 @@ one later sample) is a problem: the result has no row, and says why in words a c
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -586,35 +584,3 @@ def map_bundle(bundle: dict[str, Any]) -> list[VisitMapping]:
         return [map_record(record)]
     refs = list(dict.fromkeys(ref for ref, _ in patients))  # a repeated Patient is one patient (and a problem)
     return [map_record(record, patient_ref=ref, position=i) for i, ref in enumerate(refs, start=1)]
-
-
-def is_fhir_json(path: str | Path) -> bool:
-    """A ``.json`` file, or a file whose first non-blank bytes open a JSON object naming a ``resourceType``."""
-    path = Path(path)
-    if path.suffix.lower() == ".json":
-        return True
-    try:
-        with path.open("rb") as file:
-            head = file.read(4096).lstrip()
-    except OSError:
-        return False
-    return head.startswith(b"{") and b'"resourceType"' in head
-
-
-def read_fhir_visits(path: str | Path) -> pd.DataFrame:
-    """A FHIR R4 JSON file (one Bundle or resource) -> visit rows; any patient with insufficient data is an error."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TriageError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise TriageError(f"{path.name}: not a FHIR JSON file ({error})") from None
-    if not isinstance(data, dict) or "resourceType" not in data:
-        raise TriageError(f"{path.name}: not a FHIR resource (no resourceType)")
-    mappings = map_bundle(data)
-    bad = [(i, m) for i, m in enumerate(mappings, start=1) if not m.sufficient]
-    if bad:
-        position, mapping = bad[0]
-        raise TriageError(f"{path.name}: patient {position}: {'; '.join(mapping.problems)}")
-    return pd.DataFrame([m.row for m in mappings])

@@ -63,9 +63,14 @@ def predict_path(
     data, out = Path(data), Path(out)
     if data.suffix.lower() == ".json" or (data.suffix.lower() not in (".csv", ".parquet") and _is_fhir(data)):
         # A FHIR R4 Bundle (ehr/): a few visits, mapped to batch-schema rows, then the same validation and model.
-        from chestpain.ehr import read_fhir_visits
+        from chestpain.ehr import FHIR_PATIENT_COLUMN, read_fhir_visits
 
-        part = predict_file(model, read_fhir_visits(data), source=data.name, with_reasons=with_reasons)
+        visits = read_fhir_visits(data, with_reference=True)
+        part = predict_file(
+            model, visits.drop(columns=FHIR_PATIENT_COLUMN), source=data.name, with_reasons=with_reasons
+        )
+        # The FHIR Patient reference beside patient_id (a number, or the position when the id is not one).
+        part.insert(1, FHIR_PATIENT_COLUMN, visits[FHIR_PATIENT_COLUMN].to_numpy())
         with atomic_output(out) as tmp, _ChunkWriter(tmp, out.suffix.lower()) as writer:
             writer.write(part)
         return BatchSummary(len(part), int(part["flag"].sum()))

@@ -41,7 +41,21 @@ def test_cli_predict_reads_a_fhir_bundle(app_model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "scored 1 visits" in result.output
     frame = pd.read_parquet(out)
-    assert list(frame.columns) == list(PREDICT_COLUMNS) and frame["patient_id"].tolist() == [1015]
+    # The FHIR Patient reference is kept beside patient_id (issue 26).
+    assert list(frame.columns) == ["patient_id", "fhir_patient", *PREDICT_COLUMNS[1:]]
+    assert frame["patient_id"].tolist() == [1015] and frame["fhir_patient"].tolist() == ["Patient/1015"]
+
+
+def test_a_fhir_patient_id_that_is_not_a_number_is_kept_not_replaced_silently(app_model_dir, tmp_path):
+    # Before, "Patient/mrn-88123" became patient_id 1 (its position) and the id was gone from the output.
+    data = tmp_path / "bundle.json"
+    text = (FIXTURES / "visit_1015.json").read_text(encoding="utf-8")
+    data.write_text(text.replace('"1015"', '"mrn-88123"').replace("Patient/1015", "Patient/mrn-88123"), "utf-8")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(cli, ["predict", "--model", str(app_model_dir), "--data", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert frame["patient_id"].tolist() == [1] and frame["fhir_patient"].tolist() == ["Patient/mrn-88123"]
 
 
 def test_cli_predict_fhir_without_troponin_is_one_line_error_and_no_output(app_model_dir, tmp_path):
