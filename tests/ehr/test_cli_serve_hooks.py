@@ -92,3 +92,44 @@ def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir
     lines = [line for line in err.decode().splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("CDS Hooks on http://127.0.0.1") and ISSUER in lines[0], lines
     assert (tmp_path / "feedback.sqlite").exists() and not (REPO / "feedback.sqlite").exists()
+
+
+def test_two_workers_share_the_replay_memory(app_model_dir, keys, jwks_urls, tmp_path):
+    # --workers 2: two processes behind one port; a token used once is refused by whichever worker gets it again.
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    base = f"http://127.0.0.1:{port}"
+    config = tmp_path / "hooks.yaml"
+    config.write_text(
+        yaml.safe_dump({"base_url": base, "port": port, "issuers": [{"iss": ISSUER, "jku": [jwks_urls["ehr"]]}]}),
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-c", "from chestpain.cli.main import main; main()", "serve-hooks"]
+    command += ["--model", str(app_model_dir), "--config", str(config), "--workers", "2"]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with httpx.Client(timeout=30, trust_env=False) as client:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    client.get(base + "/cds-services")
+                    break
+                except httpx.TransportError:
+                    assert process.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.2)
+            path = "/cds-services/chest-pain-discharge"
+            body = hook_request(load_fixture("visit_1015.json"))
+            statuses = []
+            for _ in range(6):  # fresh connections: the kernel spreads them over both workers
+                token = make_token(keys.rsa, aud=base + path)
+                with httpx.Client(timeout=30, trust_env=False) as fresh:
+                    headers = {"Authorization": f"Bearer {token}"}
+                    statuses.append(fresh.post(base + path, json=body, headers=headers).status_code)
+                    with httpx.Client(timeout=30, trust_env=False) as again:
+                        statuses.append(-again.post(base + path, json=body, headers=headers).status_code)
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert statuses == [200, -401] * 6, statuses
+    assert (tmp_path / "hooks-replay.sqlite").exists() and b"workers: 2" in err
