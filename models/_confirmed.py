@@ -36,13 +36,14 @@ def confirmed_reasons(
     risk: np.ndarray,
     contributions: np.ndarray,
     outputs: list[np.ndarray],
-    shared: tuple[np.ndarray, dict[int, np.ndarray]] | None = None,
+    shared: list[tuple[np.ndarray, dict[int, np.ndarray]]] | None = None,
 ) -> np.ndarray:
     """Boolean (patients x inputs): the input may be shown as a reason (see the module docstring).
 
-    ``outputs[j]``: the output features of input ``j`` (bool over features). ``shared``: features owned by one
-    input or another depending on the patient (the peak troponin features belong to the higher sample), with,
-    per input, the patients for whom that input owns them. Without a ``reference`` (models saved before issue
+    ``outputs[j]``: the output features of input ``j`` (bool over features). ``shared``: groups of features owned
+    by one input or another depending on the patient (the peak troponin features belong to the higher sample, and
+    so do the course's when no later sample was drawn), each with, per input, the patients for whom that input
+    owns them. Without a ``reference`` (models saved before issue
     14) the contributions are relative to the mean and cannot be checked: every non-zero one passes.
     """
     n, m = contributions.shape
@@ -56,8 +57,9 @@ def confirmed_reasons(
             continue
         changed = transformed[rows].copy()
         mask = np.broadcast_to(np.asarray(outputs[j], bool), changed.shape).copy()
-        if shared is not None and j in shared[1]:
-            mask |= np.asarray(shared[0], bool)[None, :] & shared[1][j][rows, None]
+        for features_shared, owners in shared or ():
+            if j in owners:
+                mask |= np.asarray(features_shared, bool)[None, :] & owners[j][rows, None]
         changed[mask] = np.broadcast_to(reference, changed.shape)[mask]
         counterfactual = calibration.apply(estimator.raw_score(None, changed))
         moved = risk[rows] - counterfactual  # > 0: the patient's own value raises the risk

@@ -18,7 +18,15 @@ from chestpain.models._estimators import FittedEstimator
 from chestpain.models._guarantees import DecisionRules, flag_reason
 from chestpain.models._next_step import next_steps
 from chestpain.models._persistence import MaceModel, load_estimator, load_mace
-from chestpain.models._reasons import PEAK_GROUP, column_matrix, fold_peak_into_higher_sample, reasons_text
+from chestpain.models._reasons import (
+    COURSE_GROUP,
+    PEAK_GROUP,
+    column_matrix,
+    first_sample_is_higher,
+    fold_peak_into_higher_sample,
+    no_later_sample,
+    reasons_text,
+)
 
 FLAG_TEXT = "not safe to discharge on this model: possible MI"
 FLAG_MACE_TEXT = "not safe to discharge on this model: high 30-day risk (death, MI or urgent revascularisation)"
@@ -51,16 +59,23 @@ class Explanation:
 
 def _peak_owners(
     features: pd.DataFrame, columns: list[str], folded: list[str], matrix: np.ndarray
-) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
-    """The peak troponin features and, per sample input, the patients whose higher sample it is (folded index)."""
+) -> list[tuple[np.ndarray, dict[int, np.ndarray]]] | None:
+    """Features folded into a sample and, per sample input, the patients it owns them for (folded index).
+
+    The peak's always, the course's where no later sample was drawn, as ``fold_peak_into_higher_sample`` folds them.
+    """
     from chestpain.features.columns import TROPONIN_COLUMNS
 
     t0_name, t1_name = TROPONIN_COLUMNS
     if PEAK_GROUP not in columns or not {t0_name, t1_name} <= set(folded):
         return None
-    first_is_higher = features[t0_name].to_numpy(float) > features[t1_name].to_numpy(float)
+    first_is_higher = first_sample_is_higher(features)
     owners = {folded.index(t0_name): first_is_higher, folded.index(t1_name): ~first_is_higher}
-    return matrix[:, columns.index(PEAK_GROUP)] > 0, owners
+    shared = [(matrix[:, columns.index(PEAK_GROUP)] > 0, owners)]
+    if COURSE_GROUP in columns:
+        rows = no_later_sample(features)
+        shared.append((matrix[:, columns.index(COURSE_GROUP)] > 0, {j: owned & rows for j, owned in owners.items()}))
+    return shared
 
 
 @dataclass

@@ -53,6 +53,18 @@ def column_matrix(preprocessor: ColumnTransformer) -> tuple[list[str], np.ndarra
     return columns, matrix
 
 
+def first_sample_is_higher(features: pd.DataFrame) -> np.ndarray:
+    """Whether the 0 h sample is the higher of 0 h / 1 h (ties: the 1 h sample; no 1 h sample: the 0 h one)."""
+    t0_name, t1_name = TROPONIN_COLUMNS
+    return ~(features[t1_name].to_numpy(float) >= features[t0_name].to_numpy(float))
+
+
+def no_later_sample(features: pd.DataFrame) -> np.ndarray:
+    """Visits with neither a 2 h nor a 3 h sample: their course is the 0 h / 1 h pair again."""
+    drawn = [features[name].notna().to_numpy() for name in LATER_TROPONIN_COLUMNS if name in features.columns]
+    return ~np.logical_or.reduce(drawn) if drawn else np.ones(len(features), dtype=bool)
+
+
 def fold_peak_into_higher_sample(
     features: pd.DataFrame, columns: list[str], contributions: np.ndarray
 ) -> tuple[list[str], np.ndarray]:
@@ -60,16 +72,25 @@ def fold_peak_into_higher_sample(
 
     The model uses the higher of the two samples as features of their own, but read beside the samples that group
     repeats one of their values ("higher troponin 95 ng/L"; "troponin 1 h 95 ng/L"). Summed into the sample it
-    came from, each value is named once and the contributions still add up to the score.
+    came from, each value is named once and the contributions still add up to the score. The course of every
+    sample is folded the same way where no later sample was drawn (it then repeats the 0 h / 1 h pair: "troponin
+    course 18, 31 ng/L" beside "troponin 1 h 31 ng/L" would name one value twice and crowd out the ECG); with a
+    later sample it is a reason of its own.
     """
     t0_name, t1_name = TROPONIN_COLUMNS
     if not {PEAK_GROUP, t0_name, t1_name} <= set(columns):
         return columns, contributions
     peak, first, second = (columns.index(name) for name in (PEAK_GROUP, t0_name, t1_name))
-    first_is_higher = features[t0_name].to_numpy(float) > features[t1_name].to_numpy(float)
+    first_is_higher = first_sample_is_higher(features)
     folded = contributions.copy()
-    folded[:, first] += np.where(first_is_higher, contributions[:, peak], 0.0)
-    folded[:, second] += np.where(first_is_higher, 0.0, contributions[:, peak])
+    moved = [(peak, np.ones(len(features), dtype=bool))]
+    if COURSE_GROUP in columns:
+        moved.append((columns.index(COURSE_GROUP), no_later_sample(features)))
+    for j, rows in moved:
+        amount = np.where(rows, contributions[:, j], 0.0)
+        folded[:, first] += np.where(first_is_higher, amount, 0.0)
+        folded[:, second] += np.where(first_is_higher, 0.0, amount)
+        folded[:, j] -= amount
     keep = [j for j in range(len(columns)) if j != peak]
     return [columns[j] for j in keep], folded[:, keep]
 

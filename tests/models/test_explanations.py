@@ -56,8 +56,9 @@ from math import factorial  # noqa: E402
 
 import pytest  # noqa: E402
 
+from chestpain.features import COURSE_GROUP  # noqa: E402
 from chestpain.features._pipeline import TROPONIN_99TH_NG_L  # noqa: E402
-from chestpain.features.columns import TROPONIN_COLUMNS  # noqa: E402
+from chestpain.features.columns import LATER_TROPONIN_COLUMNS, TROPONIN_COLUMNS  # noqa: E402
 from chestpain.models._reasons import NEUTRAL, PEAK_GROUP, column_matrix, group_text  # noqa: E402
 from chestpain.models._tree_shap import baseline_shapley  # noqa: E402
 
@@ -127,18 +128,23 @@ def test_monotone_group_at_or_above_the_reference_never_lowers_risk(result_name,
     members = {group: np.flatnonzero(matrix[:, j]) for j, group in enumerate(groups)}
     peak = members.pop(PEAK_GROUP)
     t0, t1 = (features[name].to_numpy(float) for name in TROPONIN_COLUMNS)
-    carries_peak = {TROPONIN_COLUMNS[0]: t0 > t1, TROPONIN_COLUMNS[1]: t0 <= t1}
+    # The higher sample (no 1 h sample: the 0 h one; ties: the 1 h one) carries the peak, and the course where no
+    # later sample was drawn.
+    carries_peak = {TROPONIN_COLUMNS[0]: ~(t1 >= t0), TROPONIN_COLUMNS[1]: t1 >= t0}
+    course = members.get(COURSE_GROUP, np.array([], dtype=int))
+    no_later = features[list(LATER_TROPONIN_COLUMNS)].isna().all(axis=1).to_numpy()
     assert explanation.columns == list(members)
     monotone = set(model.manifest["monotone_features"])
     assert monotone
     for j, group in enumerate(explanation.columns):
-        with_peak = np.concatenate([members[group], peak]) if group in carries_peak else members[group]
+        with_peak = np.concatenate([members[group], peak, course]) if group in carries_peak else members[group]
         if not all(names[k] in monotone for k in with_peak):
             continue
         above = (transformed[:, members[group]] >= reference[members[group]]).all(axis=1)
         if group in carries_peak:
             peak_above = (transformed[:, peak] >= reference[peak]).all(axis=1)
-            above &= np.where(carries_peak[group], peak_above, True)
+            course_above = (transformed[:, course] >= reference[course]).all(axis=1) | ~no_later
+            above &= np.where(carries_peak[group], peak_above & course_above, True)
         assert above.any(), group  # not vacuous
         assert (explanation.contributions[above, j] >= -NEUTRAL).all(), group
 

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chestpain.features.columns import RISK_FACTORS, TROPONIN_COLUMNS
+from chestpain.features import COURSE_GROUP
+from chestpain.features.columns import LATER_TROPONIN_COLUMNS, RISK_FACTORS, TROPONIN_COLUMNS
 from chestpain.models._confirmed import MIN_ABSOLUTE_CHANGE, MIN_RELATIVE_CHANGE
 from chestpain.models._reasons import NO_SINGLE_REASON, PEAK_GROUP
 
@@ -79,6 +80,7 @@ def test_every_shown_reason_is_confirmed_by_the_patients_own_what_if(explained, 
     transformed = estimator.transform(features)
     slices = _slices(estimator.preprocessor)
     t0, t1 = (features[name].to_numpy(float) for name in TROPONIN_COLUMNS)
+    later = features[list(LATER_TROPONIN_COLUMNS)].to_numpy(float)
     from chestpain.models._reasons import reasons_text
 
     text = reasons_text(features, explanation.contributions, explanation.columns, explanation.confirmed)
@@ -91,9 +93,13 @@ def test_every_shown_reason_is_confirmed_by_the_patients_own_what_if(explained, 
         for j in top:
             name = explanation.columns[j]
             mask = slices[name].copy()
-            higher = TROPONIN_COLUMNS[0] if t0[i] > t1[i] else TROPONIN_COLUMNS[1]
+            # The higher sample (no 1 h sample: the 0 h one; ties: the 1 h one) carries the peak, and the course
+            # too when no later sample was drawn (models._reasons.fold_peak_into_higher_sample).
+            higher = TROPONIN_COLUMNS[0] if not t1[i] >= t0[i] else TROPONIN_COLUMNS[1]
             if name == higher and PEAK_GROUP in slices:
                 mask |= slices[PEAK_GROUP]
+                if COURSE_GROUP in slices and np.isnan(later[i]).all():
+                    mask |= slices[COURSE_GROUP]
             row = transformed[i].copy()
             row[mask] = reference[mask]
             risk = float(explanation.risk[i])
