@@ -11,6 +11,7 @@ needs is 400 with one line saying what is wrong (``ehr._requests``). Nothing abo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -143,6 +144,10 @@ def create_app(
     ``replay``: where token ids are remembered; by default the config's ``replay_db`` file (shared by workers).
     """
     verifier = TokenVerifier(config, replay if replay is not None else ReplayStore(config.replay_db))
+    # The assessment is CPU work under the GIL (pandas, the pipeline, TreeSHAP): twenty at once in the thread pool
+    # thrash and all finish late (20 clients, one worker: 2.5 calls/s, p95 8.9 s); one at a time per worker serves
+    # them in order at the single-call rate. More throughput comes from --workers (benchmarks/bench_hooks_load.py).
+    assessing = asyncio.Semaphore(1)
     store = (
         store if store is not None else FeedbackStore(config.feedback_db, retention_days=config.feedback_retention_days)
     )
@@ -186,18 +191,18 @@ def create_app(
             body = hook_call(await read_json(request, config.max_body_bytes), service.hook)
         except BadRequest as error:
             return error.response()
-        return await run_in_threadpool(_answer, service, body)
-
-    def _answer(service: Service, body: dict[str, Any]) -> Response:
         if no_cards:
             return JSONResponse({"cards": []})
-        templates = prefetch_templates(service.hook)
-        try:
-            prefetch = _fill_prefetch(body, templates, config)
+        try:  # network I/O (an allow-listed FHIR server), outside the one-at-a-time section below
+            prefetch = await run_in_threadpool(_fill_prefetch, body, prefetch_templates(service.hook), config)
         except _PrefetchMissing:
             return JSONResponse(
                 {"error": "prefetch incomplete and no allowed FHIR server to complete it"}, status_code=412
             )
+        async with assessing:  # one assessment at a time per worker (see create_app)
+            return await run_in_threadpool(_answer, service, body, prefetch)
+
+    def _answer(service: Service, body: dict[str, Any], prefetch: dict[str, Any]) -> Response:
         context = body["context"]
         patient_id = str(context["patientId"])
         try:
