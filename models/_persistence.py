@@ -27,6 +27,7 @@ import skops.io as sio
 import xgboost as xgb
 
 from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import PARTIAL_TAKEN
 from chestpain.models._calibration import Calibration
 from chestpain.models._estimators import FittedEstimator
 from chestpain.models._manifest import (
@@ -121,8 +122,11 @@ def save_model_dir(
     out_dir = Path(out_dir)
     with output_lock(out_dir):
         tmp = partial_path(out_dir)
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        shutil.rmtree(tmp, ignore_errors=True)  # our own leftover (this pid); never follows a link
+        try:
+            tmp.mkdir()  # exclusive: a file or link planted at this name refuses the run, it is never written through
+        except FileExistsError:
+            raise TriageError(PARTIAL_TAKEN.format(out=out_dir, partial=tmp.name)) from None
         try:
             sio.dump(estimator.preprocessor, tmp / "preprocessor.skops")
             model_file = _write_estimator(estimator, tmp, "model")

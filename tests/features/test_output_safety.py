@@ -87,3 +87,33 @@ def test_a_file_size_limit_is_one_line_and_keeps_the_old_output(tmp_path):
     assert "old cohort.parquet is kept" in lines[0]
     assert out.read_bytes() == b"old cohort"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cohort.parquet"]  # no partial left behind
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT", "EFBIG"])
+def test_no_room_while_writing_is_one_line_and_keeps_the_old_output(tmp_path, code):
+    # The same path as the file-size limit above, for a full disk and a quota (which cannot be made here).
+    import errno
+
+    out = tmp_path / "flags.csv"
+    out.write_text("old flags", encoding="utf-8")
+    number = getattr(errno, code)
+    with pytest.raises(TriageError, match=os.strerror(number)) as raised, atomic_output(out) as tmp:
+        tmp.write_text("half a fi", encoding="utf-8")
+        raise OSError(number, os.strerror(number))
+    assert "\n" not in str(raised.value) and "the old flags.csv is kept" in str(raised.value)
+    assert out.read_text(encoding="utf-8") == "old flags"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flags.csv"]
+
+
+def test_a_link_planted_at_the_model_partial_directory_refuses_training(tmp_path, monkeypatch):
+    # train --out writes MODEL.partial-PID: a planted link there must refuse the run, not be written through.
+    from chestpain.models._output_dir import partial_path as model_partial
+    from chestpain.models._persistence import save_model_dir
+
+    victim = tmp_path / "elsewhere"
+    victim.mkdir()
+    out = tmp_path / "model"
+    model_partial(out.absolute()).symlink_to(victim, target_is_directory=True)
+    with pytest.raises(TriageError, match="already exists and was not written by this run"):
+        save_model_dir(None, None, {}, {}, out)
+    assert list(victim.iterdir()) == []
