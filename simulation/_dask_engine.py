@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from chestpain.features.columns import COHORT_SCHEMA
 from chestpain.kernel.errors import TriageError
+from chestpain.kernel.io import PARTIAL_TAKEN
 from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS, simulate_chunk
 from chestpain.simulation._params import ScenarioConfig
 from chestpain.simulation._streams import BLOCK_ROWS
@@ -160,8 +161,11 @@ def write_cohort_dask(
         raise TriageError(NOT_A_COHORT_DIR.format(out=out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    shutil.rmtree(tmp, ignore_errors=True)  # our own leftover (this pid); never follows a link
+    try:
+        tmp.mkdir()  # exclusive: a file or link planted at this name refuses the run, it is never written through
+    except FileExistsError:
+        raise TriageError(PARTIAL_TAKEN.format(out=out, partial=tmp.name)) from None
     futures: list[Any] = []
     try:
         run = uuid.uuid4().hex[:12]

@@ -117,3 +117,17 @@ def test_a_link_planted_at_the_model_partial_directory_refuses_training(tmp_path
     with pytest.raises(TriageError, match="already exists and was not written by this run"):
         save_model_dir(None, None, {}, {}, out)
     assert list(victim.iterdir()) == []
+
+
+def test_a_link_planted_at_the_dask_cohorts_temporary_directory_refuses_the_run(tmp_path):
+    pytest.importorskip("dask.distributed")
+    from chestpain.simulation import load_scenario
+    from chestpain.simulation._dask_engine import write_cohort_dask
+
+    victim = tmp_path / "elsewhere"
+    victim.mkdir()
+    out = tmp_path / "cohort"
+    (tmp_path / f".cohort.{os.getpid()}.tmp").symlink_to(victim, target_is_directory=True)
+    with pytest.raises(TriageError, match="already exists and was not written by this run"):
+        write_cohort_dask(load_scenario(SCENARIO_DIR / "default.yaml"), 1000, 1, out, client=None)
+    assert list(victim.iterdir()) == [] and not out.exists()
