@@ -13,8 +13,6 @@ from pathlib import Path
 #: The folder of the page files (``app_pages/`` in a checkout, ``chestpain/app/`` in an installed wheel); it also
 #: holds ``entry.py``, the script ``chestpain app`` serves, and the app's ``.streamlit/config.toml``.
 PAGES_DIR = Path(__file__).resolve().parent
-#: The browser tab's icon (a heart with an ECG trace, 64 px PNG drawn for this project), served by the app itself.
-FAVICON = PAGES_DIR / "favicon.png"
 
 #: (file, title, icon, default) of each page, in menu order.
 PAGE_SPECS = (
@@ -37,9 +35,11 @@ def run() -> None:
     pages = [
         st.Page(PAGES_DIR / name, title=title, icon=icon, default=default) for name, title, icon, default in PAGE_SPECS
     ]
-    # A bundled image: a ":material/...:" page icon makes Streamlit fetch the favicon from fonts.gstatic.com, and
-    # nothing may leave the machine unless configured (tests/app/test_browser.py checks every page).
-    st.set_page_config(page_title="Chest-pain triage", page_icon=str(FAVICON), layout="wide")
+    # An emoji page icon: Streamlit's page draws it as an inline SVG, nothing is fetched. A ":material/...:" icon
+    # (also each page's own, used when none is set here) made the browser fetch it from fonts.gstatic.com, and
+    # nothing may leave the machine (tests/app/test_browser.py checks every page); an image file would make the
+    # first view import numpy and PIL (tests/app/test_first_page_imports.py).
+    st.set_page_config(page_title="Chest-pain triage", page_icon="\u2764\ufe0f", layout="wide")
     try:
         st.navigation(pages).run()
     finally:
