@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from chestpain.features import monotone_features
 from chestpain.kernel.errors import TriageError
 from chestpain.models._config import ModelSpec
-from chestpain.models._tree_shap import Leaf, baseline_shapley, tree_leaves
+from chestpain.models._tree_shap import LeafTable, baseline_shapley, tree_leaves
 
 #: Logistic parameters the sign-constrained fit understands (the rest of LogisticRegression's are solver knobs).
 CONSTRAINED_LOGISTIC_PARAMS = ("C", "max_iter", "tol")
@@ -52,7 +52,7 @@ class FittedEstimator:
     preprocessor: ColumnTransformer
     xgb_model: xgb.XGBClassifier | None = None
     linear: Pipeline | None = None
-    _leaves: list[Leaf] | None = field(default=None, repr=False)
+    _leaves: LeafTable | None = field(default=None, repr=False)
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.preprocessor.transform(features), dtype=np.float64)
@@ -81,7 +81,7 @@ class FittedEstimator:
             if self.kind == "xgboost":
                 booster = self.xgb_model.get_booster()
                 if self._leaves is None:
-                    self._leaves = tree_leaves(booster)
+                    self._leaves = LeafTable.of(tree_leaves(booster))
                 values = baseline_shapley(self._leaves, transformed, reference)
                 bias = booster.inplace_predict(reference[None, :], predict_type="margin").astype(np.float64)
                 return values, np.full(len(transformed), float(bias[0]))

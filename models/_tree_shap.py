@@ -61,29 +61,72 @@ def tree_leaves(booster: xgb.Booster) -> list[Leaf]:
     return leaves
 
 
-def baseline_shapley(model: xgb.Booster | list[Leaf], x: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Shapley values (n, n_features) of each row of ``x`` against ``reference``, in margin (log-odds) units."""
-    leaves = tree_leaves(model) if isinstance(model, xgb.Booster) else model
+@dataclass(frozen=True)
+class LeafTable:
+    """Every leaf's path padded to one depth, so that all leaves are scored in a few array operations.
+
+    ``features``, ``low``, ``high`` and ``pad`` are (leaves, depth); a padded slot (``pad``) is satisfied by both
+    the patient and the reference, so it changes nothing. ``onehot`` (leaves x depth, n_features) sums each
+    slot's share into its feature.
+    """
+
+    value: np.ndarray  # (L,)
+    features: np.ndarray  # (L, D) int64
+    low: np.ndarray  # (L, D) float32
+    high: np.ndarray  # (L, D) float32
+    pad: np.ndarray  # (L, D) bool
+
+    @classmethod
+    def of(cls, leaves: list[Leaf]) -> LeafTable:
+        depth = max((leaf.features.size for leaf in leaves), default=0)
+        shape = (len(leaves), max(depth, 1))
+        features = np.zeros(shape, dtype=np.int64)
+        low = np.full(shape, -np.inf, dtype=np.float32)
+        high = np.full(shape, np.inf, dtype=np.float32)
+        pad = np.ones(shape, dtype=bool)
+        for i, leaf in enumerate(leaves):  # once per model (cached by FittedEstimator), not per patient
+            k = leaf.features.size
+            features[i, :k], low[i, :k], high[i, :k], pad[i, :k] = leaf.features, leaf.low, leaf.high, False
+        return cls(np.array([leaf.value for leaf in leaves], dtype=np.float64), features, low, high, pad)
+
+
+#: Patient x leaf x depth cells scored at once: bounds the memory of a large batch (about 40 MB a block).
+_BLOCK_CELLS = 4_000_000
+
+
+def baseline_shapley(model: xgb.Booster | list[Leaf] | LeafTable, x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Shapley values (n, n_features) of each row of ``x`` against ``reference``, in margin (log-odds) units.
+
+    All leaves at once (a :class:`LeafTable`), rows in blocks: one patient costs a few array operations instead
+    of a dozen per leaf (the CDS Hooks call explains one patient with two models of hundreds of trees).
+    """
+    if isinstance(model, xgb.Booster):
+        model = tree_leaves(model)
+    table = model if isinstance(model, LeafTable) else LeafTable.of(model)
     x32 = np.asarray(x, dtype=np.float32)
     r32 = np.asarray(reference, dtype=np.float32)
     n, d = x32.shape
-    values = np.zeros((n, d))
-    depth = max((leaf.features.size for leaf in leaves), default=0)
+    n_leaves, depth = table.features.shape
     fact = np.array([factorial(k) for k in range(depth + 1)], dtype=np.float64)
-    for leaf in leaves:
-        if leaf.features.size == 0:
-            continue  # a stump's single leaf is part of both f(x) and f(r)
-        cols = x32[:, leaf.features]
-        x_ok = (cols >= leaf.low) & (cols < leaf.high)
-        r_vals = r32[leaf.features]
-        r_ok = (r_vals >= leaf.low) & (r_vals < leaf.high)
+    onehot = np.zeros((n_leaves * depth, d))
+    onehot[np.arange(n_leaves * depth), table.features.ravel()] = 1.0
+    onehot[table.pad.ravel()] = 0.0
+    r_vals = r32[table.features]
+    r_ok = ((r_vals >= table.low) & (r_vals < table.high)) | table.pad
+    values = np.zeros((n, d))
+    block = max(1, _BLOCK_CELLS // max(1, n_leaves * depth))
+    for start in range(0, n, block):  # blocks of patients: bounded memory for any batch
+        cols = x32[start : start + block][:, table.features]  # (m, L, D)
+        x_ok = ((cols >= table.low) & (cols < table.high)) | table.pad
         x_only = x_ok & ~r_ok
         r_only = ~x_ok & r_ok
-        live = ~(~x_ok & ~r_ok).any(axis=1)
-        a = x_only.sum(axis=1)
-        b = r_only.sum(axis=1)
+        live = ~(~x_ok & ~r_ok).any(axis=2)
+        a = x_only.sum(axis=2)
+        b = r_only.sum(axis=2)
         total = fact[a + b]
-        gain = np.where(a > 0, fact[np.maximum(a - 1, 0)] * fact[b] / total, 0.0) * leaf.value * live
-        loss = np.where(b > 0, fact[a] * fact[np.maximum(b - 1, 0)] / total, 0.0) * leaf.value * live
-        values[:, leaf.features] += x_only * gain[:, None] - r_only * loss[:, None]
+        scale = table.value * live
+        gain = np.where(a > 0, fact[np.maximum(a - 1, 0)] * fact[b] / total, 0.0) * scale
+        loss = np.where(b > 0, fact[a] * fact[np.maximum(b - 1, 0)] / total, 0.0) * scale
+        shares = x_only * gain[:, :, None] - r_only * loss[:, :, None]
+        values[start : start + block] = shares.reshape(len(cols), -1) @ onehot
     return values

@@ -100,6 +100,37 @@ def test_baseline_shapley_matches_brute_force(small_booster):
     np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
+def test_baseline_shapley_is_the_same_in_one_block_or_many(small_booster, monkeypatch):
+    # All leaves are scored at once, patients in blocks (bounded memory): the block size must not matter, and
+    # the leaf-by-leaf sum it replaced (the definition, written out below) gives the same values.
+    from chestpain.models import _tree_shap
+
+    booster, x = small_booster
+    reference = np.median(x, axis=0)
+    table = _tree_shap.LeafTable.of(_tree_shap.tree_leaves(booster))
+    whole = baseline_shapley(table, x[:500], reference)
+    monkeypatch.setattr(_tree_shap, "_BLOCK_CELLS", 1)  # one patient per block
+    # Equal up to the matrix product's summation order (BLAS blocks differ with the shapes): 1e-12 log-odds.
+    np.testing.assert_allclose(baseline_shapley(table, x[:500], reference), whole, rtol=0, atol=1e-12)
+    by_leaf = np.zeros_like(whole)
+    x32, r32 = x[:500].astype(np.float32), reference.astype(np.float32)
+    for leaf in _tree_shap.tree_leaves(booster):
+        if leaf.features.size == 0:
+            continue
+        x_ok = (x32[:, leaf.features] >= leaf.low) & (x32[:, leaf.features] < leaf.high)
+        r_ok = (r32[leaf.features] >= leaf.low) & (r32[leaf.features] < leaf.high)
+        x_only, r_only = x_ok & ~r_ok, ~x_ok & r_ok
+        live = ~(~x_ok & ~r_ok).any(axis=1)
+        a, b = x_only.sum(axis=1), r_only.sum(axis=1)
+        for i in np.flatnonzero(live):  # the definition, row by row (small data)
+            total = factorial(a[i] + b[i])
+            if a[i]:
+                by_leaf[i, leaf.features[x_only[i]]] += leaf.value * factorial(a[i] - 1) * factorial(b[i]) / total
+            if b[i]:
+                by_leaf[i, leaf.features[r_only[i]]] -= leaf.value * factorial(a[i]) * factorial(b[i] - 1) / total
+    np.testing.assert_allclose(whole, by_leaf, rtol=0, atol=1e-12)
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 @pytest.mark.filterwarnings("ignore::FutureWarning")
