@@ -43,6 +43,19 @@ def serve(model_dir: str, config_path: str, empty: bool) -> None:
     uvicorn.run(app, host="127.0.0.1", port=config.port, access_log=False, log_level="warning")
 
 
+def wait_until_up(client: httpx.Client, base: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Poll discovery until the server answers (401 without a token is an answer); exit if it died or hung."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.get(base + "/cds-services")
+            return
+        except httpx.TransportError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("a benchmark server did not start") from None
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,15 +113,7 @@ def main() -> None:
         try:
             with httpx.Client(timeout=30, trust_env=False) as client:
                 for base, process in servers.values():
-                    deadline = time.monotonic() + 120
-                    while True:
-                        try:
-                            client.get(base + "/cds-services")
-                            break
-                        except httpx.TransportError:
-                            if process.poll() is not None or time.monotonic() > deadline:
-                                raise SystemExit("a benchmark server did not start") from None
-                            time.sleep(0.2)
+                    wait_until_up(client, base, process)
                 for call in range(args.calls + 10):
                     for name, (base, _) in servers.items():
                         now = int(time.time())

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bench_hooks import free_port, train_model  # noqa: E402 - the sibling benchmark's helpers
+from bench_hooks import free_port, train_model, wait_until_up  # noqa: E402 - the sibling benchmark's helpers
 
 PATH = "/cds-services/chest-pain-discharge"
 
@@ -61,15 +61,7 @@ def start(model: str, folder: Path, key_file: Path, workers: int) -> tuple[str, 
         stderr=subprocess.DEVNULL,
     )
     with httpx.Client(timeout=10, trust_env=False) as client:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                client.get(base + "/cds-services")
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the service did not start") from None
-                time.sleep(0.3)
+        wait_until_up(client, base, process)
     return base, process
 
 

@@ -108,6 +108,21 @@ def free_socket() -> socket.socket:
     return sock
 
 
+def wait_for_service(client: Any, base: str, process: Any, timeout: float = 90) -> None:
+    """Poll discovery until a ``serve-hooks`` child answers (401 without a token is an answer)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.get(base + "/cds-services")
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else "the service exited"
+            assert time.monotonic() < deadline, "the service did not start in time"
+            time.sleep(0.2)
+
+
 def closed_port_url() -> str:
     """A 127.0.0.1 URL where nothing listens (a FHIR server that cannot be reached)."""
     sock = free_socket()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import httpx
 import yaml
 from typer.testing import CliRunner
 
 from chestpain.cli.main import app as cli
-from tests.ehr.conftest import ISSUER, free_socket, hook_request, load_fixture, make_token
+from tests.ehr.conftest import ISSUER, free_socket, hook_request, load_fixture, make_token, wait_for_service
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -65,17 +64,8 @@ def test_serve_hooks_process_answers_signed_discovery_on_localhost(app_model_dir
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         with httpx.Client(timeout=5, trust_env=False) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    response = client.get(base + "/cds-services")
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None and time.monotonic() < deadline, (
-                        process.stderr.read() if process.poll() is not None else "timeout"
-                    )
-                    time.sleep(0.2)
-            assert response.status_code == 401
+            wait_for_service(client, base, process, timeout=60)
+            assert client.get(base + "/cds-services").status_code == 401
             token = make_token(keys.rsa, aud=base + "/cds-services")
             response = client.get(base + "/cds-services", headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 200 and len(response.json()["services"]) == 2
@@ -110,14 +100,7 @@ def test_two_workers_share_the_replay_memory(app_model_dir, keys, jwks_urls, tmp
     process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         with httpx.Client(timeout=30, trust_env=False) as client:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    client.get(base + "/cds-services")
-                    break
-                except httpx.TransportError:
-                    assert process.poll() is None and time.monotonic() < deadline
-                    time.sleep(0.2)
+            wait_for_service(client, base, process)
             path = "/cds-services/chest-pain-discharge"
             body = hook_request(load_fixture("visit_1015.json"))
             statuses = []
