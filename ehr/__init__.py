@@ -4,12 +4,14 @@ The public surface is listed here; the code lives in private modules with one jo
 
 - ``codes.yaml`` / ``_codes``: the one versioned code table (LOINC, SNOMED CT, US Core), with sources;
 - ``_fhir``: FHIR R4 resources (``fhir.resources.R4B``) -> one batch-schema visit row, or the reasons why not;
+  ``_fhir_validation``: those rows through the batch schema, one alone or many at once;
 - ``_fhir_files``: a FHIR JSON file as batch input (its patients as rows, each with its Patient reference);
 - ``_cards``: model, HEART and ESC 0/1 h on that row -> one CDS Hooks card;
 - ``_security``: the EHR's signed JWT (asymmetric algorithms, allow-listed issuer and ``jku``, ``aud``, replay);
 - ``_feedback``: accepted/overridden cards by sex, race and age band (no identifiers) and their summary;
 - ``_service``: the ASGI app (FastAPI) that ``chestpain serve-hooks`` runs; ``_requests``: its request bodies
-  (size limit, JSON, envelope, feedback items); ``_config``: its YAML config.
+  (size limit, JSON, envelope, feedback items); ``_batching``: calls that queue answered as one batch;
+  ``_config``: its YAML config.
 
 Names are imported on first use (PEP 562, with ``lazy_loader``) so ``import chestpain.ehr`` costs nothing until a
 name is used. The service takes the model as an argument, so ehr imports nothing above ``features``.

@@ -70,19 +70,23 @@ class FeedbackStore:
             self._db.close()
 
     def card_issued(self, card_uuid: str, service: str, indicator: str, group: dict[str, str | None]) -> None:
+        self.cards_issued([(card_uuid, service, indicator, group)])
+
+    def cards_issued(self, cards: list[tuple[str, str, str, dict[str, str | None]]]) -> None:
+        """(uuid, service, indicator, group) of every card of a batch, in one transaction (one disk sync)."""
+        today = _today()
+        rows = [
+            (card_uuid, service, indicator, group.get("sex"), group.get("race"), group.get("age_band"), today)
+            for card_uuid, service, indicator, group in cards
+        ]
         with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    card_uuid,
-                    service,
-                    indicator,
-                    group.get("sex"),
-                    group.get("race"),
-                    group.get("age_band"),
-                    _today(),
-                ),
-            )
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
             self._prune()
 
     def _prune(self) -> None:

@@ -41,6 +41,7 @@ import pandas as pd
 
 from chestpain.ehr._codes import CodeTable, code_table
 from chestpain.ehr._fhir_record import Record, distinct_samples
+from chestpain.ehr._fhir_validation import validated_row
 from chestpain.features import LIMIT_OF_DETECTION_NG_L, TROPONIN_BELOW_LOD_NG_L
 from chestpain.features.columns import (
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -80,7 +81,7 @@ class VisitMapping:
 
     @property
     def sufficient(self) -> bool:
-        """True when the row is complete and passed the batch schema."""
+        """True when the row is complete and passed the batch schema (or awaits it: ``map_visit(validate=False)``)."""
         return self.row is not None and not self.problems
 
     def frame(self) -> pd.DataFrame:
@@ -480,9 +481,17 @@ def _patient_id(patient_ref: str, position: int) -> int:
 
 
 def map_record(
-    record: Record, *, patient_ref: str | None = None, encounter_ref: str | None = None, position: int = 1
+    record: Record,
+    *,
+    patient_ref: str | None = None,
+    encounter_ref: str | None = None,
+    position: int = 1,
+    validate: bool = True,
 ) -> VisitMapping:
-    """Map one patient of a parsed record (see the module docstring for every rule)."""
+    """Map one patient of a parsed record (see the module docstring for every rule).
+
+    ``validate=False`` leaves the batch-schema check to ``_fhir_validation.validate_mappings`` (many rows at once).
+    """
     table = code_table()
     patients = record.of("Patient")
     if patient_ref is None:
@@ -521,8 +530,8 @@ def map_record(
         row.update({column: None for column in SERIAL_TROPONIN_COLUMNS})  # missing = not drawn
         row.update(troponin[0])
     features = None
-    if not builder.problems:
-        features = _validated(row, builder.problems)
+    if validate and not builder.problems:
+        features = validated_row(row, builder.problems)
     notes = tuple(builder.notes)
     if builder.problems:
         return VisitMapping(None, tuple(builder.problems), notes, patient_ref, builder.encounter_ref, table.version)
@@ -531,22 +540,12 @@ def map_record(
     )
 
 
-def _validated(row: dict[str, Any], problems: list[str]) -> pd.DataFrame | None:
-    """The batch schema's own checks on the mapped row (ranges, categories); a failure becomes a problem.
-
-    ``sx_*`` and ``doc_*`` hold the same values, so checking the ``sx`` form checks both.
-    """
-    from chestpain.features import validate_visits
-
-    try:
-        return validate_visits(pd.DataFrame([row]), symptom_source="sx", source="FHIR data")
-    except TriageError as error:
-        problems.append(f"insufficient data: {error}")
-        return None
-
-
 def map_visit(
-    resources: Iterable[dict[str, Any]], *, patient_id: str | None = None, encounter_id: str | None = None
+    resources: Iterable[dict[str, Any]],
+    *,
+    patient_id: str | None = None,
+    encounter_id: str | None = None,
+    validate: bool = True,
 ) -> VisitMapping:
     """Map FHIR resources (Bundles are unwrapped) of one patient's current encounter to a visit row.
 
@@ -557,6 +556,9 @@ def map_visit(
     patient_id, encounter_id : str, optional
         Logical ids (``context.patientId`` / ``context.encounterId``); without them the data must hold one
         Patient and one current Encounter.
+    validate : bool, default True
+        False: the row is mapped but not yet checked against the batch schema (``features`` is None); the
+        service checks the rows of calls that arrive together at once (``_fhir_validation.validate_mappings``).
 
     Returns
     -------
@@ -573,6 +575,7 @@ def map_visit(
         record,
         patient_ref=f"Patient/{patient_id}" if patient_id else None,
         encounter_ref=f"Encounter/{encounter_id}" if encounter_id else None,
+        validate=validate,
     )
 
 

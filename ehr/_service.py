@@ -11,8 +11,8 @@ needs is 400 with one line saying what is wrong (``ehr._requests``). Nothing abo
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +20,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from chestpain.ehr._cards import Assessment, assess, card, group_of
+from chestpain.ehr._batching import MicroBatcher
+from chestpain.ehr._cards import assess_many, card, group_of
 from chestpain.ehr._codes import code_table
 from chestpain.ehr._config import HooksConfig
 from chestpain.ehr._feedback import FeedbackStore
 from chestpain.ehr._fhir import VisitMapping, map_visit
+from chestpain.ehr._fhir_validation import validate_mappings
 from chestpain.ehr._requests import BadRequest, feedback_items, hook_call, read_json
 from chestpain.ehr._security import ReplayCache, ReplayStore, TokenVerifier, Unauthorized
 from chestpain.kernel.errors import TriageError
@@ -131,6 +133,29 @@ def _fill_prefetch(body: dict[str, Any], templates: dict[str, str], config: Hook
     return prefetch
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One hook call waiting for its card: the service, the checked body, the completed prefetch."""
+
+    service: Service
+    body: dict[str, Any]
+    prefetch: dict[str, Any]
+
+
+def _mapped(call: _Call) -> VisitMapping:
+    """The call's visit mapped from its prefetch, not yet schema-checked (the batch is checked at once)."""
+    context = call.body["context"]
+    try:
+        return map_visit(
+            call.prefetch.values(),
+            patient_id=str(context["patientId"]),
+            encounter_id=context.get("encounterId"),
+            validate=False,
+        )
+    except TriageError as error:
+        return VisitMapping(None, (f"insufficient data: {error}",), (), None, None, code_table().version)
+
+
 def create_app(
     model: Any,
     config: HooksConfig,
@@ -145,14 +170,16 @@ def create_app(
     """
     verifier = TokenVerifier(config, replay if replay is not None else ReplayStore(config.replay_db))
     # The assessment is CPU work under the GIL (pandas, the pipeline, TreeSHAP): twenty at once in the thread pool
-    # thrash and all finish late (20 clients, one worker: 2.5 calls/s, p95 8.9 s); one at a time per worker serves
-    # them in order at the single-call rate. More throughput comes from --workers (benchmarks/bench_hooks_load.py).
-    assessing = asyncio.Semaphore(1)
+    # thrash and all finish late (20 clients, one worker: 2.5 calls/s, p95 8.9 s). The calls that queue while one
+    # batch runs are answered together as the next batch (_batching), whose cost barely depends on its size.
+    # More throughput comes from --workers too (benchmarks/bench_hooks_load.py).
+    batcher: MicroBatcher[_Call, Response] = MicroBatcher(lambda calls: _answer_many(calls))
     store = (
         store if store is not None else FeedbackStore(config.feedback_db, retention_days=config.feedback_retention_days)
     )
     app = FastAPI(title="chest-pain triage CDS Hooks", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
+    app.state.batcher = batcher
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next: Any) -> Response:
@@ -199,20 +226,21 @@ def create_app(
             return JSONResponse(
                 {"error": "prefetch incomplete and no allowed FHIR server to complete it"}, status_code=412
             )
-        async with assessing:  # one assessment at a time per worker (see create_app)
-            return await run_in_threadpool(_answer, service, body, prefetch)
+        return await batcher.submit(_Call(service, body, prefetch))
 
-    def _answer(service: Service, body: dict[str, Any], prefetch: dict[str, Any]) -> Response:
-        context = body["context"]
-        patient_id = str(context["patientId"])
-        try:
-            mapping = map_visit(prefetch.values(), patient_id=patient_id, encounter_id=context.get("encounterId"))
-        except TriageError as error:
-            mapping = VisitMapping(None, (f"insufficient data: {error}",), (), None, None, code_table().version)
-        assessment = assess(model, mapping) if mapping.sufficient else Assessment(mapping)
-        issued = card(assessment, patient_id)
-        store.card_issued(issued["uuid"], service.id, issued["indicator"], group_of(mapping))
-        return JSONResponse({"cards": [issued]})
+    def _answer_many(calls: Sequence[_Call]) -> list[Response]:
+        """Cards for calls that arrived together: one schema check and one model run for all their rows."""
+        mappings = validate_mappings([_mapped(call) for call in calls])
+        assessments = assess_many(model, mappings)
+        patients = [str(call.body["context"]["patientId"]) for call in calls]
+        issued = [card(assessment, patient) for assessment, patient in zip(assessments, patients, strict=True)]
+        store.cards_issued(
+            [
+                (one["uuid"], call.service.id, one["indicator"], group_of(mapping))
+                for call, one, mapping in zip(calls, issued, mappings, strict=True)
+            ]
+        )
+        return [JSONResponse({"cards": [one]}) for one in issued]
 
     @app.post("/cds-services/{service_id}/feedback")
     async def feedback(service_id: str, request: Request) -> Response:

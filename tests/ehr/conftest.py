@@ -155,6 +155,7 @@ class RunningService:
     model: CountingModel
     store: Any
     unreachable_fhir: str
+    app: Any = None
 
 
 def run_uvicorn(app: Any, sock: socket.socket) -> tuple[Any, threading.Thread]:
@@ -194,8 +195,9 @@ def service(app_model_dir, jwks_urls, static_jwks, tmp_path_factory) -> Iterator
     )
     model = CountingModel(load_model(app_model_dir))
     store = FeedbackStore(tmp_path_factory.mktemp("feedback") / "feedback.sqlite")
-    server, thread = run_uvicorn(create_app(model, config, store=store), sock)
-    yield RunningService(base_url, model, store, unreachable)
+    app = create_app(model, config, store=store)
+    server, thread = run_uvicorn(app, sock)
+    yield RunningService(base_url, model, store, unreachable, app)
     server.should_exit = True
     thread.join(10)
     sock.close()

@@ -309,3 +309,38 @@ def test_cors_preflight_for_a_browser_sandbox_passes_but_calls_still_need_a_toke
         thread.join(10)
         sock.close()
         store.close()
+
+
+def _without_uuid(value):
+    """A card without its own and its suggestions' fresh uuids (new for every call)."""
+    if isinstance(value, dict):
+        return {key: _without_uuid(item) for key, item in value.items() if key != "uuid"}
+    if isinstance(value, list):
+        return [_without_uuid(item) for item in value]
+    return value
+
+
+def test_concurrent_calls_are_answered_in_batches_each_with_its_lone_card(service, keys, client):
+    """Calls that arrive together share one model run (ehr._batching); each still gets exactly its own card."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["visit_1004.json", "visit_1007.json", "visit_1015.json", "variant_missing_vitals.json"] * 3
+    bodies = [hook_request(load_fixture(name)) for name in names]
+    lone = [
+        _without_uuid(post(client, service, body, token=good_token(service, keys)).json()["cards"][0])
+        for body in bodies[:4]
+    ]
+    batcher = service.app.state.batcher
+    for _attempt in range(3):  # batching depends on arrival times; three rounds make a batch of one per round unlikely
+        seen = len(batcher.batch_sizes)
+        tokens = [good_token(service, keys) for _ in bodies]
+        with ThreadPoolExecutor(len(bodies)) as pool:
+            responses = list(
+                pool.map(lambda pair: post(client, service, *pair[:1], token=pair[1]), zip(bodies, tokens, strict=True))
+            )
+        assert [r.status_code for r in responses] == [200] * len(bodies)
+        cards = [_without_uuid(r.json()["cards"][0]) for r in responses]
+        assert cards == [lone[i % 4] for i in range(len(bodies))]
+        if max(batcher.batch_sizes[seen:]) > 1:
+            break
+    assert max(batcher.batch_sizes[seen:]) > 1
