@@ -93,6 +93,11 @@ _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-model-loa
 _LOADS: dict[str, Future[TriageModel]] = {}
 _LOCK = threading.Lock()
 _WARMED: list[Future[None]] = []
+#: reference -> (registry version or None for a directory, UTC load time): what the sidebar says was loaded.
+_LOADED: dict[str, tuple[str | None, str]] = {}
+#: How long the sidebar trusts its last look at where an alias points (a registry read per rerun is wasted work).
+ALIAS_CHECK_SECONDS = 30.0
+_ALIAS_SEEN: dict[str, tuple[float, str | None]] = {}
 
 
 def default_reference() -> str:
@@ -101,9 +106,48 @@ def default_reference() -> str:
 
 
 def _load(reference: str) -> TriageModel:
+    import datetime as dt
+
     from chestpain.models import load_app_model
 
-    return load_app_model(reference)
+    version = _registry_version(reference)
+    model = load_app_model(reference)
+    _LOADED[reference] = (version, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    return model
+
+
+def _registry_version(reference: str) -> str | None:
+    """The version a ``models:/`` reference points at now; None for a directory (or when the store cannot say)."""
+    if not reference.startswith("models:/"):
+        return None
+    from chestpain.models import registry_version
+
+    try:
+        return str(registry_version(reference).version)
+    except TriageError:
+        return None
+
+
+def alias_moved(reference: str) -> str | None:
+    """The version ``NAME@ALIAS`` points at now, when that is not the loaded one (checked at most every 30 s)."""
+    import time
+
+    if "@" not in reference or reference not in _LOADED:
+        return None
+    checked, current = _ALIAS_SEEN.get(reference, (0.0, None))
+    if time.monotonic() - checked > ALIAS_CHECK_SECONDS:
+        current = _registry_version(reference)
+        _ALIAS_SEEN[reference] = (time.monotonic(), current)
+    loaded = _LOADED[reference][0]
+    return current if current is not None and loaded is not None and current != loaded else None
+
+
+def forget(reference: str) -> None:
+    """Drop a loaded model so the next view loads ``reference`` again (the alias moved)."""
+    with _LOCK:
+        _LOADS.pop(reference, None)
+        _LOADED.pop(reference, None)
+        _ALIAS_SEEN.pop(reference, None)
 
 
 def _import_page_libraries() -> None:
@@ -191,8 +235,18 @@ def describe_model(model: TriageModel, reference: str) -> None:
     if model.mace is not None:
         mace_thresholds = ", ".join(f"{md(sex)} {value:.2%}" for sex, value in model.mace.thresholds.items())
         mace = f"  \nor 30-day risk >= threshold ({mace_thresholds})"
+    version, loaded_at = _LOADED.get(reference, (None, None))
+    loaded = (f"version {code(version)}, " if version else "") + (f"loaded {loaded_at}  \n" if loaded_at else "")
     st.sidebar.markdown(
-        f"**Model** {code(model.manifest.get('name', '?'))} from {code(reference)}  \n"
+        f"**Model** {code(model.manifest.get('name', '?'))} from {code(reference)}  \n{loaded}"
         f"label {code(model.label)}, symptoms {code(f'{model.symptom_source}_*')}  \n"
         f"flag when MI risk >= threshold ({thresholds}){lower}{mace}"
     )
+    moved = alias_moved(reference)
+    if moved is not None:
+        st.sidebar.warning(
+            f"{code(reference)} now points at version {code(moved)}; this page still uses {code(version)}."
+        )
+        if st.sidebar.button(f"Load version {moved}", key="reload-model"):
+            forget(reference)
+            st.rerun()

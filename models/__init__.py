@@ -8,6 +8,7 @@ Public surface (the main entry points; every name other packages use is listed i
     TriageModel.load(model_dir)                                hash-checked, pickle-free loading
     load_model(reference)                                      a directory or models:/NAME@ALIAS
     log_training_run(...)                                      MLflow run + registry alias
+    decide_against_registry(model, name) / promote(reference)  champion only through the gates (or a human)
 
 Names are imported on first use (PEP 562, with ``lazy_loader``): the app's first view and ``chestpain --help``
 import this package without loading pandas, scikit-learn, xgboost or MLflow.
@@ -39,10 +40,12 @@ _EXPORTS = {
     "_data": ("TrainingData", "prepare"),
     "_decision_audit": ("Decision", "audit_decision", "audit_table"),
     "_evaluation": ("guarantee_metrics", "oracle_summary"),
+    "_lineage": ("flat_params", "git_state", "run_name", "training_dataset"),
     "_loading": ("load_model", "load_train_config"),
     "_next_step": ("KEEP_MACE", "KEEP_MACE_REPEAT", "KEEP_MI", "MAY_GO", "REPEAT_3H", "next_steps"),
     "_output_dir": ("output_lock",),
     "_predictor": ("FLAG_MACE_TEXT", "FLAG_TEXT", "LOW_RISK_TEXT", "PREDICT_COLUMNS", "Explanation", "TriageModel"),
+    "_promotion": ("CHALLENGER", "CHAMPION", "decide_against_registry", "decision_tags", "promote"),
     "_registry": (
         "RETRAIN_COMMAND",
         "RUN_METRICS",
@@ -59,6 +62,7 @@ _EXPORTS = {
         "log_audit",
         "log_training_run",
         "record_run",
+        "registry_version",
         "resolve_model_dir",
         "tracking_uri",
         "training_run_id",

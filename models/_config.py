@@ -90,6 +90,15 @@ class TrackingSpec(StrictModel):
     alias: str = "champion"
 
 
+class PromotionSpec(StrictModel):
+    """When a new version may take the ``champion`` alias (``models._promotion``; README "Promotion")."""
+
+    #: Rows of the shared validation cohort (simulated from a reserved seed); more rows, tighter comparison.
+    validation_rows: Annotated[int, Field(ge=2_000)] = 40_000
+    #: How much lower (absolute) the new rule-out at the target sensitivity may be than the champion's.
+    ranking_margin: Annotated[float, Field(ge=0, lt=1)] = 0.02
+
+
 class TrainConfig(StrictModel):
     """A whole training run."""
 
@@ -104,6 +113,7 @@ class TrainConfig(StrictModel):
     #: The 30-day MACE question; ``null`` trains the MI question alone (UCI, or data without ``mace_30d``).
     mace: MaceSpec | None = None
     tracking: TrackingSpec = TrackingSpec()
+    promotion: PromotionSpec = PromotionSpec()
     n_boot: Annotated[int, Field(ge=0)] = 0
 
     @model_validator(mode="after")

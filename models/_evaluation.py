@@ -8,7 +8,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from chestpain.features import HEART_LOW_RISK_MAX, clinical_scores, esc_of_record, validate_visits
 from chestpain.kernel.errors import TriageError
-from chestpain.kernel.stats import hanley_mcneil, wilson
+from chestpain.kernel.stats import hanley_mcneil, observed_to_expected, wilson
 from chestpain.models._guarantees import group_masks
 
 
@@ -29,14 +29,16 @@ def flag_metrics(flag: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float] 
 
 
 def score_metrics(risk: np.ndarray, y: np.ndarray) -> dict[str, object]:
-    """AUROC (Hanley-McNeil CI) and Brier score of a probability."""
+    """AUROC (Hanley-McNeil CI), Brier score and observed / expected events (calibration-in-the-large)."""
     y = np.asarray(y, bool)
     if y.all() or not y.any():
-        return {"auroc": None, "brier": None}
+        return {"auroc": None, "brier": None, "observed_to_expected": None}
     auc = roc_auc_score(y, risk)
+    risk = np.clip(np.asarray(risk, dtype=np.float64), 0, 1)
     return {
         "auroc": hanley_mcneil(auc, y.sum(), (~y).sum()).as_dict(),
-        "brier": float(brier_score_loss(y, np.clip(risk, 0, 1))),
+        "brier": float(brier_score_loss(y, risk)),
+        "observed_to_expected": observed_to_expected(int(y.sum()), float(risk.sum())).as_dict(),
     }
 
 

@@ -136,7 +136,9 @@ class TriageModel:
         if self.dataset == "uci":
             return uci_spec()
         # A model trained before the 1 h sample became optional has no "1 h drawn" feature: it needs the sample.
-        return visit_spec(self.symptom_source, needs_1h=ONE_HOUR_DRAWN not in self.estimator.feature_names)
+        # One trained without the 1 h input at all (features.exclude) reads no 1 h sample and needs none.
+        reads_1h = "troponin_1h_ng_l" not in self.manifest["feature_config"].get("exclude", [])
+        return visit_spec(self.symptom_source, needs_1h=reads_1h and ONE_HOUR_DRAWN not in self.estimator.feature_names)
 
     def validate(self, frame: pd.DataFrame, source: str = "input") -> pd.DataFrame:
         """Validate raw input with the features schema this model was trained on."""

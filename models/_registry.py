@@ -124,7 +124,7 @@ def _runs_table() -> pd.DataFrame:
             "started (UTC)": _time(run.info.start_time),
             "status": run.info.status,
             "label": run.data.params.get("label"),
-            "model": run.data.params.get("model"),
+            "model": run.data.params.get("model.kind", run.data.params.get("model")),
         }
         row.update(run.data.metrics)
         rows.append(row)

@@ -196,11 +196,19 @@ def log_training_run(
     registered_model: str | None,
     alias: str,
     manifest_sha256: str | None = None,
+    run_name: str | None = None,
+    tags: dict[str, str] | None = None,
+    extra_metrics: dict[str, float] | None = None,
+    artifacts: dict[str, str] | None = None,
+    dataset: Any = None,
 ) -> dict[str, str | None]:
     """Log a run (params, metrics, plots, pyfunc model) and register it under ``alias``.
 
     ``manifest_sha256`` is the hash of the manifest the calling run wrote: a directory whose manifest differs
     (another run replaced it) is refused, and the version is registered from a checked copy, tagged with the hash.
+    ``tags`` go on the run and on the registered version (e.g. the promotion decision); ``artifacts`` are small
+    text files (name -> content) such as the promotion record; ``dataset`` an ``mlflow.data`` dataset logged as
+    the run's training input (its digest, schema and source; never its rows).
     """
     mlflow = _mlflow()
     from chestpain.models._serving import model_signature
@@ -209,8 +217,8 @@ def log_training_run(
     mlflow.set_experiment(experiment)
     with tempfile.TemporaryDirectory(prefix="triage-log-") as tmp:
         copy, digest = snapshot(Path(model_dir), manifest_sha256, Path(tmp))
-        tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), MANIFEST_TAG: digest}
-        with mlflow.start_run(run_name=manifest.get("name"), tags=tags) as run:
+        run_tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), MANIFEST_TAG: digest, **(tags or {})}
+        with mlflow.start_run(run_name=run_name or manifest.get("name"), tags=run_tags) as run:
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.log_param("training_data_sha256", manifest["training_data_sha256"])
             mlflow.log_param(MANIFEST_TAG, digest)
@@ -218,7 +226,12 @@ def log_training_run(
             metrics.update({f"threshold.{k}": float(v) for k, v in manifest["thresholds"].items()})
             baselines = manifest.get("baselines") or {}
             metrics.update(flatten_metrics({"baseline": baselines}))
+            metrics.update(extra_metrics or {})
             mlflow.log_metrics(metrics)
+            if dataset is not None:
+                mlflow.log_input(dataset, context="training")
+            for name, content in (artifacts or {}).items():
+                mlflow.log_text(content, name)
             for plot in plots:
                 mlflow.log_artifact(str(copy / "plots" / plot.name), artifact_path="plots")
             mlflow.log_artifact(str(copy / "manifest.json"))
@@ -238,10 +251,37 @@ def log_training_run(
                 )
             version = None
             if registered_model:
-                registered = mlflow.register_model(info.model_uri, registered_model, tags={MANIFEST_TAG: digest})
+                registered = mlflow.register_model(
+                    info.model_uri, registered_model, tags={MANIFEST_TAG: digest, **(tags or {})}
+                )
                 version = str(registered.version)
                 mlflow.MlflowClient().set_registered_model_alias(registered_model, alias, version)
     return {"run_id": run.info.run_id, "model_uri": info.model_uri, "version": version, "manifest_sha256": digest}
+
+
+def alias_version(registered_model: str, alias: str) -> Any | None:
+    """The version ``alias`` points at, or None when there is no store, no such model or no such alias yet.
+
+    A store that exists but cannot be read is an error (never "no champion": that would promote blindly).
+    """
+    path = local_store_path()
+    if path is not None and not path.exists():
+        return None
+    mlflow = _mlflow()
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return mlflow.MlflowClient().get_model_version_by_alias(registered_model, alias)
+    except MlflowException as error:
+        if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            return None
+        raise TriageError(
+            UNREADABLE.format(reference=registered_model, uri=tracking_uri(), reason=_reason(error))
+        ) from None
+    except Exception as error:  # noqa: BLE001 - a corrupt file or an unreachable server: say so, stop
+        raise TriageError(
+            UNREADABLE.format(reference=registered_model, uri=tracking_uri(), reason=_reason(error))
+        ) from None
 
 
 def code_tree(folder: Path) -> Path:
@@ -316,5 +356,51 @@ def training_run_id(reference: str, model_dir: Path) -> str | None:
 
 
 def log_audit(run_id: str, report_dir: Path) -> None:
-    """Attach an audit report (aggregate metrics and plots only) to the model's training run."""
-    _mlflow().MlflowClient().log_artifacts(run_id, str(report_dir), artifact_path=f"audit/{report_dir.name}")
+    """Attach an audit report (aggregate metrics and plots only) and its headline numbers to the model's run.
+
+    The numbers are metrics (:func:`audit_metrics`), so runs can be compared on fairness in MLflow's own tables.
+    """
+    import time
+
+    from mlflow.entities import Metric
+
+    client = _mlflow().MlflowClient()
+    client.log_artifacts(run_id, str(report_dir), artifact_path=f"audit/{report_dir.name}")
+    document = json.loads((report_dir / "metrics.json").read_text(encoding="utf-8"))
+    now = int(time.time() * 1000)
+    metrics = [Metric(key, value, now, 0) for key, value in audit_metrics(document, report_dir.name).items()]
+    for start in range(0, len(metrics), 900):  # MLflow's batch limit is 1,000 metrics
+        client.log_batch(run_id, metrics=metrics[start : start + 900])
+
+
+def _metric_name(text: str) -> str:
+    """MLflow metric names allow letters, digits, ``_ - . / space``: ``female&<55`` -> ``female_and_lt55``."""
+    for old, new in (("&", "_and_"), (">=", "ge"), ("<", "lt"), (">", "gt")):
+        text = text.replace(old, new)
+    return "".join(ch if ch.isalnum() or ch in "_-./ " else "_" for ch in text)
+
+
+def audit_metrics(document: dict[str, Any], name: str) -> dict[str, float]:
+    """The audit's headline numbers, named ``audit.<report folder>.<what>.<attribute>.<group>``.
+
+    Missed-MI rate (FNR) by group with its interval; for each missed-MI comparison its ratio, whether it was
+    flagged, and the smallest ratio it could have detected.
+    """
+    out: dict[str, float] = {}
+    prefix = f"audit.{_metric_name(name)}"
+    for group in document.get("groups", []):
+        fnr = group.get("fnr") or {}
+        key = f"{prefix}.fnr.{_metric_name(group['attribute'])}.{_metric_name(str(group['group']))}"
+        for part, suffix in (("value", ""), ("ci_low", ".ci_low"), ("ci_high", ".ci_high")):
+            if isinstance(fnr.get(part), (int, float)):
+                out[key + suffix] = float(fnr[part])
+    for row in document.get("disparities", []):
+        if row.get("metric") != "fnr":
+            continue
+        key = f"{prefix}.fnr_ratio.{_metric_name(row['attribute'])}.{_metric_name(str(row['group']))}"
+        if isinstance(row.get("ratio"), (int, float)):
+            out[key] = float(row["ratio"])
+        out[key + ".flagged"] = float(bool(row.get("flagged")))
+        if isinstance(row.get("detectable_ratio"), (int, float)):
+            out[key + ".detectable_ratio"] = float(row["detectable_ratio"])
+    return {key: value for key, value in out.items() if value == value and abs(value) != float("inf")}

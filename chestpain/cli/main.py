@@ -15,6 +15,7 @@ from chestpain.cli.commands import data as data_command
 from chestpain.cli.commands import demo as demo_command
 from chestpain.cli.commands import experiment as experiment_command
 from chestpain.cli.commands import predict as predict_command
+from chestpain.cli.commands import promote as promote_command
 from chestpain.cli.commands import score as score_command
 from chestpain.cli.commands import serve_hooks as serve_hooks_command
 from chestpain.cli.commands import simulate as simulate_command
@@ -36,6 +37,7 @@ experiment_app = typer.Typer(
 app.command("simulate")(simulate_command.simulate)
 app.command("score")(score_command.score)
 app.command("train")(train_command.train)
+app.command("promote")(promote_command.promote)
 app.command("predict")(predict_command.predict)
 app.command("audit")(audit_command.audit)
 app.command("app")(app_command.app)

@@ -57,3 +57,19 @@ def hanley_mcneil(auc: float, n_pos: float, n_neg: float) -> Estimate:
     var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
     se = math.sqrt(max(var, 0.0))
     return Estimate(auc, max(0.0, auc - Z95 * se), min(1.0, auc + Z95 * se))
+
+
+def observed_to_expected(observed: int, expected: float) -> Estimate:
+    """Calibration-in-the-large: observed events / the sum of predicted risks, with an exact Poisson interval.
+
+    The interval treats the expected count as fixed and the observed count as Poisson (Garwood 1936; the usual
+    standardised-ratio interval, e.g. Breslow & Day 1987): a ratio whose interval lies wholly outside a band
+    around 1 says the risks are too high or too low overall.
+    """
+    from scipy.stats import chi2
+
+    if expected <= 0:
+        return NAN_ESTIMATE
+    low = 0.0 if observed == 0 else chi2.ppf(0.025, 2 * observed) / 2
+    high = chi2.ppf(0.975, 2 * (observed + 1)) / 2
+    return Estimate(observed / expected, float(low / expected), float(high / expected))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pandas as pd
@@ -17,7 +18,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, small_cohort, repo_root):
-    """Train through the CLI into a private MLflow store and register the champion alias."""
+    """Train through the CLI into a private MLflow store and register the champion alias.
+
+    40,000 visits cannot guarantee the age groups' thresholds, which would keep the version a challenger
+    (tests/models/test_promotion.py); without the group guarantees the first version passes the gates.
+    """
     work = tmp_path_factory.mktemp("cli")
     data = work / "cohort.parquet"
     small_cohort.to_parquet(data)
@@ -36,6 +41,8 @@ def trained(tmp_path_factory, small_cohort, repo_root):
             str(work / "model"),
             "--set",
             "tracking.registered_model=test-triage",
+            "--set",
+            "threshold.groups=[]",
         ],
     )
     yield work, result
@@ -47,6 +54,7 @@ def test_train_prints_model_vs_baselines_and_registers(trained):
     assert result.exit_code == 0, result.output
     assert "HEART (low risk 0-3)" in result.output and "ESC 2020" in result.output
     assert "models:/test-triage@champion" in result.output
+    assert "promotion: champion: " in result.output and "no champion yet" in result.output
     assert (work / "model" / "manifest.json").exists()
 
 
@@ -130,6 +138,13 @@ def test_audit_is_logged_to_the_training_run(trained, small_cohort, monkeypatch)
     version = mlflow.MlflowClient().get_model_version_by_alias("test-triage", "champion")
     logged = [a.path for a in mlflow.MlflowClient().list_artifacts(version.run_id, "audit/report")]
     assert "audit/report/metrics.json" in logged and "audit/report/report.html" in logged
+    # Its headline numbers are metrics of the run, so runs can be compared on missed MI by group (issue 27).
+    metrics = mlflow.MlflowClient().get_run(version.run_id).data.metrics
+    document = json.loads((work / "report" / "metrics.json").read_text())
+    female = next(g for g in document["groups"] if (g["attribute"], g["group"]) == ("sex", "female"))
+    assert metrics["audit.report.fnr.sex.female"] == pytest.approx(female["fnr"]["value"])
+    assert "audit.report.fnr.sex_and_age_band.female_and_lt55.ci_high" in metrics
+    assert metrics["audit.report.fnr_ratio.sex.female.flagged"] in (0.0, 1.0)
     # The directory path finds the same run through the record written at training time.
     assert (work / "model" / "mlflow_run.json").exists()
 

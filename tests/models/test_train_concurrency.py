@@ -1,7 +1,7 @@
 """Interrupted and concurrent training runs (issue 16, item 7).
 
 * Two ``chestpain train`` into one ``--out``: the second is refused at once while the first holds the directory's
-  lock, and whatever the interleaving, the registry's champion is the model the run that logged it wrote.
+  lock, and whatever the interleaving, the registry alias points at the model the run that logged it wrote.
 * ``kill -9`` while the new directory is being written (or just after the switch) leaves a complete model at
   ``--out`` and only a ``MODEL.partial-PID`` beside it, which the next run removes.
 * A run killed while logging to MLflow is marked FAILED when the next run starts logging.
@@ -26,6 +26,7 @@ from chestpain.models import TriageModel
 from chestpain.models._output_dir import output_lock
 
 LOCK_MESSAGE = "another `chestpain train` (pid"
+ALIAS = "latest"
 
 
 def sha256(path: Path) -> str:
@@ -51,6 +52,10 @@ def train_command(work: Path, repo_root: Path, out: Path, *extra: str) -> list[s
         str(out),
         "--set",
         "tracking.registered_model=race-triage",
+        # An alias outside the promotion gates (tests/models/test_promotion.py): this test is about which
+        # directory and run the registry points at when two runs race, whatever the gates would decide.
+        "--set",
+        f"tracking.alias={ALIAS}",
         *extra,
     ]
 
@@ -59,13 +64,13 @@ def env_for(store: Path) -> dict[str, str]:
     return {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}", "MLFLOW_DISABLE_TELEMETRY": "true"}
 
 
-def champion_matches_its_run(store: Path, out: Path) -> None:
-    """The champion's registered hash, its run's hash and the directory's manifest are one and the same."""
+def aliased_version_matches_its_run(store: Path, out: Path) -> None:
+    """The aliased version's registered hash, its run's hash and the directory's manifest are one and the same."""
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{store}")
     client = mlflow.MlflowClient()
-    version = client.get_model_version_by_alias("race-triage", "champion")
+    version = client.get_model_version_by_alias("race-triage", ALIAS)
     run = client.get_run(version.run_id)
     assert version.tags["manifest_sha256"] == run.data.params["manifest_sha256"] == sha256(out / "manifest.json")
     assert json.loads((out / "mlflow_run.json").read_text())["run_id"] == version.run_id
@@ -89,7 +94,7 @@ def test_second_run_into_a_locked_out_is_refused(work, repo_root, tmp_path):
     assert elapsed < 60  # refused at once, not after training (imports only)
 
 
-def test_two_concurrent_runs_leave_a_consistent_champion(work, repo_root, tmp_path):
+def test_two_concurrent_runs_leave_a_consistent_registry(work, repo_root, tmp_path):
     out = tmp_path / "model"
     store = tmp_path / "mlflow.db"
     env = env_for(store)
@@ -106,7 +111,7 @@ def test_two_concurrent_runs_leave_a_consistent_champion(work, repo_root, tmp_pa
     for code, stderr in results:
         if code == 1:
             assert LOCK_MESSAGE in stderr, stderr
-    champion_matches_its_run(store, out)
+    aliased_version_matches_its_run(store, out)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model")) == ["model", "model.lock"]
 
 

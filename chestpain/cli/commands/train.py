@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Annotated, Any
@@ -92,10 +93,14 @@ def train(
         Engine, typer.Option(help="local: in memory; dask: xgboost.dask on a partitioned Parquet directory.")
     ] = Engine.local,
     scheduler: SchedulerOption = None,
-) -> None:
-    """Train a discharge-risk model and report it against HEART, ESC 2020 and single-sample rule-out."""
+) -> str | None:
+    """Train a discharge-risk model and report it against HEART, ESC 2020 and single-sample rule-out.
+
+    The version becomes ``champion`` only if it passes the promotion gates (README "Promotion"); otherwise it is
+    registered as ``challenger`` with the reasons. Returns the registry reference of the version (for ``demo``).
+    """
     # Heavy modules are imported here, not at the top, so that `chestpain --help` answers at once.
-    from chestpain.models import load_train_config, log_training_run, output_lock, record_run
+    from chestpain.models import load_train_config, output_lock
 
     cfg = load_train_config(config, set_ or [])
     if out.exists() and not (out / "manifest.json").exists():
@@ -116,23 +121,64 @@ def train(
         if cfg.label == "cad":
             stdout.print("Label 'cad' is angiographic coronary disease, not myocardial infarction.")
         if mlflow and cfg.tracking.enabled:
-            info = log_training_run(
-                out,
-                result.model.manifest,
-                {"config": str(config), "label": cfg.label, "model": cfg.model.kind, **cfg.model.params},
-                result.plots,
-                experiment=cfg.tracking.experiment,
-                registered_model=cfg.tracking.registered_model,
-                alias=cfg.tracking.alias,
-                manifest_sha256=result.manifest_sha256,
-            )
-            record_run(out, info["run_id"])
-            where = (
-                f"models:/{cfg.tracking.registered_model}@{cfg.tracking.alias}"
-                if info["version"]
-                else info["model_uri"]
-            )
-            stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
+            return _log_and_register(cfg, config, set_ or [], data, out, result)
+    return None
+
+
+def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, out: Path, result: Any) -> str:
+    """Log the run with its lineage; register the version, ``champion`` only if it passes the promotion gates."""
+    from chestpain.models import (
+        CHAMPION,
+        decide_against_registry,
+        decision_tags,
+        flat_params,
+        git_state,
+        log_training_run,
+        record_run,
+        run_name,
+        training_dataset,
+    )
+
+    tracking = cfg.tracking
+    decision = None
+    if tracking.registered_model and tracking.alias == CHAMPION:
+        stdout.print("checking the promotion gates (own guarantees; the champion on the shared validation cohort)")
+        decision = decide_against_registry(
+            result.model,
+            tracking.registered_model,
+            margin=cfg.promotion.ranking_margin,
+            validation_rows=cfg.promotion.validation_rows,
+        )
+        stdout.print(("promotion: " if decision.promoted else "[bold]promotion:[/bold] ") + decision.summary())
+    manifest = result.model.manifest
+    tags = {**git_state(), **(decision_tags(decision) if decision else {})}
+    info = log_training_run(
+        out,
+        manifest,
+        {"config": str(config), "overrides": " ".join(overrides), **flat_params(cfg.model_dump(mode="json"))},
+        result.plots,
+        experiment=tracking.experiment,
+        registered_model=tracking.registered_model,
+        alias=decision.alias if decision else tracking.alias,
+        manifest_sha256=result.manifest_sha256,
+        run_name=run_name(cfg.name, overrides, data),
+        tags=tags,
+        extra_metrics=decision.figures if decision else None,
+        artifacts={"promotion.json": json.dumps(decision.__dict__, indent=2, default=list)} if decision else None,
+        dataset=training_dataset(data, manifest["training_data_sha256"]),
+    )
+    record_run(out, info["run_id"])
+    alias = decision.alias if decision else tracking.alias
+    where = f"models:/{tracking.registered_model}@{alias}" if info["version"] else info["model_uri"]
+    stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
+    if decision is not None and not decision.promoted:
+        stdout.print(
+            f"the champion is unchanged; to overrule: chestpain promote {tracking.registered_model}@{info['version']} "
+            "--force --reason TEXT"
+        )
+    if not info["version"]:
+        return str(info["model_uri"])
+    return where if decision is None or decision.promoted else f"models:/{tracking.registered_model}/{info['version']}"
 
 
 def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
