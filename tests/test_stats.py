@@ -23,3 +23,18 @@ def test_newcombe_worked_example_and_empty_group():
     e = newcombe(56, 70, 48, 80)
     assert (round(e.value, 4), round(e.ci_low, 4), round(e.ci_high, 4)) == (0.2, 0.0524, 0.3339)
     assert math.isnan(newcombe(1, 0, 1, 5).value)
+
+
+@pytest.mark.parametrize(
+    ("observed", "low", "high"),
+    # Exact (Garwood 1936) 95% limits for a Poisson count, as tabulated e.g. by Ulm (Am J Epidemiol 1990):
+    # 0 -> (0, 3.689), 1 -> (0.0253, 5.572), 10 -> (4.795, 18.39), 100 -> (81.36, 121.6).
+    [(0, 0.0, 3.689), (1, 0.0253, 5.572), (10, 4.795, 18.39), (100, 81.36, 121.6)],
+)
+def test_observed_to_expected_uses_the_exact_poisson_limits(observed, low, high):
+    from chestpain.kernel.stats import observed_to_expected
+
+    estimate = observed_to_expected(observed, 10.0)  # expected 10 events: the limits are the tabulated ones / 10
+    assert estimate.value == pytest.approx(observed / 10)
+    assert estimate.ci_low == pytest.approx(low / 10, abs=5e-4)  # the table's 4 significant figures
+    assert estimate.ci_high == pytest.approx(high / 10, abs=5e-3)
