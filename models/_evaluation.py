@@ -185,3 +185,45 @@ def evaluate_baselines(raw: pd.DataFrame, y: np.ndarray, sex: pd.Series) -> dict
             )
         }
     return results
+
+
+def group_metrics(
+    attributes: pd.DataFrame, risk: np.ndarray, flag: np.ndarray, y: np.ndarray
+) -> list[dict[str, object]]:
+    """The shipped flag and the risk by sex, race, age band and sex x age band (the audit's groups), with CIs.
+
+    For the model card (Mitchell et al., FAT* 2019: evaluation disaggregated by the groups the model may fail):
+    missed-MI share, false alarms, rule-out, AUROC and observed / expected events in each group.
+    """
+    from chestpain.models._guarantees import AGE_BAND_YEARS
+
+    flag, y = np.asarray(flag, bool), np.asarray(y, bool)
+    columns: dict[str, np.ndarray] = {}
+    if "sex" in attributes:
+        columns["sex"] = attributes["sex"].astype("string").to_numpy(dtype=object)
+    if "race" in attributes:
+        columns["race"] = attributes["race"].astype("string").fillna("missing").to_numpy(dtype=object)
+    if "age" in attributes:
+        young = attributes["age"].to_numpy(dtype=np.float64) < AGE_BAND_YEARS
+        columns["age_band"] = np.where(young, f"<{AGE_BAND_YEARS}", f">={AGE_BAND_YEARS}").astype(object)
+        if "sex" in columns:
+            columns["sex&age_band"] = columns["sex"] + "&" + columns["age_band"]
+    out = []
+    for attribute, values in columns.items():
+        for group in sorted({str(v) for v in values}):
+            rows = values == group
+            tp, fn = int((flag & y & rows).sum()), int((~flag & y & rows).sum())
+            fp, tn = int((flag & ~y & rows).sum()), int((~flag & ~y & rows).sum())
+            out.append(
+                {
+                    "attribute": attribute,
+                    "group": group,
+                    "n": int(rows.sum()),
+                    "positives": tp + fn,
+                    "missed_mi": wilson(fn, tp + fn).as_dict(),
+                    "false_alarms": wilson(fp, fp + tn).as_dict(),
+                    "rule_out_fraction": wilson(tn + fn, int(rows.sum())).as_dict(),
+                    **score_metrics(np.asarray(risk)[rows], y[rows]),
+                }
+            )
+    return out

@@ -33,6 +33,13 @@ def _ci(metric: Any, digits: int = 2) -> str:
     )
 
 
+def _ratio(metric: Any) -> str:
+    """'1.02 (0.95-1.09)': a ratio, not a percentage."""
+    if not isinstance(metric, dict) or metric.get("value") is None:
+        return "n/a"
+    return f"{metric['value']:.2f} ({metric['ci_low']:.2f}-{metric['ci_high']:.2f})"
+
+
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|")
 
@@ -63,6 +70,15 @@ def card_markdown(manifest: dict[str, Any]) -> str:
     lines += [
         "",
         '"Not safe to discharge" when either question is flagged.',
+        "",
+        "## Intended use",
+        "- Research and audit: studying how a discharge check behaves, and fails, by sex, race and age, on "
+        "simulated emergency-department chest-pain visits; teaching; comparing models and mitigations.",
+        "",
+        "## Out of scope",
+        "- Any decision about a real patient: it is not a medical device and was not validated on patients.",
+        "- Populations and assays unlike the training data (other troponin assays, children, non-chest-pain "
+        "presentations); UCI models answer angiographic coronary disease, not MI.",
         "",
         "## Decision rule",
         "| question | group | threshold (risk >=) | positives that chose it | guaranteed |",
@@ -118,6 +134,7 @@ def card_markdown(manifest: dict[str, Any]) -> str:
                 f"| {name} | {group} | {_ci(m.get('sensitivity'))} | {_ci(m.get('npv'))} | "
                 f"{_ci(m.get('rule_out_fraction'), 1)} | {_ci(m.get('auroc'))} |"
             )
+    lines += _by_group(metrics) + _against_oracle(metrics)
     lines += [
         "",
         "## Data and inputs",
@@ -132,11 +149,48 @@ def card_markdown(manifest: dict[str, Any]) -> str:
         "",
         "## Caveats",
         "- Trained and tested on simulated visits: the figures describe the simulator, not any hospital.",
-        "- The simulator's oracle does not condition on the 3 h sample, so a model that reads it can rank above "
-        "the oracle's 0/1 h answer.",
+        "- The oracle is the simulator's exact probability given everything the record holds; a real hospital "
+        "has none, so the oracle comparison exists only for simulated data.",
+        "- Groups with few MI cases have wide intervals; a group without a guaranteed threshold is named above.",
+        "- Card after Mitchell et al., Model Cards for Model Reporting, FAT* 2019.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _by_group(metrics: dict[str, Any]) -> list[str]:
+    """Missed MI, false alarms, rule-out, AUROC and calibration in every audit group (test split)."""
+    rows = metrics.get("by_group")
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## By sex, race, age band and sex x age band (test split, shipped flag, 95% CI)",
+        "| attribute | group | visits | MI | missed MI | false alarms | rule-out | AUROC | observed / expected |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {_cell(row['attribute'])} | {_cell(row['group'])} | {row['n']:,} | {row['positives']:,} | "
+            f"{_ci(row['missed_mi'])} | {_ci(row['false_alarms'])} | {_ci(row['rule_out_fraction'], 1)} | "
+            f"{_ci(row.get('auroc'))} | {_ratio(row.get('observed_to_expected'))} |"
+        )
+    return lines
+
+
+def _against_oracle(metrics: dict[str, Any]) -> list[str]:
+    comparison = metrics.get("test", {}).get("overall", {}).get("vs_oracle")
+    if not comparison:
+        return []
+    target = comparison["target_sensitivity"]
+    return [
+        "",
+        "## Against the simulator's oracle (test split)",
+        f"- rule-out at exactly {target:.0%} sensitivity: model {comparison['rule_out_at_target']:.1%}, oracle "
+        f"{comparison['oracle_rule_out_at_target']:.1%} (ratio {comparison['ranking_vs_oracle']:.3f});",
+        f"- the shipped flag rules out {comparison['flag_rule_out_vs_oracle']:.3f} of the oracle's rule-out at "
+        f"{target:.0%}.",
+    ]
 
 
 def write_model_card(directory: Path, manifest: dict[str, Any]) -> list[Path]:

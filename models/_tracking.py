@@ -235,6 +235,9 @@ def log_training_run(
             for plot in plots:
                 mlflow.log_artifact(str(copy / "plots" / plot.name), artifact_path="plots")
             mlflow.log_artifact(str(copy / "manifest.json"))
+            for card in ("MODEL_CARD.md", "MODEL_CARD.html"):  # the card beside the run, not only inside the model
+                if (copy / card).is_file():
+                    mlflow.log_artifact(str(copy / card))
             with warnings.catch_warnings():
                 # MLflow asks for an input example; we deliberately store none (no patient rows in MLflow).
                 warnings.filterwarnings("ignore", message=".*input example was not provided.*")

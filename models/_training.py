@@ -33,7 +33,13 @@ from chestpain.models._calibration import Calibration, fit_calibration
 from chestpain.models._config import TrainConfig
 from chestpain.models._data import Split, TrainingData, stratified_split
 from chestpain.models._estimators import FittedEstimator, fit_estimator, fit_final_estimator, xgb_params
-from chestpain.models._evaluation import evaluate, evaluate_baselines, guarantee_metrics, rule_out_cost
+from chestpain.models._evaluation import (
+    evaluate,
+    evaluate_baselines,
+    group_metrics,
+    guarantee_metrics,
+    rule_out_cost,
+)
 from chestpain.models._guarantees import DecisionRules, choose_group_thresholds, group_masks
 from chestpain.models._model_card import write_model_card
 from chestpain.models._output_dir import output_lock
@@ -416,6 +422,7 @@ def train(
         "evaluation_label": config.evaluation_label or ("mi" if config.label != "cad" else "cad"),
         "test": evaluate(test_risk, test_flag, y_eval, test_sex, oracle=oracle, target=target),
         "test_against_training_label": evaluate(test_risk, test_flag, data.label[split.test], test_sex),
+        "by_group": group_metrics(data.attributes.iloc[split.test], test_risk, test_flag, y_eval),
         "split_sizes": {
             name: int(len(getattr(split, name))) for name in ("train", "early_stopping", "calibration", "test")
         },
