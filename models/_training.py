@@ -280,6 +280,7 @@ def fit_on_calibration_split(
     split: Split,
     on_round: Callable[[], None] | None = None,
     y: np.ndarray | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> Fitted:
     """The earlier rule: fit on the training split, calibrate and threshold on the calibration split.
 
@@ -287,6 +288,8 @@ def fit_on_calibration_split(
     """
     features = data.features
     y = data.label if y is None else y
+    if on_stage is not None:
+        on_stage("model", _round_cap(config))
     estimator = fit_estimator(
         config.model,
         build_preprocessor(config.features),
@@ -323,12 +326,18 @@ def final_rounds(fold_rounds: list[int], fold_fit_rows: list[int], n_rows: int, 
     return min(int(cap), max(1, int(round(float(np.mean(fold_rounds)) * scale))))
 
 
+def _round_cap(config: TrainConfig) -> int:
+    """Boosting rounds a fit may run (xgboost's ``n_estimators``); one step for a logistic model."""
+    return int(config.model.params.get("n_estimators", 500)) if config.model.kind == "xgboost" else 1
+
+
 def fit_cross_fitted(
     data: TrainingData,
     config: TrainConfig,
     split: Split,
     on_round: Callable[[], None] | None = None,
     y: np.ndarray | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> Fitted:
     """Cross-fitting: thresholds from out-of-fold risk of every non-test row; the shipped model refitted on all.
 
@@ -347,6 +356,8 @@ def fit_cross_fitted(
     oof_raw = np.empty(len(pool))
     rounds, fit_sizes = [], []
     for k, (inner, held) in enumerate(folds.split(pool, strata[pool])):
+        if on_stage is not None:  # a fold stops early when its validation loss stops improving
+            on_stage(f"fold {k + 1} of {config.threshold.folds}", _round_cap(config))
         inner_rows = pool[inner]
         fit_rows, early_rows = train_test_split(
             inner_rows,
@@ -372,6 +383,8 @@ def fit_cross_fitted(
     oof_risk = calibration.apply(oof_raw)
     cap = int(xgb_params(spec, []).get("n_estimators", 500)) if rounds else 0
     n_rounds = final_rounds(rounds, fit_sizes, len(pool), cap) if rounds else None
+    if on_stage is not None:
+        on_stage("final model on every non-test row", n_rounds or 1)
     estimator = fit_final_estimator(
         spec,
         build_preprocessor(config.features),
@@ -398,13 +411,28 @@ def train(
     out_dir: str | os.PathLike[str],
     *,
     on_round: Callable[[], None] | None = None,
+    on_stage: Callable[[str, int], None] | None = None,
 ) -> TrainResult:
-    """Train, calibrate, threshold and evaluate both questions; write the model directory atomically."""
+    """Train, calibrate, threshold and evaluate both questions; write the model directory atomically.
+
+    ``on_stage(description, total_rounds)`` is called as each stage starts (``MI question: fold 2 of 3``, ...,
+    ``thresholds and evaluation``), ``on_round`` after each boosting round: the CLI's progress bar.
+    """
+
+    def staged(question: str) -> Callable[[str, int], None] | None:
+        return None if on_stage is None else lambda what, total: on_stage(f"{question}: {what}", total)
+
     split = stratified_split(data.label, data.attributes["sex"], config.split)
     features = data.features
     fit = fit_cross_fitted if config.threshold.rule == "cross_fit" else fit_on_calibration_split
-    fitted = fit(data, config, split, on_round)
-    mace_fitted = fit(data, config, split, on_round, data.mace_label) if data.mace_label is not None else None
+    fitted = fit(data, config, split, on_round, None, staged("MI question"))
+    mace_fitted = (
+        fit(data, config, split, on_round, data.mace_label, staged("30-day MACE question"))
+        if data.mace_label is not None
+        else None
+    )
+    if on_stage is not None:
+        on_stage("thresholds, evaluation and the model directory", 0)
     rules, group_manifest = decision_rules(config, data, fitted, mace_fitted)
     estimator, calibration = fitted.estimator, fitted.calibration
     test_features = features.iloc[split.test]

@@ -196,10 +196,16 @@ def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None)
             return train_dask(data, cfg, out, client=client)
     frame = read_table(data)
     prepared = prepare(frame, cfg, source=data.name)
-    rounds = int(cfg.model.params.get("n_estimators", 500)) if cfg.model.kind == "xgboost" else 1
-    rounds *= 2 if cfg.mace is not None else 1  # the 30-day MACE question is a second model
     with progress_bar() as progress:
-        task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=rounds)
-        result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task))
-        progress.update(task, completed=rounds)
+        # One bar per stage (each fold of the cross-fit, the final model, then thresholds and evaluation): a
+        # 400,000-row retrain used to show one bar that filled in the first fold and then sat still for minutes.
+        task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=None)
+
+        def stage(description: str, total: int) -> None:
+            progress.reset(task, total=total or None, description=description)
+            if not progress.console.is_terminal:  # the bar is hidden in logs: one line per stage instead
+                progress.console.print(description, highlight=False)
+
+        result = train_model(prepared, cfg, out, on_round=lambda: progress.advance(task), on_stage=stage)
+        progress.update(task, total=1, completed=1, description="model written")
     return result
