@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chestpain.features import FeatureConfig
 from chestpain.kernel.config import StrictModel
@@ -87,7 +87,16 @@ class TrackingSpec(StrictModel):
     enabled: bool = True
     experiment: str = "chest-pain-triage"
     registered_model: str | None = "chest-pain-triage"
+    #: The alias a version passing the promotion gates gets (``champion``); any other alias skips the gates.
     alias: str = "champion"
+
+    @field_validator("alias")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        # MLflow keeps "latest" for the newest version and refuses to set it (after the whole training run).
+        if value.strip().lower() == "latest" or not value.strip():
+            raise ValueError(f"alias {value!r} is reserved by MLflow; use e.g. champion or staging")
+        return value
 
 
 class PromotionSpec(StrictModel):

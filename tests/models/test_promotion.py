@@ -174,3 +174,11 @@ def test_a_bad_retrain_leaves_the_champion_where_it_was_and_says_why(
     assert str(client.get_model_version_by_alias(name, CHAMPION).version) == "2"
     tags = client.get_model_version(name, "2").tags
     assert tags["promotion.forced"] == "true" and tags["promotion.reason"] == "audit of the troponin-free arm"
+
+
+def test_a_reserved_alias_is_refused_before_training():
+    from chestpain.kernel.errors import TriageError
+    from chestpain.models import load_train_config
+
+    with pytest.raises(TriageError, match="tracking.alias.*reserved by MLflow"):
+        load_train_config("logistic", ["tracking.alias=latest"])

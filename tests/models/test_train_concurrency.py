@@ -26,7 +26,7 @@ from chestpain.models import TriageModel
 from chestpain.models._output_dir import output_lock
 
 LOCK_MESSAGE = "another `chestpain train` (pid"
-ALIAS = "latest"
+ALIAS = "staging"
 
 
 def sha256(path: Path) -> str:
