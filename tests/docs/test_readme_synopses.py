@@ -1,9 +1,10 @@
-"""Every ``chestpain`` command README writes, inline or fenced, names a real verb and real options (issue 27, item 7).
+"""Every ``chestpain`` command README writes names a real verb and real options; its API names import (issue 27, 7).
 
 Fenced blocks are run (``test_readme_examples.py``); the inline spans (the command table's synopses, commands in
 prose) hold placeholders (``FILE``, ``MODEL_DIR``) and cannot run, but their verbs and ``--options`` are checked
 against the command line's own definition (Typer's click tree, in process: no command starts), so a renamed or
-removed option cannot survive in README.
+removed option cannot survive in README. The Python names README gives (``chestpain.simulation.oracle_for_visits``,
+``from chestpain.models import what_if``) are imported.
 """
 
 from __future__ import annotations
@@ -79,3 +80,48 @@ def test_readme_names_only_real_verbs_and_options(root: TyperGroup) -> None:
 def test_a_wrong_option_or_verb_is_reported(root: TyperGroup, text: str, expected: str) -> None:
     found = [problem for arguments in readme_invocations(text) for problem in problems(arguments, root)]
     assert any(expected in problem for problem in found), found
+
+
+#: Dotted names in the ``chestpain`` namespace (``chestpain.simulation.oracle_for_visits``) and ``from chestpain.x
+#: import y`` lines; a final all-capitals part of one letter (``chestpain.cli.commands.X``) is a placeholder.
+DOTTED = re.compile(r"(?<![\w/])chestpain(?:\.\w+)+")
+FROM_IMPORT = re.compile(r"from (chestpain(?:\.\w+)*) import (\w+)")
+
+
+def readme_python_names(text: str) -> list[str]:
+    names = set(DOTTED.findall(text)) | {f"{module}.{name}" for module, name in FROM_IMPORT.findall(text)}
+    return sorted(name for name in names if not re.fullmatch(r"[A-Z]", name.rsplit(".", 1)[-1]))
+
+
+def unresolved(name: str) -> str | None:
+    """None when ``name`` imports (the longest module prefix, then attributes), else why not."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            value: Any = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attribute in parts[cut:]:
+            if not hasattr(value, attribute):
+                return f"{name}: {'.'.join(parts[:cut])} has no {attribute!r}"
+            value = getattr(value, attribute)
+        return None
+    return f"{name}: no such module"
+
+
+def test_readme_python_names_exist() -> None:
+    """The API names README gives (``from chestpain.models import what_if``, ...) import."""
+    names = readme_python_names(README.read_text(encoding="utf-8"))
+    assert "chestpain.simulation.oracle_for_visits" in names  # the parser still finds them
+    missing = [why for name in names if (why := unresolved(name))]
+    assert not missing, "README names that do not import:\n" + "\n".join(missing)
+
+
+def test_a_missing_python_name_is_reported() -> None:
+    names = readme_python_names("`from chestpain.models import what_iff` and `chestpain.simulation.oracle_for_visit`")
+    assert [why for name in names if (why := unresolved(name))] == [
+        "chestpain.models.what_iff: chestpain.models has no 'what_iff'",
+        "chestpain.simulation.oracle_for_visit: chestpain.simulation has no 'oracle_for_visit'",
+    ]
