@@ -9,15 +9,15 @@ What differs from a reader's terminal, all of it explicit:
 
 * ``REWRITES``: the only textual changes (smaller sizes, free ports, ``curl --fail-with-body``); each must apply
   to some command, so the table cannot go stale.
-* ``GIVEN``: files a reader is assumed to have before a block (a registered model in ``./mlflow.db``, a vendor's
-  predictions); made here, small.
+* ``RUN``: each run block's ``given`` (files a reader is assumed to have before it: a registered model in
+  ``./mlflow.db``, a vendor's predictions; made here, small) and ``check`` (what its output must show).
 * ``SKIPPED``: single commands of a run block that cannot run in CI, each with its reason; ``RUN_ELSEWHERE``:
   commands another test runs with README's arguments (checked in that test's text), too slow to run twice.
 * ``SERVERS``: commands that serve until stopped run in the background until they answer, stay up for the
   rest of their block and are stopped at its end.
-* ``chestpain``, ``mlflow`` and ``uvicorn`` on ``PATH`` are this interpreter's (small shims), so the README runs
-  against the code under test whatever the console scripts' shebangs say; the working directory holds a copy of
-  ``configs/`` because README's paths are relative to a checkout, and nothing is written into the checkout.
+* ``chestpain``, ``mlflow``, ``uvicorn`` and ``python`` on ``PATH`` are this interpreter's (small shims), so the
+  README runs against the code under test whatever the console scripts' shebangs say; the working directory holds
+  a copy of ``configs/`` because README's paths are relative to a checkout, and nothing is written into the checkout.
 """
 
 from __future__ import annotations
@@ -318,6 +318,8 @@ def environment(work: Path) -> dict[str, str]:
     env["PATH"] = f"{work / 'bin'}{os.pathsep}{env['PATH']}"
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     env["MLFLOW_MODELS_WORKERS"] = "1"  # one uvicorn worker for `mlflow models serve`: less to start
+    # curl and requests talk to the servers started here directly, whatever proxy the machine is configured with.
+    env["no_proxy"] = env["NO_PROXY"] = ",".join(filter(None, [env.get("no_proxy"), "127.0.0.1,localhost"]))
     return env
 
 
