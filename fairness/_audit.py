@@ -6,7 +6,7 @@ validate inputs -> atoms of the sensitive attributes -> calibration and score bi
 confusion counts, score histogram and calibration table -> metrics at the observed counts (point estimates)
 and at each multinomial resample of the counts (replicates) -> intervals: from counts for proportions (Wilson
 by default), percentile bootstrap for AUROC, ECE and the curves -> disparities, with a multiplicity rule over
-the whole audit and a reason for every comparison withheld.
+each pre-specified family (primary: missed MI) and a reason for every comparison withheld.
 """
 
 from __future__ import annotations
@@ -409,7 +409,7 @@ def _finish_audit(
 
     references = choose_references(index, sizes, reference)
     label_counts = {"n_positive": positives.astype(np.float64), "n_negative": (sizes - positives).astype(np.float64)}
-    disparities, n_comparisons = compute_disparities(
+    disparities, family_sizes = compute_disparities(
         index,
         confusion,
         replicates,
@@ -452,7 +452,8 @@ def _finish_audit(
         interval_method=interval_method.value,
         multiplicity=multiplicity.value,
         min_events=min_events,
-        n_comparisons=n_comparisons,
+        n_comparisons=sum(family_sizes.values()),
+        family_sizes=family_sizes,
         equalized_odds_pairs=equalized_pairs,
         source=source,
     )
@@ -533,8 +534,8 @@ def audit_predictions(
         Interval for every proportion (FNR, FPR, PPV, NPV, selection rate, calibration bins), from counts;
         differences use Newcombe's construction and ratios MOVER-R from the same limits.
     multiplicity : {"bh", "holm", "none"}, default="bh"
-        Benjamini-Hochberg (false discovery rate) or Holm (family-wise error) over every tested comparison of
-        the audit.
+        Benjamini-Hochberg (false discovery rate) or Holm (family-wise error), applied within each
+        pre-specified family: the missed-MI (FNR) comparisons (primary) and all others (secondary).
     min_events : int, default=10
         Reliability rule: a comparison is tested only if both groups expect at least this many events and
         non-events of the metric at the cohort's rate; otherwise it is withheld with the reason.

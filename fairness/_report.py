@@ -194,9 +194,10 @@ def _equalized_odds_section(result: AuditResult) -> str:
 def _rule_text(result: AuditResult) -> str:
     low, high = result.band
     return (
-        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} over the "
-        f"{result.n_comparisons} tested comparisons of this audit; a comparison is significant when its ratio "
-        f"interval lies wholly outside [{low:g}, {high:g}] at the adjusted level"
+        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} within each "
+        f"pre-specified family: {result.family_sizes.get('primary', 0)} tested missed-MI (FNR) comparisons "
+        f"(primary) and {result.family_sizes.get('secondary', 0)} other comparisons (secondary); a comparison is "
+        f"significant when its ratio interval lies wholly outside [{low:g}, {high:g}] at the adjusted level"
     )
 
 
