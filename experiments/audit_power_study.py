@@ -43,7 +43,9 @@ N_ROWS = 20_000  # about one ED-year of chest-pain visits
 PREVALENCE = 0.10
 FPR = 0.30
 SEX_SHARES = {"female": 0.46, "male": 0.54}
-RACE_SHARES = {"white": 0.6, "black": 0.2, "other": 0.2}
+# The simulator's default ED mix (configs/simulation/default.yaml), so an audit makes as many comparisons as
+# the demo's: 5 races, 4 sex x age groups.
+RACE_SHARES = {"white": 0.58, "black": 0.22, "hispanic": 0.13, "asian": 0.04, "other": 0.03}
 UNDER_55 = 0.35
 ARMS = {"null": (0.02, 0.02), "power": (0.03, 0.01)}  # (FNR women, FNR men)
 
