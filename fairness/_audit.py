@@ -5,8 +5,8 @@ validate inputs -> atoms of the sensitive attributes -> calibration and score bi
 (atom, label, flag, calibration bin, score bin) -> one sparse matrix that sums cells into every group's
 confusion counts, score histogram and calibration table -> metrics at the observed counts (point estimates)
 and at each multinomial resample of the counts (replicates) -> intervals: from counts for proportions (Wilson
-by default), percentile bootstrap for AUROC, ECE and the curves -> disparities, with a multiplicity rule over
-each pre-specified family (primary: missed MI) and a reason for every comparison withheld.
+by default), DeLong for AUROC, percentile bootstrap for ECE and the curves -> disparities, with a multiplicity
+rule over each pre-specified family (primary: missed MI) and a reason for every comparison withheld.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from scipy import sparse
 from chestpain.kernel.errors import TriageError
 from chestpain.kernel.seeding import named_stream
 
+from ._auroc import auroc_interval
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
 from ._disparities import (
     BAD_MIN_EVENTS,
@@ -359,6 +360,7 @@ def _finish_audit(
     confusion = observed["confusion"][0]
     alpha = 1.0 - confidence
     intervals = {name: percentile_interval(replicates[name], confidence) for name in SCORE_METRICS}
+    intervals["auroc"] = auroc_interval(observed["histogram"][0], point["auroc"], alpha)  # DeLong 1988
     counts = proportion_counts(confusion)
     metric_reliable = {}
     for name in CONFUSION_METRICS:

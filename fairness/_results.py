@@ -17,6 +17,10 @@ from ._metrics import CONFUSION_METRICS, GROUP_METRICS
 from ._multiplicity import FAMILY_TITLES, MULTIPLICITY_TITLES, PRIMARY_METRICS, Family, Multiplicity
 
 UNKNOWN_GROUP = "no group {group!r} of attribute {attribute!r} in this audit"
+AUROC_METHOD = (
+    "DeLong variance, Wald interval on the logit scale (DeLong 1988); none for fewer than 100 positives or "
+    "negatives, where its coverage fell below 93%"
+)
 
 
 def json_number(value: Any) -> float | None:
@@ -107,7 +111,9 @@ class GroupResult:
                     denominator=int(round(denominator)),
                     reliable=bool(self.metric_reliable.get(name, False)),
                 )
-            elif name in ("auroc", "ece"):
+            elif name == "auroc":
+                entry["method"] = AUROC_METHOD
+            elif name == "ece":
                 entry["method"] = "percentile bootstrap"
             data[name] = entry
         data["reliable"] = self.reliable
@@ -282,7 +288,8 @@ class AuditResult:
                 "proportion_metrics": list(CONFUSION_METRICS),
                 "difference": difference_method_name(self.interval_method),
                 "ratio": ratio_method_name(self.interval_method),
-                "bootstrap_metrics": ["auroc", "ece", "auroc ratio and difference", "threshold curves"],
+                "bootstrap_metrics": ["ece", "auroc ratio and difference", "threshold curves"],
+                "auroc": AUROC_METHOD,
                 "calibration_observed": self.interval_method,
             },
             "reliability": {
@@ -334,7 +341,7 @@ class AuditResult:
             "calibration_edges": [json_number(edge) for edge in self.calibration_edges],
             "bootstrap": {
                 "method": "percentile; multinomial resampling of (atom, label, flag, score-bin) cells",
-                "used_for": "auroc, ece, auroc disparities, threshold curves",
+                "used_for": "ece, auroc disparities, threshold curves",
                 "score_bins": self.score_bins,
             },
         }
