@@ -5,8 +5,8 @@ validate inputs -> atoms of the sensitive attributes -> calibration and score bi
 (atom, label, flag, calibration bin, score bin) -> one sparse matrix that sums cells into every group's
 confusion counts, score histogram and calibration table -> metrics at the observed counts (point estimates)
 and at each multinomial resample of the counts (replicates) -> intervals: from counts for proportions (Wilson
-by default), percentile bootstrap for AUROC, ECE and the curves -> disparities, with a multiplicity rule over
-the whole audit and a reason for every comparison withheld.
+by default), DeLong for AUROC, percentile bootstrap for ECE and the curves -> disparities, with a multiplicity
+rule over each pre-specified family (primary: missed MI) and a reason for every comparison withheld.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from scipy import sparse
 from chestpain.kernel.errors import TriageError
 from chestpain.kernel.seeding import named_stream
 
+from ._auroc import auroc_interval
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
 from ._disparities import (
     BAD_MIN_EVENTS,
@@ -359,6 +360,7 @@ def _finish_audit(
     confusion = observed["confusion"][0]
     alpha = 1.0 - confidence
     intervals = {name: percentile_interval(replicates[name], confidence) for name in SCORE_METRICS}
+    intervals["auroc"] = auroc_interval(observed["histogram"][0], point["auroc"], alpha)  # DeLong 1988
     counts = proportion_counts(confusion)
     metric_reliable = {}
     for name in CONFUSION_METRICS:
@@ -409,7 +411,7 @@ def _finish_audit(
 
     references = choose_references(index, sizes, reference)
     label_counts = {"n_positive": positives.astype(np.float64), "n_negative": (sizes - positives).astype(np.float64)}
-    disparities, n_comparisons = compute_disparities(
+    disparities, family_sizes = compute_disparities(
         index,
         confusion,
         replicates,
@@ -452,7 +454,8 @@ def _finish_audit(
         interval_method=interval_method.value,
         multiplicity=multiplicity.value,
         min_events=min_events,
-        n_comparisons=n_comparisons,
+        n_comparisons=sum(family_sizes.values()),
+        family_sizes=family_sizes,
         equalized_odds_pairs=equalized_pairs,
         source=source,
     )
@@ -533,8 +536,8 @@ def audit_predictions(
         Interval for every proportion (FNR, FPR, PPV, NPV, selection rate, calibration bins), from counts;
         differences use Newcombe's construction and ratios MOVER-R from the same limits.
     multiplicity : {"bh", "holm", "none"}, default="bh"
-        Benjamini-Hochberg (false discovery rate) or Holm (family-wise error) over every tested comparison of
-        the audit.
+        Benjamini-Hochberg (false discovery rate) or Holm (family-wise error), applied within each
+        pre-specified family: the missed-MI (FNR) comparisons (primary) and all others (secondary).
     min_events : int, default=10
         Reliability rule: a comparison is tested only if both groups expect at least this many events and
         non-events of the metric at the cohort's rate; otherwise it is withheld with the reason.

@@ -4,8 +4,9 @@ Order of work in :func:`compute_disparities`:
 proportions (FNR, FPR, PPV, NPV, selection rate) from each group's confusion counts -> Newcombe difference and
 MOVER-R ratio intervals -> reliability of each group for each metric (expected-count rule) -> AUROC from the
 bootstrap (it has no closed form) -> one p-value per comparison by inverting its interval against the parity
-band -> the audit-wide multiplicity rule -> flags, each with the rule that made it, or the reason it was
-withheld -> the smallest ratio each comparison could detect.
+band -> the multiplicity rule within each pre-specified family (primary: missed MI; secondary: the rest) ->
+flags, each with the rule that made it, or the reason it was withheld -> the smallest ratio each comparison
+could detect (at its own family's level).
 
 The counts-level core (:func:`compare_proportions`, :func:`decide_flags`) is vectorised over leading axes, so a
 coverage or null study of thousands of simulated audits runs the exact code the audit runs.
@@ -31,7 +32,7 @@ from ._intervals import (
     ratio_method_name,
 )
 from ._metrics import CONFUSION_METRICS
-from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity, adjust_p_values
+from ._multiplicity import FAMILY_TITLES, MULTIPLICITY_TITLES, Family, Multiplicity, adjust_p_values, family_of
 from ._results import Disparity, EqualizedOddsPair, Estimate
 
 # Metrics compared between groups. ECE is left out: a ratio of calibration errors has no clinical reading.
@@ -189,15 +190,27 @@ def compare_proportions(
 
 
 def decide_flags(
-    p_values: np.ndarray, tested: np.ndarray, *, rule: Multiplicity | str, confidence: float
+    p_values: np.ndarray,
+    tested: np.ndarray,
+    *,
+    rule: Multiplicity | str,
+    confidence: float,
+    families: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Adjusted p-values over the family of ``tested`` comparisons (last axis) and the resulting flags.
+    """Adjusted p-values over the ``tested`` comparisons (last axis) and the resulting flags.
 
-    A comparison is flagged when its adjusted p-value is at most ``1 - confidence``; since the p-value inverts
-    the interval-outside-the-band rule, every flagged comparison's unadjusted interval also clears the band.
+    ``families`` labels each comparison (last axis) with its family; each family is adjusted on its own
+    (``None``: one family). A comparison is flagged when its adjusted p-value is at most ``1 - confidence``;
+    since the p-value inverts the interval-outside-the-band rule, every flagged comparison's unadjusted interval
+    also clears the band.
     """
-    family = np.where(tested, p_values, np.nan)
-    adjusted = adjust_p_values(family, rule)
+    p_values = np.asarray(p_values, dtype=np.float64)
+    labels = np.zeros(p_values.shape[-1], dtype=object) if families is None else np.asarray(families, dtype=object)
+    adjusted = np.full(p_values.shape, np.nan)
+    for label in dict.fromkeys(labels.tolist()):
+        member = labels == label
+        in_family = np.where(tested & member, p_values, np.nan)
+        adjusted = np.where(member, adjust_p_values(in_family, rule), adjusted)
     return adjusted, tested & (adjusted <= 1.0 - confidence)
 
 
@@ -240,11 +253,18 @@ def _unreliable_reason(metric: str, failing: Sequence[tuple[str, float, float]],
 
 
 def _flag_rule(
-    rule: Multiplicity, confidence: float, family: int, p: float, adjusted: float, band: tuple[float, float]
+    rule: Multiplicity,
+    confidence: float,
+    family: Family,
+    size: int,
+    p: float,
+    adjusted: float,
+    band: tuple[float, float],
 ) -> str:
     return (
-        f"{MULTIPLICITY_TITLES[rule]} at {1 - confidence:g} over {family} comparisons: adjusted p = "
-        f"{adjusted:.2g} (unadjusted {p:.2g}); the ratio's interval lies wholly outside [{band[0]:g}, {band[1]:g}]"
+        f"{MULTIPLICITY_TITLES[rule]} at {1 - confidence:g} over the {size} comparisons of the "
+        f"{FAMILY_TITLES[family]}: adjusted p = {adjusted:.2g} (unadjusted {p:.2g}); the ratio's interval lies "
+        f"wholly outside [{band[0]:g}, {band[1]:g}]"
     )
 
 
@@ -270,8 +290,8 @@ def compute_disparities(
     method: IntervalMethod | str,
     rule: Multiplicity | str,
     min_events: int = MIN_EVENTS,
-) -> tuple[tuple[Disparity, ...], int]:
-    """Every disparity of the audit with its flag decision, and the size of the multiplicity family.
+) -> tuple[tuple[Disparity, ...], dict[str, int]]:
+    """Every disparity of the audit with its flag decision, and the number of tested comparisons per family.
 
     Parameters
     ----------
@@ -288,7 +308,7 @@ def compute_disparities(
     rule = Multiplicity(rule)
     pairs = _pairs(index, references)
     if not pairs:
-        return (), 0
+        return (), {family.value: 0 for family in Family}
     pair_array = np.array([[i, ref] for _, i, ref in pairs], dtype=np.int64)
     group_idx, ref_idx = pair_array[:, 0], pair_array[:, 1]
     rows: list[dict] = []
@@ -339,18 +359,23 @@ def compute_disparities(
     p_all = np.concatenate([row["p"] for row in rows])
     reliable_all = np.concatenate([row["reliable"][0] & row["reliable"][1] for row in rows])
     tested = reliable_all & ~np.isnan(p_all)
-    adjusted, flagged = decide_flags(p_all, tested, rule=rule, confidence=confidence)
-    family = int(tested.sum())
-    # Power at the level a lone real gap must reach when the rest of the family is null (Holm's first step,
-    # and Benjamini-Hochberg's rank-1 threshold): conservative for BH when several gaps are real.
-    power_alpha = (1.0 - confidence) / max(family, 1) if rule is not Multiplicity.none else 1.0 - confidence
+    families = np.concatenate([np.full(len(pairs), family_of(row["metric"]).value, dtype=object) for row in rows])
+    adjusted, flagged = decide_flags(p_all, tested, rule=rule, confidence=confidence, families=families)
+    sizes = {family.value: int((tested & (families == family.value)).sum()) for family in Family}
+
+    def power_alpha(family: Family) -> float:
+        # Power at the level a lone real gap must reach when the rest of its family is null (Holm's first step,
+        # and Benjamini-Hochberg's rank-1 threshold): conservative for BH when several gaps are real.
+        size = sizes[family.value]
+        return (1.0 - confidence) / max(size, 1) if rule is not Multiplicity.none else 1.0 - confidence
 
     found: list[Disparity] = []
     k = 0
     for row in rows:
         metric = row["metric"]
+        family = family_of(metric)
         detectable = (
-            detectable_ratio(*row["power_inputs"], power_alpha, band[1], POWER)
+            detectable_ratio(*row["power_inputs"], power_alpha(family), band[1], POWER)
             if row["power_inputs"] is not None
             else np.full(len(pairs), np.nan)
         )
@@ -375,7 +400,7 @@ def compute_disparities(
                     else "withheld, ratio undefined"
                 )
             elif flagged[k]:
-                flag_rule = _flag_rule(rule, confidence, family, p, p_adj, band)
+                flag_rule = _flag_rule(rule, confidence, family, sizes[family.value], p, p_adj, band)
             ratio = Estimate(*(float(a[j]) for a in row["ratio"]))
             difference = Estimate(*(float(a[j]) for a in row["difference"]))
             found.append(
@@ -394,6 +419,7 @@ def compute_disparities(
                     flag_rule=flag_rule,
                     detectable_ratio=float(detectable[j]),
                     interval=row["interval"],
+                    family=family.value,
                 )
             )
             k += 1
@@ -401,7 +427,7 @@ def compute_disparities(
     order = {attribute: n for n, attribute in enumerate(references)}
     metric_order = {metric: n for n, metric in enumerate(metrics)}
     found.sort(key=lambda d: (order[d.attribute], metric_order[d.metric]))
-    return tuple(found), family
+    return tuple(found), sizes
 
 
 def _spread(values: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ import pandas as pd
 from chestpain.features.columns import RACES, SEXES
 from chestpain.kernel.errors import TriageError
 
-from ._validation import LENGTH_MISMATCH, MISSING_VALUES
+from ._validation import LENGTH_MISMATCH, MISSING_VALUES, check_sex
 
 OVERALL = "overall"
 ALL_GROUP = "all"
@@ -118,6 +118,8 @@ def base_column(frame: pd.DataFrame, column: str) -> Any:
     missing = np.asarray(values.isna(), dtype=bool)
     if missing.any():
         raise TriageError(MISSING_VALUES.format(name=f"attribute {column!r}", row=int(np.argmax(missing))))
+    if column == "sex":
+        check_sex(values, SEXES)
     return values
 
 

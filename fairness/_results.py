@@ -14,9 +14,13 @@ from chestpain.kernel.errors import TriageError
 
 from ._intervals import difference_method_name, ratio_method_name
 from ._metrics import CONFUSION_METRICS, GROUP_METRICS
-from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+from ._multiplicity import FAMILY_TITLES, MULTIPLICITY_TITLES, PRIMARY_METRICS, Family, Multiplicity
 
 UNKNOWN_GROUP = "no group {group!r} of attribute {attribute!r} in this audit"
+AUROC_METHOD = (
+    "DeLong variance, Wald interval on the logit scale (DeLong 1988); none for fewer than 100 positives or "
+    "negatives, where its coverage fell below 93%"
+)
 
 
 def json_number(value: Any) -> float | None:
@@ -107,7 +111,9 @@ class GroupResult:
                     denominator=int(round(denominator)),
                     reliable=bool(self.metric_reliable.get(name, False)),
                 )
-            elif name in ("auroc", "ece"):
+            elif name == "auroc":
+                entry["method"] = AUROC_METHOD
+            elif name == "ece":
                 entry["method"] = "percentile bootstrap"
             data[name] = entry
         data["reliable"] = self.reliable
@@ -123,7 +129,8 @@ class Disparity:
     (its p-value inverts "the ratio interval lies wholly outside the band"); ``flag_rule`` says which rule.
     ``withheld`` gives the reason a comparison was not tested (too few events, undefined ratio); the unadjusted
     intervals are kept either way. ``detectable_ratio`` is the smallest ratio this comparison would flag with
-    80% power at its sizes (``nan``: none, or not computed for this metric).
+    80% power at its sizes (``nan``: none, or not computed for this metric). ``family`` is the pre-specified
+    multiplicity family (``primary``: missed MI; ``secondary``: every other metric) it was adjusted within.
     """
 
     attribute: str
@@ -140,6 +147,7 @@ class Disparity:
     flag_rule: str | None = None
     detectable_ratio: float = float("nan")
     interval: str = ""
+    family: str = Family.secondary.value
 
     def to_dict(self) -> dict[str, Any]:
         """One entry of ``metrics.json``'s ``disparities``; ``ci_low``/``ci_high`` bound the ratio."""
@@ -162,6 +170,7 @@ class Disparity:
             "flag_rule": self.flag_rule,
             "withheld": self.withheld,
             "detectable_ratio": json_number(self.detectable_ratio),
+            "family": self.family,
         }
 
 
@@ -225,6 +234,7 @@ class AuditResult:
     multiplicity: str = "bh"
     min_events: int = 10
     n_comparisons: int = 0
+    family_sizes: Mapping[str, int] = field(default_factory=dict)
     equalized_odds_pairs: tuple[EqualizedOddsPair, ...] = ()
     source: str = ""
 
@@ -278,7 +288,8 @@ class AuditResult:
                 "proportion_metrics": list(CONFUSION_METRICS),
                 "difference": difference_method_name(self.interval_method),
                 "ratio": ratio_method_name(self.interval_method),
-                "bootstrap_metrics": ["auroc", "ece", "auroc ratio and difference", "threshold curves"],
+                "bootstrap_metrics": ["ece", "auroc ratio and difference", "threshold curves"],
+                "auroc": AUROC_METHOD,
                 "calibration_observed": self.interval_method,
             },
             "reliability": {
@@ -295,10 +306,18 @@ class AuditResult:
                 "title": MULTIPLICITY_TITLES[Multiplicity(self.multiplicity)],
                 "level": round(1.0 - self.confidence, 12),
                 "family": (
-                    "every tested disparity comparison of this audit (all attributes, metrics and groups whose "
-                    "comparison was not withheld)"
+                    "two pre-specified families, each adjusted on its own: primary = every tested missed-MI (FNR) "
+                    "comparison, secondary = every other tested comparison (withheld comparisons are in neither)"
                 ),
                 "n_comparisons": self.n_comparisons,
+                "families": {
+                    family.value: {
+                        "title": FAMILY_TITLES[family],
+                        "metrics": list(PRIMARY_METRICS) if family is Family.primary else "all others",
+                        "n_comparisons": int(self.family_sizes.get(family.value, 0)),
+                    }
+                    for family in Family
+                },
                 "p_value": (
                     "smallest level at which the comparison's ratio interval lies wholly outside the band "
                     "(interval inversion; AUROC: bootstrap share)"
@@ -309,8 +328,9 @@ class AuditResult:
                 "rule": (
                     "detectable_ratio: smallest ratio of the group's rate to the reference's that would be "
                     "flagged with 80% power at these group sizes and the reference's observed rate, normal "
-                    "approximation on the log ratio, two-sided level (1 - confidence) / n_comparisons (what a "
-                    "lone real gap must reach under Holm or Benjamini-Hochberg); proportions only"
+                    "approximation on the log ratio, two-sided level (1 - confidence) / the number of tested "
+                    "comparisons in its family (what a lone real gap must reach under Holm or "
+                    "Benjamini-Hochberg); proportions only"
                 ),
             },
             "equalized_odds_difference": [
@@ -321,7 +341,7 @@ class AuditResult:
             "calibration_edges": [json_number(edge) for edge in self.calibration_edges],
             "bootstrap": {
                 "method": "percentile; multinomial resampling of (atom, label, flag, score-bin) cells",
-                "used_for": "auroc, ece, auroc disparities, threshold curves",
+                "used_for": "ece, auroc disparities, threshold curves",
                 "score_bins": self.score_bins,
             },
         }

@@ -25,6 +25,10 @@ BAD_N_BOOT = "n_boot must be a positive integer, got {value!r}"
 BAD_CONFIDENCE = "confidence must lie strictly between 0 and 1, got {value!r}"
 BAD_BAND = "band must be (low, high) with 0 < low <= 1 <= high, got {value!r}"
 BAD_MIN_POSITIVES = "min_positives must be a non-negative integer, got {value!r}"
+UNKNOWN_SEX = (
+    "attribute 'sex' must be female or male in every row; row {row} has {value!r} (recode the column or audit "
+    "without sex: another value would silently become a third group)"
+)
 
 
 def _one_dimensional(values: Any, name: str) -> np.ndarray:
@@ -101,6 +105,19 @@ def as_risk(values: Any, name: str = "risk", expected: int | None = None) -> np.
         row = int(np.argmax(outside))
         raise TriageError(RISK_OUT_OF_RANGE.format(name=name, row=row, value=risk[row]))
     return risk
+
+
+def check_sex(values: Any, allowed: tuple[str, ...]) -> None:
+    """Raise unless every value of the ``sex`` column is one of ``allowed`` (``female``, ``male``).
+
+    The audit compares women with men; ``unknown`` or ``F`` would otherwise form a group of its own, with its
+    own comparisons, while every message says a row needs female or male (issue 27).
+    """
+    text = np.asarray(values).astype(str)
+    unknown = ~np.isin(text, allowed)
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        raise TriageError(UNKNOWN_SEX.format(row=row, value=str(text[row])))
 
 
 def check_n_boot(n_boot: Any) -> int:

@@ -122,8 +122,10 @@ def rule_text(result: AuditResult) -> str:
 
     low, high = result.band
     return (
-        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} over "
-        f"{result.n_comparisons} comparisons; a flag needs the ratio's interval wholly outside [{low:g}, {high:g}] "
+        f"{MULTIPLICITY_TITLES[Multiplicity(result.multiplicity)]} at {1 - result.confidence:g} within each "
+        f"family: {result.family_sizes.get('primary', 0)} missed-MI comparisons (primary), "
+        f"{result.family_sizes.get('secondary', 0)} others (secondary); a flag needs the ratio's interval "
+        f"wholly outside [{low:g}, {high:g}] "
         f"at the adjusted level. Rates: {result.interval_method} intervals from counts."
     )
 

@@ -20,6 +20,7 @@ import pandas as pd
 from chestpain import features
 from chestpain.fairness import audit_predictions
 from chestpain.features import messages as msg
+from chestpain.features.columns import SEXES
 from chestpain.kernel.errors import TriageError
 from chestpain.models._audit import COHORT_ATTRIBUTES, LABEL_MISSING, ModelAudit, race_groups
 from chestpain.models._data import parse_label
@@ -121,9 +122,18 @@ def cohort_attributes(frame: pd.DataFrame, source: str) -> pd.DataFrame:
     if numbers.isna().any():
         row = int(np.argmax(numbers.isna().to_numpy()))
         raise _fail(source, msg.NOT_A_NUMBER.format(row=row + 1, column="age", value=age.iloc[row], meaning="age"))
+    sex = sex.astype("string").str.strip().str.lower()
+    unknown = ~sex.isin(SEXES).to_numpy(dtype=bool)
+    if unknown.any():
+        # Anything else (unknown, F) would silently become a third group of the audit by sex.
+        row = int(np.argmax(unknown))
+        allowed = " or ".join(SEXES)
+        raise _fail(
+            source, msg.UNKNOWN_CATEGORY.format(row=row + 1, column="sex", value=sex.iloc[row], allowed=allowed)
+        )
     return pd.DataFrame(
         {
-            "sex": sex.astype("string").str.strip().str.lower().to_numpy(dtype=object),
+            "sex": sex.to_numpy(dtype=object),
             "age": numbers.to_numpy(dtype=np.float64),
             "race": race_groups(frame).to_numpy(dtype=object),
         }

@@ -104,6 +104,40 @@ def test_benjamini_hochberg_matches_scipy_and_holm_its_definition():
     assert np.isnan(adjusted[[1, 3]]).all()
 
 
+@pytest.mark.parametrize("rule", ["bh", "holm"])
+def test_each_family_is_adjusted_on_its_own(rule):
+    from chestpain.fairness._disparities import decide_flags
+
+    rng = np.random.default_rng(4)
+    p = rng.random((30, 9)) ** 4
+    tested = rng.random((30, 9)) < 0.8
+    families = np.array(["primary"] * 3 + ["secondary"] * 6, dtype=object)
+    adjusted, flagged = decide_flags(p, tested, rule=rule, confidence=0.95, families=families)
+    for columns in (slice(0, 3), slice(3, 9)):
+        alone = adjust_p_values(np.where(tested[:, columns], p[:, columns], np.nan), rule)
+        np.testing.assert_allclose(adjusted[:, columns], alone, atol=1e-12)
+    assert np.array_equal(flagged, tested & (adjusted <= 0.05))
+    # One family over everything is a different (larger) family: the adjusted values differ.
+    merged, _ = decide_flags(p, tested, rule=rule, confidence=0.95)
+    np.testing.assert_allclose(merged, adjust_p_values(np.where(tested, p, np.nan), rule), atol=1e-12)
+    assert np.any(np.abs(np.nan_to_num(merged) - np.nan_to_num(adjusted)) > 1e-6)
+
+
+def test_audit_records_the_family_of_every_comparison(predictions):
+    from chestpain.fairness import audit_predictions
+
+    y, risk, flag, attributes = predictions(3000, seed=5)
+    result = audit_predictions(y, risk, flag, attributes=attributes, n_boot=20)
+    document = result.to_dict()
+    assert {d["family"] for d in document["disparities"] if d["metric"] == "fnr"} == {"primary"}
+    assert {d["family"] for d in document["disparities"] if d["metric"] != "fnr"} == {"secondary"}
+    families = document["multiplicity"]["families"]
+    tested = [d for d in document["disparities"] if not d["withheld"]]
+    assert families["primary"]["n_comparisons"] == sum(d["metric"] == "fnr" for d in tested)
+    assert families["secondary"]["n_comparisons"] == sum(d["metric"] != "fnr" for d in tested)
+    assert document["multiplicity"]["n_comparisons"] == len(tested)
+
+
 def test_unknown_methods_are_one_line_errors(predictions):
     from chestpain.fairness import audit_predictions
 

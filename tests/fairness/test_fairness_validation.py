@@ -47,6 +47,14 @@ def _audit(**overrides):
             {"attributes": ATTRIBUTES.assign(sex=["female", None, "male", "male", "female", "male"])},
             r"attribute 'sex' has a missing value at row 1",
         ),
+        (
+            {"attributes": ATTRIBUTES.assign(sex=["female", "male", "unknown", "male", "female", "male"])},
+            r"^attribute 'sex' must be female or male in every row; row 2 has 'unknown'",
+        ),
+        (
+            {"attributes": ATTRIBUTES.assign(sex=["F", "M"] * 3)},
+            r"^attribute 'sex' must be female or male in every row; row 0 has 'F'",
+        ),
         ({"flag": None}, r"give either flag or threshold"),
         ({"flag": None, "threshold": 1.5}, r"threshold must be a number in \[0, 1\]"),
         ({"flag": None, "threshold": {"female": 0.2}}, r"threshold has no entry for sex group 'male'"),

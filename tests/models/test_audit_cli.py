@@ -119,6 +119,21 @@ def test_audit_predictions_of_any_model(decision_tables, tmp_path, name):
     assert "flags: Benjamini-Hochberg" in result.output
 
 
+def test_audit_refuses_sex_other_than_female_or_male(decision_tables, tmp_path):
+    # "unknown" used to become a silent third group of the audit by sex (issue 27).
+    table = pd.read_csv(decision_tables / "vendor.csv")
+    table.loc[3, "sex"] = "unknown"
+    table.to_csv(tmp_path / "unknown.csv", index=False)
+    out = tmp_path / "report"
+    result = _any(
+        "--predictions", str(tmp_path / "unknown.csv"), "--score", "vendor_risk", "--flag", "vendor_flag",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "unknown.csv: row 4, column sex: 'unknown' is not a known category; use female or male" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_audit_predictions_score_only_needs_a_threshold(decision_tables, tmp_path):
     base = [
         "--predictions",

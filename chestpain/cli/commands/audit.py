@@ -73,8 +73,14 @@ def _print_findings(document: dict) -> None:
         elif d.get("withheld"):
             stdout.print(escape(f"not compared: {where}: {d['withheld']}"))
     rule = document.get("multiplicity", {})
-    level, family = rule.get("level", 0.05), rule.get("n_comparisons")
-    stdout.print(escape(f"flags: {rule.get('title', '')} at {level:g} over {family} comparisons"))
+    level, families = rule.get("level", 0.05), rule.get("families", {})
+    primary, secondary = (families.get(name, {}).get("n_comparisons") for name in ("primary", "secondary"))
+    stdout.print(
+        escape(
+            f"flags: {rule.get('title', '')} at {level:g} within each family: {primary} missed-MI comparisons "
+            f"(primary), {secondary} others (secondary)"
+        )
+    )
 
 
 @one_line_errors
