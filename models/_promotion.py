@@ -148,9 +148,15 @@ def against_champion(
             [],
             {},
         )
+    from chestpain.kernel.errors import TriageError
+
     target = float(challenger.manifest.get("threshold_target_sensitivity", 0.99))
     cohort = validation_cohort() if cohort is None else cohort
-    new, old = _on_validation(challenger, cohort, target), _on_validation(champion, cohort, target)
+    try:
+        new, old = _on_validation(challenger, cohort, target), _on_validation(champion, cohort, target)
+    except TriageError as error:  # e.g. a champion trained before the 1 h sample became optional
+        reason = str(error).split(" | ")[0][:300]
+        return [f"could not compare with the champion on the shared validation cohort ({reason})"], [], {}
     figures = {f"validation.challenger.{k}": v for k, v in new.items()}
     figures.update({f"validation.champion.{k}": v for k, v in old.items()})
     failures, passes = [], []
@@ -197,13 +203,19 @@ def decide_against_registry(
     model: Any, registered_model: str, *, margin: float = RANKING_MARGIN, validation_rows: int = VALIDATION_ROWS
 ) -> Decision:
     """:func:`decide` against the version ``@champion`` points at now (none yet: only gate 1 applies)."""
+    from chestpain.kernel.errors import TriageError
     from chestpain.models._predictor import TriageModel
     from chestpain.models._tracking import alias_version, resolve_model_dir
 
     current = alias_version(registered_model, CHAMPION)
     champion = None
     if current is not None:
-        champion = TriageModel.load(resolve_model_dir(f"models:/{registered_model}/{current.version}"))
+        try:
+            champion = TriageModel.load(resolve_model_dir(f"models:/{registered_model}/{current.version}"))
+        except TriageError as error:  # the run is still logged; a human decides
+            failures, passes = own_promises(model.manifest)
+            reason = f"the champion (version {current.version}) could not be loaded: {str(error)[:300]}"
+            return Decision(CHALLENGER, (*failures, reason), tuple(passes))
     cohort = validation_cohort(validation_rows) if champion is not None and model.dataset == "cohort" else None
     decision = decide(model, champion, margin=margin, cohort=cohort)
     if current is not None:

@@ -182,3 +182,25 @@ def test_a_reserved_alias_is_refused_before_training():
 
     with pytest.raises(TriageError, match="tracking.alias.*reserved by MLflow"):
         load_train_config("logistic", ["tracking.alias=latest"])
+
+
+class _Refuses:
+    """A champion whose inputs the shared cohort cannot satisfy (as an old model that needs every 1 h sample)."""
+
+    def __init__(self, model):
+        self.dataset, self.manifest = model.dataset, model.manifest
+
+    def predict(self, frame, source="input", *, with_reasons=True):
+        from chestpain.kernel.errors import TriageError
+
+        raise TriageError(f"{source}: 2353 problems | row 1, column troponin_1h_ng_l: value is missing")
+
+
+def test_a_champion_that_cannot_be_compared_keeps_its_place_and_the_reason_is_given(logistic_result, shared_cohort):
+    failures, passes, figures = against_champion(
+        logistic_result.model, _Refuses(logistic_result.model), cohort=shared_cohort
+    )
+    assert failures == [
+        "could not compare with the champion on the shared validation cohort (validation cohort: 2353 problems)"
+    ]
+    assert (passes, figures) == ([], {})
