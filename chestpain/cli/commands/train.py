@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from chestpain.cli.support import Engine, SchedulerOption, one_line_errors, progress_bar, stdout
@@ -149,7 +150,7 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
             margin=cfg.promotion.ranking_margin,
             validation_rows=cfg.promotion.validation_rows,
         )
-        stdout.print(("promotion: " if decision.promoted else "[bold]promotion:[/bold] ") + decision.summary())
+        stdout.print(("promotion: " if decision.promoted else "[bold]promotion:[/bold] ") + escape(decision.summary()))
     manifest = result.model.manifest
     tags = {**git_state(), **(decision_tags(decision) if decision else {})}
     info = log_training_run(
