@@ -140,9 +140,10 @@ def small_groups(result: AuditResult) -> list[str]:
 
 
 def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[tuple[str, bool]]:
-    """Disparities flagged under the audit's multiplicity rule, in words (with the rule), each with ``worse``.
+    """Disparities flagged under the audit's multiplicity rule, in words, each with ``worse``.
 
-    ``worse`` is true when the group's rate is above the reference group's (for FNR: more missed MI).
+    ``worse`` is true when the group's rate is above the reference group's (for FNR: more missed MI). The rule is
+    stated once on the page (:func:`rule_text`), not in every line; each line gives its p and adjusted p.
     """
     lines = []
     for entry in result.flagged:
@@ -155,11 +156,15 @@ def flagged_disparities(result: AuditResult, metric: str = "fnr") -> list[tuple[
                 f"{entry.attribute} = {entry.group} vs {entry.reference}: {metric.upper()} ratio {ratio.value:.2f} "
                 f"({result.confidence:.0%} CI {ratio.ci_low:.2f}-{ratio.ci_high:.2f}), "
                 + ("higher than" if worse else "lower than")
-                + f" the reference group. Rule: {entry.flag_rule}",
+                + f" the reference group (p {_p(entry.p_value)}, adjusted p {_p(entry.p_adjusted)}).",
                 worse,
             )
         )
     return lines
+
+
+def _p(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.2g}"
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()<>#+-.!|~$:"
