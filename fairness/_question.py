@@ -88,8 +88,16 @@ def missed_mi_section(result: AuditResult) -> str:
     if flagged:
         names = ", ".join(f"{e.attribute} = {e.group}" for e in flagged)
         lead = f"Yes: a missed-MI gap is flagged for {names}."
+    elif len(withheld) == len(entries):
+        # Nothing could be tested: say that, never "no gap in 0 groups" (it reads like a clean bill of health).
+        overall_missed, overall_mi = result.groups[0].counts.get("fnr", (math.nan, math.nan))
+        lead = (
+            f"Not answerable at this size: {overall_missed:,.0f} missed MI among {overall_mi:,.0f} MI overall, so "
+            "no group expects the 10 missed MIs a comparison needs; no missed-MI comparison was tested."
+        )
     else:
-        lead = f"No missed-MI gap was detected in the {len(entries) - len(withheld)} groups tested."
+        tested = len(entries) - len(withheld)
+        lead = f"No missed-MI gap was detected in the {tested} comparison{'s' if tested != 1 else ''} tested."
     if withheld:
         named = "; ".join(
             f"{e.attribute} = {e.group} ({_expected_misses(result, e.attribute, e.group)[0]:.1f} expected missed MI)"

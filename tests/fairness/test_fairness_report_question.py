@@ -84,3 +84,14 @@ def test_gaps_that_mi_rates_produce_are_labelled(predictions):
     # The opposite direction is not explained by the MI rates.
     flipped = type(ppv)(**{**ppv.__dict__, "ratio": type(ppv.ratio)(1.5, 1.2, 1.9)})
     assert base_rate_note(result, flipped).startswith("not explained by the MI rates")
+
+
+def test_an_audit_with_too_few_misses_to_test_says_it_cannot_answer(predictions):
+    # FNR 0.1% in everyone: about 2 missed MI in the whole table, so every comparison is withheld. The page must
+    # not read "no gap was detected in the 0 groups tested", which sounds like a clean result.
+    y, risk, flag, attributes = predictions(N, seed=34, fnr=(0.001, 0.001), fpr=0.30)
+    result = audit_predictions(y, risk, flag, attributes=attributes, n_boot=50, seed=34)
+    assert all(d.withheld for d in result.disparities if d.metric == "fnr")
+    first = _text(_page(result).split("<h2>")[1])
+    assert " ".join(first.split()).startswith("Are missed MIs (FNR) higher in any group? Not answerable at this size:")
+    assert "no missed-MI comparison was tested" in first and "0 groups tested" not in first
