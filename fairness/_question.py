@@ -29,9 +29,14 @@ def _p(value: float) -> str:
     return f"{value:.2g}" if math.isfinite(value) else "n/a"
 
 
+def _overall_misses(result: AuditResult) -> tuple[float, float]:
+    """Missed MIs and MIs of the whole cohort (the ``overall`` group comes first)."""
+    return result.groups[0].counts.get("fnr", (math.nan, math.nan))
+
+
 def _expected_misses(result: AuditResult, attribute: str, group: str) -> tuple[float, float]:
     """Missed MIs a group would expect at the whole cohort's FNR, and its number of MI."""
-    overall_missed, overall_mi = result.groups[0].counts.get("fnr", (math.nan, math.nan))
+    overall_missed, overall_mi = _overall_misses(result)
     mi = result.group(attribute, group).counts.get("fnr", (math.nan, math.nan))[1]
     rate_all = overall_missed / overall_mi if overall_mi else math.nan
     return mi * rate_all, mi
@@ -90,7 +95,7 @@ def missed_mi_section(result: AuditResult) -> str:
         lead = f"Yes: a missed-MI gap is flagged for {names}."
     elif len(withheld) == len(entries):
         # Nothing could be tested: say that, never "no gap in 0 groups" (it reads like a clean bill of health).
-        overall_missed, overall_mi = result.groups[0].counts.get("fnr", (math.nan, math.nan))
+        overall_missed, overall_mi = _overall_misses(result)
         lead = (
             f"Not answerable at this size: {overall_missed:,.0f} missed MI among {overall_mi:,.0f} MI overall, so "
             "no group expects the 10 missed MIs a comparison needs; no missed-MI comparison was tested."

@@ -26,7 +26,7 @@ they stay challengers until a human promotes one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -219,11 +219,8 @@ def decide_against_registry(
     cohort = validation_cohort(validation_rows) if champion is not None and model.dataset == "cohort" else None
     decision = decide(model, champion, margin=margin, cohort=cohort)
     if current is not None:
-        decision = Decision(
-            decision.alias,
-            decision.reasons,
-            decision.passed,
-            {**decision.figures, "validation.champion_version": float(current.version)},
+        decision = replace(
+            decision, figures={**decision.figures, "validation.champion_version": float(current.version)}
         )
     return decision
 

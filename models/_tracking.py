@@ -89,10 +89,16 @@ def _reason(error: BaseException) -> str:
     return first if len(first) <= 120 else first[:117] + "..."
 
 
-def _read_store(reference: str, call: Any) -> Any:
-    """Run a registry read, telling "no such model" from "cannot reach or read the store"; never create a store."""
+def _read_store(reference: str, call: Any, *, missing_ok: bool = False) -> Any:
+    """Run a registry read, telling "no such model" from "cannot reach or read the store"; never create a store.
+
+    ``missing_ok``: no store, or no such model, alias or version, is None instead of an error (an unreadable
+    store is still an error).
+    """
     path = local_store_path()
     if path is not None and not path.exists():
+        if missing_ok:
+            return None
         raise TriageError(NO_STORE.format(reference=reference, path=path))
     mlflow = _mlflow()
     from mlflow.exceptions import MlflowException
@@ -101,6 +107,8 @@ def _read_store(reference: str, call: Any) -> Any:
         return call(mlflow)
     except MlflowException as error:
         if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            if missing_ok:
+                return None
             raise TriageError(NOT_FOUND.format(reference=reference, uri=tracking_uri())) from None
         raise TriageError(UNREADABLE.format(reference=reference, uri=tracking_uri(), reason=_reason(error))) from None
     except Exception as error:  # sqlalchemy (corrupt file), requests, OSError: the store itself is the problem
@@ -267,24 +275,11 @@ def alias_version(registered_model: str, alias: str) -> Any | None:
 
     A store that exists but cannot be read is an error (never "no champion": that would promote blindly).
     """
-    path = local_store_path()
-    if path is not None and not path.exists():
-        return None
-    mlflow = _mlflow()
-    from mlflow.exceptions import MlflowException
-
-    try:
-        return mlflow.MlflowClient().get_model_version_by_alias(registered_model, alias)
-    except MlflowException as error:
-        if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
-            return None
-        raise TriageError(
-            UNREADABLE.format(reference=registered_model, uri=tracking_uri(), reason=_reason(error))
-        ) from None
-    except Exception as error:  # noqa: BLE001 - a corrupt file or an unreachable server: say so, stop
-        raise TriageError(
-            UNREADABLE.format(reference=registered_model, uri=tracking_uri(), reason=_reason(error))
-        ) from None
+    return _read_store(
+        registered_model,
+        lambda m: m.MlflowClient().get_model_version_by_alias(registered_model, alias),
+        missing_ok=True,
+    )
 
 
 def code_tree(folder: Path) -> Path:

@@ -152,6 +152,7 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
         )
         stdout.print(("promotion: " if decision.promoted else "[bold]promotion:[/bold] ") + escape(decision.summary()))
     manifest = result.model.manifest
+    alias = decision.alias if decision else tracking.alias
     tags = {**git_state(), **(decision_tags(decision) if decision else {})}
     info = log_training_run(
         out,
@@ -160,7 +161,7 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
         result.plots,
         experiment=tracking.experiment,
         registered_model=tracking.registered_model,
-        alias=decision.alias if decision else tracking.alias,
+        alias=alias,
         manifest_sha256=result.manifest_sha256,
         run_name=run_name(cfg.name, overrides, data),
         tags=tags,
@@ -169,7 +170,6 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
         dataset=training_dataset(data, manifest["training_data_sha256"]),
     )
     record_run(out, info["run_id"])
-    alias = decision.alias if decision else tracking.alias
     where = f"models:/{tracking.registered_model}@{alias}" if info["version"] else info["model_uri"]
     stdout.print(f"MLflow run {info['run_id']} logged; registered as {where} (version {info['version']})")
     if decision is not None and not decision.promoted:
