@@ -91,6 +91,7 @@ _EXPORTS = {
         "esc_of_record",
         "esc_readings",
     ),
+    "_provenance": ("PROVENANCE_KEY", "read_provenance", "schema_with_provenance"),
     "_upload": ("csv_bytes", "read_table_bytes"),
     "_validation": ("validate_cohort", "validate_table", "validate_uci", "validate_visits"),
 }

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import xgboost as xgb
 import xgboost.dask as dxgb
 
-from chestpain.features import build_preprocessor, read_table, validate_uci, validate_visits
+from chestpain.features import build_preprocessor, read_provenance, read_table, validate_uci, validate_visits
 from chestpain.kernel.errors import TriageError
 from chestpain.models._calibration import fit_calibration
 from chestpain.models._config import TrainConfig
@@ -249,7 +249,9 @@ def train_dask(
         **models_v2_manifest(config, estimator, reference, selection, rule="calibration_split"),
         "threshold_groups": groups,
     }
-    manifest = build_manifest(config, digest, metrics, baselines, training_engine=engine, models_v2=v2)
+    manifest = build_manifest(
+        config, digest, metrics, baselines, training_engine=engine, models_v2=v2, provenance=read_provenance(data)
+    )
     loaded, plots, manifest_sha256 = save_with_plots(
         estimator, calibration, thresholds, manifest, out_dir, test_risk, y_eval, test_sex, metrics["evaluation_label"]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,8 @@ class TrainingData:
     data_hash: str
     mace_label: np.ndarray | None = None  # bool, the 30-day MACE label when the config asks the second question
     mace_oracle: np.ndarray | None = None  # the simulator's exact P(30-day MACE), when present
+    #: where the file came from (``chestpain.features.read_provenance``): scenario, seed, rows; None if unknown
+    provenance: dict[str, Any] | None = None
 
 
 def parse_label(values: pd.Series, name: str) -> np.ndarray:
@@ -53,8 +56,13 @@ def frame_hash(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def prepare(frame: pd.DataFrame, config: TrainConfig, source: str = "input") -> TrainingData:
-    """Validate features with the features schema and extract the label and audit attributes."""
+def prepare(
+    frame: pd.DataFrame, config: TrainConfig, source: str = "input", provenance: dict[str, Any] | None = None
+) -> TrainingData:
+    """Validate features with the features schema and extract the label and audit attributes.
+
+    ``provenance`` (the file's own record of where it came from) goes to the manifest and the model card.
+    """
     if config.label not in frame.columns:
         raise TriageError(f"{source}: the label column {config.label!r} is missing (training config label)")
     if config.features.dataset == "uci":
@@ -100,6 +108,7 @@ def prepare(frame: pd.DataFrame, config: TrainConfig, source: str = "input") -> 
         data_hash=frame_hash(frame),
         mace_label=mace_label,
         mace_oracle=mace_oracle,
+        provenance=provenance,
     )
 
 

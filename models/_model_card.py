@@ -138,7 +138,8 @@ def card_markdown(manifest: dict[str, Any]) -> str:
     lines += [
         "",
         "## Data and inputs",
-        f"- training data sha256: `{manifest['training_data_sha256']}`",
+        _data_line(manifest.get("training_data")),
+        f"- training data sha256: `{manifest['training_data_sha256']}` (identifies the rows themselves)",
         f"- inputs: {', '.join(manifest['features'])}",
     ]
     if manifest.get("feature_config", {}).get("dataset") == "uci":
@@ -156,6 +157,33 @@ def card_markdown(manifest: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _data_line(data: dict[str, Any] | None) -> str:
+    """Where the training rows came from, as the file recorded it (``chestpain simulate`` writes it)."""
+    data = data or {"source": "unknown"}
+    if data.get("source") == "uci":
+        return (
+            "- data: UCI Heart Disease (Cleveland, Budapest, Zurich and Basel, Long Beach VA; Janosi, Steinbrunn, "
+            "Pfisterer & Detrano 1988, CC BY 4.0), "
+            "harmonised by `chestpain data uci`; its label is angiographic coronary disease."
+        )
+    if data.get("source") == "simulated":
+        return (
+            f"- data: simulated by chestpain {_cell(data.get('simulator_version', '?'))}, scenario "
+            f"`{_cell(data.get('scenario', '?'))}` (config sha256 `{str(data.get('scenario_sha256', '?'))[:12]}`), "
+            f"seed {_cell(data.get('seed', '?'))}, {_count(data.get('rows'))} visits; reproduce with "
+            f"`chestpain simulate --config {_cell(data.get('scenario', '?'))} --seed {_cell(data.get('seed', '?'))} "
+            f"--n {_cell(data.get('rows', '?'))}` (plus any `--set` that gives the same config sha256)."
+        )
+    return (
+        "- data: source not recorded in the file (not written by `chestpain simulate`, or rewritten since); "
+        "the sha256 below identifies the rows."
+    )
+
+
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else _cell(value if value is not None else "?")
 
 
 def _by_group(metrics: dict[str, Any]) -> list[str]:

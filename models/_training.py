@@ -78,6 +78,13 @@ class TrainResult:
     manifest_sha256: str = ""
 
 
+def training_data_description(config: TrainConfig, provenance: dict[str, Any] | None) -> dict[str, Any]:
+    """What the model card says about the data: the file's provenance, or at least simulated/UCI/unknown."""
+    if config.features.dataset == "uci":
+        return {"source": "uci", **(provenance or {})}
+    return dict(provenance) if provenance else {"source": "unknown"}
+
+
 def build_manifest(
     config: TrainConfig,
     data_hash: str,
@@ -86,6 +93,7 @@ def build_manifest(
     *,
     training_engine: dict[str, Any] | None = None,
     models_v2: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest a trainer hands to :func:`save_model_dir`.
 
@@ -101,6 +109,7 @@ def build_manifest(
         "feature_config": config.features.model_dump(),
         "train_config": config.model_dump(mode="json"),
         "training_data_sha256": data_hash,
+        "training_data": training_data_description(config, provenance),
         **engine,
         "threshold_target_sensitivity": config.threshold.target_sensitivity,
         "threshold_rule": "flag = calibrated risk >= threshold of the patient's sex",
@@ -480,6 +489,7 @@ def train(
         data.data_hash,
         metrics,
         baselines,
+        provenance=data.provenance,
         models_v2={
             **models_v2_manifest(config, estimator, fitted.reference, fitted.selection),
             **group_manifest,

@@ -18,7 +18,15 @@ import lazy_loader
 #: Private module -> the names it contributes to the public surface (imported on first use).
 _EXPORTS = {
     "_dask_engine": ("check_dask_size", "cohort_files", "write_cohort_dask"),
-    "_generator": ("MAX_ROWS", "check_size", "iter_chunks", "simulate_chunk", "simulate_frame", "write_cohort"),
+    "_generator": (
+        "MAX_ROWS",
+        "check_size",
+        "cohort_schema_for",
+        "iter_chunks",
+        "simulate_chunk",
+        "simulate_frame",
+        "write_cohort",
+    ),
     "_oracle": ("oracle_for_visits",),
     "_params": ("ScenarioConfig", "TroponinPolicy"),
     "_scenarios": ("SCENARIO_DIR", "load_scenario"),

@@ -30,12 +30,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chestpain.features.columns import COHORT_SCHEMA
 from chestpain.kernel.errors import TriageError
 from chestpain.kernel.io import PARTIAL_TAKEN
-from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS, simulate_chunk
+from chestpain.simulation._generator import DEFAULT_CHUNK_BLOCKS, cohort_schema_for, simulate_chunk
 from chestpain.simulation._params import ScenarioConfig
 from chestpain.simulation._streams import BLOCK_ROWS
 from chestpain.simulation.calibration import CalibrationSummary
@@ -79,12 +80,17 @@ def plan_partitions(n: int, partition_blocks: int = DEFAULT_PARTITION_BLOCKS) ->
     return [Partition(i, first, min(step, n - first)) for i, first in enumerate(range(0, n, step))]
 
 
-def _simulate_partition(cfg: ScenarioConfig, seed: int, part: Partition, folder: str) -> CalibrationSummary:
-    """Simulate one partition chunk by chunk (bounded memory) into ``folder/part-i.parquet``."""
+def _simulate_partition(
+    cfg: ScenarioConfig, seed: int, part: Partition, folder: str, schema: pa.Schema = COHORT_SCHEMA
+) -> CalibrationSummary:
+    """Simulate one partition chunk by chunk (bounded memory) into ``folder/part-i.parquet``.
+
+    ``schema`` carries the whole cohort's provenance (scenario, seed, total rows), the same in every part.
+    """
     summary = CalibrationSummary()
     step = DEFAULT_CHUNK_BLOCKS * BLOCK_ROWS
     path = Path(folder) / part.file_name
-    with pq.ParquetWriter(path, COHORT_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for first in range(part.first_row, part.first_row + part.n_rows, step):
             table = simulate_chunk(cfg, seed, first, min(step, part.first_row + part.n_rows - first))
             writer.write_table(table, row_group_size=BLOCK_ROWS)
@@ -169,8 +175,9 @@ def write_cohort_dask(
     futures: list[Any] = []
     try:
         run = uuid.uuid4().hex[:12]
+        schema = cohort_schema_for(cfg, n, seed)
         futures = [
-            client.submit(_simulate_partition, cfg, seed, part, str(tmp), key=f"simulate-{run}-{part.index}")
+            client.submit(_simulate_partition, cfg, seed, part, str(tmp), schema, key=f"simulate-{run}-{part.index}")
             for part in parts
         ]
         rows = {future.key: part.n_rows for future, part in zip(futures, parts, strict=True)}

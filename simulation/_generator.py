@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chestpain.features import schema_with_provenance
 from chestpain.features.columns import (
     COHORT_SCHEMA,
     DOCUMENTED_SYMPTOM_COLUMNS,
@@ -160,6 +161,26 @@ def iter_chunks(cfg: ScenarioConfig, n: int, seed: int, chunk_blocks: int = DEFA
         yield simulate_chunk(cfg, seed, first_row, min(step, n - first_row))
 
 
+def cohort_schema_for(cfg: ScenarioConfig, n: int, seed: int) -> pa.Schema:
+    """The cohort schema carrying where the file came from (scenario, its config hash, seed, rows).
+
+    A model card trained on the file can then name them (``chestpain.features.read_provenance``).
+    """
+    import hashlib
+
+    from chestpain import __version__
+
+    provenance = {
+        "source": "simulated",
+        "scenario": cfg.name,
+        "scenario_sha256": hashlib.sha256(cfg.model_dump_json().encode()).hexdigest(),
+        "seed": seed,
+        "rows": n,
+        "simulator_version": __version__,
+    }
+    return schema_with_provenance(COHORT_SCHEMA, provenance)
+
+
 def check_size(n: int, limit: int = MAX_ROWS) -> None:
     """Refuse sizes the local engine cannot promise to run in bounded memory and reasonable time."""
     if not 1 <= n <= limit:
@@ -191,7 +212,7 @@ def write_cohort(
     check_size(n)
     with (
         atomic_output(out) as tmp,
-        pq.ParquetWriter(tmp, COHORT_SCHEMA, compression="zstd") as writer,
+        pq.ParquetWriter(tmp, cohort_schema_for(cfg, n, seed), compression="zstd") as writer,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="cohort-writer") as pool,
     ):
 

@@ -163,6 +163,7 @@ def test_a_bad_retrain_leaves_the_champion_where_it_was_and_says_why(
         run.data.params["threshold.target_sensitivity"] == "0.99" and run.data.tags["promotion.decision"] == CHALLENGER
     )
     assert "git.commit" in run.data.tags and run.inputs.dataset_inputs[0].dataset.name == "cohort.parquet"
+    assert run.data.tags["data.source"] == "unknown"  # written by pandas here, not by chestpain simulate
     record = client.download_artifacts(run.info.run_id, "promotion.json", str(tmp_path))
     assert json.loads(Path(record).read_text())["alias"] == CHALLENGER
 

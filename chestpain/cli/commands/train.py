@@ -153,7 +153,8 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
         stdout.print(("promotion: " if decision.promoted else "[bold]promotion:[/bold] ") + escape(decision.summary()))
     manifest = result.model.manifest
     alias = decision.alias if decision else tracking.alias
-    tags = {**git_state(), **(decision_tags(decision) if decision else {})}
+    provenance = {f"data.{key}": str(value) for key, value in manifest.get("training_data", {}).items()}
+    tags = {**git_state(), **provenance, **(decision_tags(decision) if decision else {})}
     info = log_training_run(
         out,
         manifest,
@@ -184,7 +185,7 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
 
 def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
     """Train with the chosen engine and write ``out`` (the caller holds its lock)."""
-    from chestpain.features import read_table
+    from chestpain.features import read_provenance, read_table
     from chestpain.models import prepare
     from chestpain.models import train as train_model
 
@@ -196,7 +197,7 @@ def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None)
         with dask_client(scheduler) as client:
             return train_dask(data, cfg, out, client=client)
     frame = read_table(data)
-    prepared = prepare(frame, cfg, source=data.name)
+    prepared = prepare(frame, cfg, source=data.name, provenance=read_provenance(data))
     with progress_bar() as progress:
         # One bar per stage (each fold of the cross-fit, the final model, then thresholds and evaluation): a
         # 400,000-row retrain used to show one bar that filled in the first fold and then sat still for minutes.
