@@ -204,7 +204,12 @@ if small:
 st.subheader(f"Subgroups: value ({result.confidence:.0%} CI)")
 st.dataframe(group_table(result), hide_index=True)
 st.subheader("Missed MI (FNR) against the reference group: flags, withheld comparisons, detectable gaps")
-st.dataframe(disparity_table(result, "fnr"), hide_index=True)
+st.dataframe(disparity_table(result, "fnr", audit.oracle), hide_index=True)
+if audit.oracle is not None:
+    st.caption(
+        "The oracle's ratio: the simulator's exact probability of MI flagged with the model's own thresholds. "
+        "A gap it shares comes from the groups' MI rates or records, not from the model."
+    )
 detectable = detection_lines(result, "fnr")
 if detectable:
     with st.expander("What this audit could detect (missed MI)"):

@@ -28,6 +28,7 @@ from ._mitigation import (
     threshold_optimizer_flags,
 )
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+from ._oracle_gap import OracleAtThreshold, oracle_at_threshold
 from ._partitioned import audit_weighted
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._reference import expected_calibration_error, reference_metric_frame
@@ -66,6 +67,7 @@ __all__ = [
     "MitigationOption",
     "Multiplicity",
     "OptionGroup",
+    "OracleAtThreshold",
     "TradeoffCurves",
     "age_band",
     "audit_predictions",
@@ -78,6 +80,7 @@ __all__ = [
     "figure_png",
     "flags_from_threshold",
     "multinomial_resamples",
+    "oracle_at_threshold",
     "percentile_interval",
     "plot_calibration",
     "plot_error_rates",

@@ -15,8 +15,9 @@ import html
 import math
 
 from ._html import rate, table
-from ._metrics import METRIC_TITLES
+from ._metrics import CONFUSION_METRICS, METRIC_TITLES
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+from ._oracle_gap import ORACLE_NOTE, OracleAtThreshold
 from ._results import AuditResult, Disparity
 
 # Direction in which a higher MI rate moves each metric for a calibrated model at one threshold: more MI means
@@ -83,8 +84,22 @@ def rule_once(result: AuditResult) -> str:
     )
 
 
-def missed_mi_section(result: AuditResult) -> str:
-    """The answer to "are missed MIs higher in any group?" by sex, race, age band and sex x age band."""
+def oracle_cell(oracle: OracleAtThreshold, entry: Disparity) -> str:
+    """The oracle's own ratio for this comparison at the model's thresholds, with its missed MIs for FNR."""
+    ratio = oracle.ratio(entry.attribute, entry.group, entry.reference, entry.metric)
+    shown = f"{ratio:.2f}" if math.isfinite(ratio) else f"n/a ({entry.reference}: rate 0)"
+    if entry.metric != "fnr":
+        return shown
+    _, _, missed, hit = oracle.counts.get((entry.attribute, entry.group), (0, 0, 0, 0))
+    _, _, ref_missed, ref_hit = oracle.counts.get((entry.attribute, entry.reference), (0, 0, 0, 0))
+    return f"{shown} ({missed:,} of {missed + hit:,} vs {ref_missed:,} of {ref_missed + ref_hit:,})"
+
+
+def missed_mi_section(result: AuditResult, oracle: OracleAtThreshold | None = None) -> str:
+    """The answer to "are missed MIs higher in any group?" by sex, race, age band and sex x age band.
+
+    With ``oracle`` (simulated data), each row also shows the oracle's own missed-MI ratio at the same thresholds.
+    """
     entries = [entry for entry in result.disparities if entry.metric == "fnr"]
     if not entries:
         return "<p>No missed-MI comparison was made (a single group per attribute).</p>"
@@ -124,6 +139,7 @@ def missed_mi_section(result: AuditResult) -> str:
                 _p(entry.p_value),
                 _p(entry.p_adjusted),
                 answer(result, entry),
+                *([oracle_cell(oracle, entry)] if oracle is not None else []),
             ]
         )
         classes.append("flagged" if entry.flagged else ("unreliable" if entry.withheld else ""))
@@ -136,8 +152,10 @@ def missed_mi_section(result: AuditResult) -> str:
         "p",
         "adjusted p",
         "answer",
+        *(["oracle at the same thresholds: ratio (missed of MI)"] if oracle is not None else []),
     ]
-    return f"<p><strong>{html.escape(lead)}</strong></p><p>{html.escape(rule_once(result))}</p>" + table(
+    note = f"<p>{html.escape(ORACLE_NOTE)}</p>" if oracle is not None else ""
+    return f"<p><strong>{html.escape(lead)}</strong></p><p>{html.escape(rule_once(result))}</p>{note}" + table(
         header, rows, classes
     )
 
@@ -147,11 +165,21 @@ def _mi_rate(result: AuditResult, attribute: str, group: str) -> float:
     return entry.n_positive / entry.n if entry.n else math.nan
 
 
-def base_rate_note(result: AuditResult, entry: Disparity) -> str:
-    """Whether the two groups' MI rates alone would produce this gap, with both rates and calibration errors."""
+def base_rate_note(result: AuditResult, entry: Disparity, oracle: OracleAtThreshold | None = None) -> str:
+    """Whether the two groups' MI rates alone would produce this gap, with both rates and calibration errors.
+
+    With the oracle, its own gap at the same thresholds says it directly: a perfectly calibrated model of the same
+    record has it too (same side of 1), or it does not.
+    """
     direction = BASE_RATE_DIRECTION.get(entry.metric)
     if direction is None:
         return ""
+    if oracle is not None:
+        ratio = oracle.ratio(entry.attribute, entry.group, entry.reference, entry.metric)
+        if math.isfinite(ratio) and (ratio - 1) * (entry.ratio.value - 1) > 0:
+            return f"the oracle has this gap too at the same thresholds (ratio {ratio:.2f}): MI rates or records"
+        if math.isfinite(ratio):
+            return f"the oracle does not (ratio {ratio:.2f} at the same thresholds): the model adds this gap"
     mine, theirs = _mi_rate(result, entry.attribute, entry.group), _mi_rate(result, entry.attribute, entry.reference)
     ece = [result.group(entry.attribute, name).metrics["ece"].value for name in (entry.group, entry.reference)]
     rates = f"MI rate {100 * mine:.1f}% vs {100 * theirs:.1f}%; calibration error (ECE) {ece[0]:.3f} vs {ece[1]:.3f}"
@@ -161,8 +189,8 @@ def base_rate_note(result: AuditResult, entry: Disparity) -> str:
     return f"not explained by the MI rates ({rates})"
 
 
-def other_gaps_section(result: AuditResult) -> str:
-    """Flagged gaps of the secondary family, each with its base-rate label."""
+def other_gaps_section(result: AuditResult, oracle: OracleAtThreshold | None = None) -> str:
+    """Flagged gaps of the secondary family, each with its base-rate label (and the oracle's own gap)."""
     flagged = [entry for entry in result.flagged if entry.metric != "fnr"]
     if not flagged:
         return "<p>No other gap (false alarms, PPV, NPV, selection rate, AUROC) is flagged.</p>"
@@ -174,9 +202,11 @@ def other_gaps_section(result: AuditResult) -> str:
             rate(entry.ratio, percent=False),
             _p(entry.p_value),
             _p(entry.p_adjusted),
-            base_rate_note(result, entry) or "AUROC: ranking within the group, not affected by MI rates",
+            base_rate_note(result, entry, oracle) or "AUROC: ranking within the group, not affected by MI rates",
+            *([oracle_cell(oracle, entry) if entry.metric in CONFUSION_METRICS else "-"] if oracle is not None else []),
         ]
         for entry in flagged
     ]
     header = ["metric", "attribute", "group vs reference", "ratio [CI]", "p", "adjusted p", "reading"]
+    header += ["oracle's ratio at the same thresholds"] if oracle is not None else []
     return table(header, rows, ["flagged"] * len(rows))

@@ -28,6 +28,7 @@ from ._html import table as _table
 from ._metrics import GROUP_METRICS, METRIC_TITLES
 from ._mitigation import OPTION_METRICS, MitigationComparison
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
+from ._oracle_gap import OracleAtThreshold
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._question import missed_mi_section, other_gaps_section
 from ._results import AuditResult
@@ -244,6 +245,7 @@ def render_html(
     mitigations: MitigationComparison | None,
     title: str,
     label_note: str,
+    oracle: OracleAtThreshold | None = None,
 ) -> str:
     """The report as one HTML string: inline CSS, plots as base64 PNG, no external reference of any kind."""
     low, high = result.band
@@ -287,9 +289,9 @@ def render_html(
         f'<p class="disclaimer">{html.escape(DISCLAIMER)}</p>',
         f'<p class="note">{html.escape(label_note)}</p>',
         f"<h2>{html.escape(QUESTION)}</h2>",
-        missed_mi_section(result),
+        missed_mi_section(result, oracle),
         "<h2>Other flagged gaps (secondary family)</h2>",
-        other_gaps_section(result),
+        other_gaps_section(result, oracle),
         "<h2>Summary</h2>",
         summary,
         "<h2>Error rates by group</h2>",
@@ -395,6 +397,7 @@ def write_report(
     title: str = "Fairness audit",
     label_note: str | None = None,
     attribute: str = "sex",
+    oracle: OracleAtThreshold | None = None,
 ) -> Path:
     """Write ``metrics.json``, ``report.html`` and the PNG plots into ``out_dir``, all or nothing.
 
@@ -412,6 +415,9 @@ def write_report(
         What the label means; default from the label name (e.g. the UCI note for ``cad``).
     attribute : str, default="sex"
         Attribute shown in the calibration plot.
+    oracle : OracleAtThreshold, optional
+        The simulator oracle's rates at the same thresholds (:func:`oracle_at_threshold`); stored under
+        ``oracle_at_threshold`` in ``metrics.json`` and shown beside each gap.
 
     Returns
     -------
@@ -424,6 +430,8 @@ def write_report(
     document = result.to_dict()
     if mitigations is not None:
         document["mitigation"] = mitigations.to_dict()
+    if oracle is not None:
+        document["oracle_at_threshold"] = oracle.to_dict()
     metrics_text = json.dumps(document, indent=2, allow_nan=False) + "\n"
     plots = _render(result, mitigations, attribute)
     page = render_html(
@@ -432,6 +440,7 @@ def write_report(
         mitigations=mitigations,
         title=title,
         label_note=label_note if label_note is not None else default_label_note(result.label),
+        oracle=oracle,
     )
     staging = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex}")
     staging.mkdir()

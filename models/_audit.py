@@ -16,7 +16,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from chestpain.fairness import AuditResult, MitigationComparison, audit_predictions, compare_mitigations, write_report
+from chestpain.fairness import (
+    AuditResult,
+    MitigationComparison,
+    OracleAtThreshold,
+    audit_predictions,
+    compare_mitigations,
+    oracle_at_threshold,
+    write_report,
+)
 from chestpain.kernel.errors import TriageError
 from chestpain.models._data import parse_label
 from chestpain.models._predictor import TriageModel
@@ -36,6 +44,7 @@ class ModelAudit:
     mitigations: MitigationComparison | None
     label: str
     n: int
+    oracle: OracleAtThreshold | None = None  # the simulator oracle flagged with the model's own rule
 
 
 class Scored(NamedTuple):
@@ -122,11 +131,35 @@ def audit_model(
             n_boot=n_boot,
             seed=seed,
         )
-    return ModelAudit(result, comparison, label, len(y))
+    oracle = None
+    oracle_flag = oracle_decision(model, frame, features) if label == "mi" else None
+    if oracle_flag is not None:
+        oracle = oracle_at_threshold(y, oracle_flag, attributes=attributes, by=by)
+    return ModelAudit(result, comparison, label, len(y), oracle)
+
+
+def oracle_decision(model: TriageModel, frame: pd.DataFrame, features: pd.DataFrame) -> np.ndarray | None:
+    """The model's own decision rule applied to the simulator's exact probabilities (None without them).
+
+    Both questions need their oracle: a model that also answers 30-day MACE is compared only when the table
+    holds ``oracle_mace_probability`` too (mixing the oracle's MI with the model's MACE would be neither).
+    """
+    if "oracle_mi_probability" not in frame.columns:
+        return None
+    oracle_mace = None
+    if model.mace is not None:
+        if "oracle_mace_probability" not in frame.columns:
+            return None
+        oracle_mace = frame["oracle_mace_probability"].to_numpy(float)
+    return model.flag(features, frame["oracle_mi_probability"].to_numpy(float), oracle_mace)
 
 
 def write_model_audit(audit: ModelAudit, out_dir: str | os.PathLike[str], *, model_name: str) -> Path:
     """``metrics.json``, ``report.html`` and PNG plots for a model audit."""
     return write_report(
-        audit.result, out_dir, mitigations=audit.mitigations, title=f"Fairness audit of model '{model_name}'"
+        audit.result,
+        out_dir,
+        mitigations=audit.mitigations,
+        title=f"Fairness audit of model '{model_name}'",
+        oracle=audit.oracle,
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from chestpain.fairness import AuditResult, Estimate
+from chestpain.fairness import AuditResult, Estimate, OracleAtThreshold
 from chestpain.models._audit import ModelAudit, write_model_audit
 
 #: Where ``chestpain demo`` writes the audit cohort: its folder (where it serves the app from), or ``demo/`` of a
@@ -78,8 +78,11 @@ def group_table(result: AuditResult, metrics: Mapping[str, str] = TABLE_METRICS)
     return pd.DataFrame(rows)
 
 
-def disparity_table(result: AuditResult, metric: str = "fnr") -> pd.DataFrame:
-    """One row per comparison of ``metric``: ratio with its unadjusted CI, detectable ratio and the decision."""
+def disparity_table(result: AuditResult, metric: str = "fnr", oracle: OracleAtThreshold | None = None) -> pd.DataFrame:
+    """One row per comparison of ``metric``: ratio with its unadjusted CI, detectable ratio and the decision.
+
+    With ``oracle`` (simulated data) a last column gives the oracle's own ratio at the model's thresholds.
+    """
     rows = []
     for entry in result.disparities:
         if entry.metric != metric:
@@ -99,6 +102,11 @@ def disparity_table(result: AuditResult, metric: str = "fnr") -> pd.DataFrame:
                 "why": entry.flag_rule or entry.withheld or f"adjusted p = {entry.p_adjusted:.2g}",
             }
         )
+        if oracle is not None:
+            oracle_ratio = oracle.ratio(entry.attribute, entry.group, entry.reference, metric)
+            rows[-1]["oracle's ratio, same thresholds"] = (
+                f"{oracle_ratio:.2f}" if math.isfinite(oracle_ratio) else "n/a"
+            )
     return pd.DataFrame(rows)
 
 

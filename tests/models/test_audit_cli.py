@@ -42,6 +42,31 @@ def test_audit_writes_design_contract(logistic_result, audit_cohort, tmp_path):
     for metric in ("fnr", "fpr", "ppv", "npv", "selection_rate", "auroc"):
         assert set(female[metric]) >= {"value", "ci_low", "ci_high"}
     assert (out / "report.html").exists() and any(out.glob("*.png"))
+    # Simulated data carries the oracle: its own rates at the model's thresholds sit beside the model's.
+    oracle = {(g["attribute"], g["group"]): g for g in metrics["oracle_at_threshold"]["groups"]}
+    assert oracle[("sex", "female")]["n_positive"] == female["n_positive"]
+    assert "oracle at the same thresholds" in (out / "report.html").read_text()
+
+
+def test_the_oracle_is_flagged_with_the_models_own_rule(logistic_result, audit_cohort):
+    from chestpain.models import audit_model
+
+    frame = pd.read_parquet(audit_cohort)
+    audit = audit_model(logistic_result.model, frame, n_boot=20, mitigations=False)
+    model = logistic_result.model
+    features = model.validate(frame)
+    mace = frame["oracle_mace_probability"].to_numpy() if model.mace is not None else None
+    expected = model.flag(features, frame["oracle_mi_probability"].to_numpy(), mace)
+    young_women = ((frame["sex"] == "female") & (frame["age"] < 55)).to_numpy()
+    missed = expected[young_women & frame["mi"].to_numpy()] == 0
+    assert audit.oracle.rate("sex&age_band", "female&<55", "fnr") == pytest.approx(missed.mean())
+    assert (
+        audit_model(
+            logistic_result.model, frame.drop(columns="oracle_mi_probability"), n_boot=20, mitigations=False
+        ).oracle
+        is None
+    )
+    assert audit_model(logistic_result.model, frame, label="diagnosed_mi", n_boot=20, mitigations=False).oracle is None
 
 
 def test_audit_against_the_chart_label(logistic_result, audit_cohort, tmp_path):
