@@ -76,14 +76,14 @@ def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def progress_bar(console: Console = stderr) -> Progress:
+def progress_bar(console: Console = stderr, *, time_remaining: bool = True) -> Progress:
     """A rich progress bar on stderr (so stdout stays clean for tables), hidden when stderr is not a terminal."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TimeRemainingColumn(),
+        *([TimeRemainingColumn()] if time_remaining else []),
         console=console,
         transient=False,
         disable=not console.is_terminal,

@@ -24,6 +24,9 @@ def test_training_on_a_simulated_file_puts_scenario_and_seed_on_the_card(tmp_pat
         args += ["--set", override]
     trained = runner.invoke(cli, args)
     assert trained.exit_code == 0, trained.output
+    # In a log (not a terminal) each stage is one line, numbered over the run's fits (5 folds + the final model).
+    assert "[1/6] MI question: fold 1 of 5\n" in trained.output
+    assert "[last] thresholds, evaluation and the model directory" in trained.output
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["training_data"]["scenario"] == "default" and manifest["training_data"]["seed"] == 11
     card = (tmp_path / "m" / "MODEL_CARD.md").read_text()

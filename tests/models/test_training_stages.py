@@ -33,3 +33,7 @@ def test_every_stage_is_announced_in_order_with_its_round_budget(small_cohort, r
     assert names[-1] == "thresholds, evaluation and the model directory"
     assert all(total == 20 for what, total in stages if "fold" in what)  # a fold may stop earlier (early stopping)
     assert 0 < rounds[0] <= sum(total for _, total in stages)
+    # The CLI's time-left estimate counts on exactly this many fitting stages (chestpain/cli/stage_clock.py).
+    from chestpain.cli.stage_clock import fit_stages
+
+    assert sum(total > 0 for _, total in stages) == fit_stages(folds=2, questions=2)

@@ -185,6 +185,7 @@ def _log_and_register(cfg: Any, config: str, overrides: list[str], data: Path, o
 
 def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None) -> Any:
     """Train with the chosen engine and write ``out`` (the caller holds its lock)."""
+    from chestpain.cli.stage_clock import StageClock, fit_stages
     from chestpain.features import read_provenance, read_table
     from chestpain.models import prepare
     from chestpain.models import train as train_model
@@ -198,12 +199,17 @@ def _fit(cfg: Any, data: Path, out: Path, engine: Engine, scheduler: str | None)
             return train_dask(data, cfg, out, client=client)
     frame = read_table(data)
     prepared = prepare(frame, cfg, source=data.name, provenance=read_provenance(data))
-    with progress_bar() as progress:
+    folds = cfg.threshold.folds if cfg.threshold.rule == "cross_fit" else 0
+    clock = StageClock(fit_stages(folds, questions=1 + (cfg.mace is not None)))
+    # The bar's own time-remaining column is left out: early stopping ends a fit long before its round cap, so
+    # it would overstate; the stage clock's estimate (mean time per finished fit x fits to come) replaces it.
+    with progress_bar(time_remaining=False) as progress:
         # One bar per stage (each fold of the cross-fit, the final model, then thresholds and evaluation): a
         # 400,000-row retrain used to show one bar that filled in the first fold and then sat still for minutes.
         task = progress.add_task(f"training {cfg.name} on {len(frame):,} rows", total=None)
 
         def stage(description: str, total: int) -> None:
+            description = escape(clock.label(description, is_fit=total > 0))  # "[last]" is not rich markup
             progress.reset(task, total=total or None, description=description)
             if not progress.console.is_terminal:  # the bar is hidden in logs: one line per stage instead
                 progress.console.print(description, highlight=False)
