@@ -26,7 +26,7 @@ _EXPORTS = {
     "_cards": ("Assessment", "assess", "card"),
     "_codes": ("CodeTable", "code_table"),
     "_config": ("HooksConfig", "load_hooks_config"),
-    "_feedback": ("FeedbackStore", "override_rates"),
+    "_feedback": ("FEEDBACK_COLUMNS", "Feedback", "FeedbackStore", "override_rates", "read_feedback"),
     "_fhir": ("NO_HS_TROPONIN", "VisitMapping", "map_bundle", "map_visit"),
     "_fhir_files": ("FHIR_PATIENT_COLUMN", "is_fhir_json", "read_fhir_visits"),
     "_schema": ("CDS_RESPONSE_SCHEMA",),

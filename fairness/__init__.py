@@ -27,6 +27,14 @@ from ._mitigation import (
     sensitivity_threshold,
     threshold_optimizer_flags,
 )
+from ._monitor import (
+    METRIC_TITLES,
+    MONITOR_BAND,
+    Alarm,
+    MonitorResult,
+    check_stream,
+    monitor_feedback,
+)
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 from ._partitioned import audit_weighted
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
@@ -41,8 +49,17 @@ from ._report import (
     write_report,
 )
 from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupResult, TradeoffCurves
+from ._sequential import confidence_sequence, log_e_value
 
 __all__ = [
+    "log_e_value",
+    "confidence_sequence",
+    "monitor_feedback",
+    "check_stream",
+    "MonitorResult",
+    "Alarm",
+    "MONITOR_BAND",
+    "METRIC_TITLES",
     "AGE_BANDS",
     "AGE_BAND_CUTOFF",
     "DEFAULT_ATTRIBUTES",
