@@ -95,7 +95,7 @@ def simulate_stream(
     cards = pd.DataFrame(
         {
             "card": card,
-            "service": "chest-pain-discharge-check",
+            "service": "chest-pain-discharge",
             "indicator": indicator,
             "sex": sex,
             "race": race,
@@ -139,7 +139,7 @@ def feedback_bodies(cards: pd.DataFrame) -> list[dict[str, Any]]:
         for card_uuid, outcome in zip(rows["card"], rows["outcome"], strict=True):
             item: dict[str, Any] = {"card": card_uuid, "outcome": outcome, "outcomeTimestamp": f"{day}T12:00:00Z"}
             if outcome == "overridden":
-                item["overrideReason"] = {"reason": {"code": "clinical-judgement", "display": "Clinical judgement"}}
+                item["overrideReason"] = {"reason": {"code": "clinical-judgement"}}
             items.append(item)
         bodies.append({"feedback": items})
     return bodies

@@ -35,6 +35,7 @@ from ._monitor import (
     check_stream,
     monitor_feedback,
 )
+from ._monitor_report import next_steps, plot_rates, plot_ratios, render_monitor_html, write_monitor_report
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 from ._partitioned import audit_weighted
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
@@ -52,6 +53,11 @@ from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupRes
 from ._sequential import confidence_sequence, log_e_value
 
 __all__ = [
+    "write_monitor_report",
+    "render_monitor_html",
+    "plot_rates",
+    "plot_ratios",
+    "next_steps",
     "log_e_value",
     "confidence_sequence",
     "monitor_feedback",

@@ -287,21 +287,23 @@ def _period_range(first: pd.Timestamp, last: pd.Timestamp, every: str) -> list[p
     return out
 
 
+_ORDER = {
+    "sex": SEXES,
+    "race": RACES,
+    "age_band": AGE_BANDS,
+    "sex&age_band": tuple(f"{s}&{a}" for s in SEXES for a in AGE_BANDS),
+}
+
+
 def _groups(cards: pd.DataFrame) -> list[tuple[str, str, np.ndarray]]:
     """(attribute, group, row mask) of the overall group and every group of every monitored attribute."""
     columns = {name: cards[name].fillna(MISSING).astype(str).to_numpy() for name in ("sex", "race", "age_band")}
     columns["sex&age_band"] = np.char.add(np.char.add(columns["sex"].astype(str), "&"), columns["age_band"])
-    order = {
-        "sex": SEXES,
-        "race": RACES,
-        "age_band": AGE_BANDS,
-        "sex&age_band": tuple(f"{s}&{a}" for s in SEXES for a in AGE_BANDS),
-    }
     groups = [("overall", "all", np.ones(len(cards), dtype=bool))]
     for attribute in ATTRIBUTES:
         values = columns[attribute]
         present = set(values.tolist())
-        names = [name for name in order[attribute] if name in present]
+        names = [name for name in _ORDER[attribute] if name in present]
         names += sorted(present - set(names))
         groups += [(attribute, name, values == name) for name in names]
     return groups
@@ -368,7 +370,12 @@ def monitor_feedback(
         if members:
             references[attribute] = max(members, key=lambda i: int(groups[i][2].sum()))
     pairs = [(i, references[groups[i][0]]) for i in comparable if references[groups[i][0]] != i]
-    n_sequences = len(metrics) * len(comparable)
+    # The split is fixed in advance, whatever this run's data hold: every known group of every attribute and
+    # both metrics (follow-up usually arrives a month after the cards), so re-running the monitor as data accrue
+    # keeps one budget. Unknown categories present in the data add to it.
+    known = sum(len(names) for names in _ORDER.values())
+    extra = sum(1 for i in comparable if groups[i][1] not in _ORDER[groups[i][0]])
+    n_sequences = len(METRICS) * (known + extra)
     per_sequence = alpha / max(n_sequences, 1)
     scans = {
         m: scan(
@@ -423,7 +430,7 @@ def monitor_feedback(
         "alpha_per_sequence": per_sequence,
         "error_control": (
             f"P(any false alarm, at any look, in any of {len(pairs) * len(metrics)} comparisons) <= {alpha:g}: "
-            f"alpha split equally over {n_sequences} group sequences ({len(metrics)} metric(s) x {len(comparable)} "
+            f"alpha split equally over {n_sequences} group sequences ({len(METRICS)} metrics x {n_sequences // 2} "
             f"groups, {per_sequence:.2g} each; Bonferroni), and within each over windows restarting every "
             f"{restart_every} {every}s with weights 6/(pi^2 j^2)"
         ),
