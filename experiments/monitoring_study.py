@@ -19,6 +19,9 @@ function ``chestpain monitor`` calls. Two arms:
 * ``gap``: from week 20 on, warnings for women are overridden twice as often; reported: median delay from week
   20 to the first female alarm, with its quartiles, and whether the alarms name the right group.
 
+``--write-stream DIR`` writes one stream of the gap arm instead, as ``DIR/feedback.sqlite`` (the service's store)
+and ``DIR/followup.csv``, for ``chestpain monitor`` to read.
+
 Rows are drawn as numpy arrays (no loop over patients); the loop is over streams. Each stream draws from its own
 generator derived from the seed, the arm and the stream number (``named_stream``).
 Simulated evidence about the monitor's error control, not clinical evidence.
@@ -288,7 +291,19 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
     parser.add_argument("--seed", type=int, default=28)
     parser.add_argument("--visits-per-week", type=float, default=VISITS_PER_WEEK)
     parser.add_argument("--out", default=None, help="directory for monitoring.json, .md and monitoring_delays.png")
+    parser.add_argument("--write-stream", default=None, help="write one gap-arm stream into this directory and stop")
     args = parser.parse_args(argv)
+    if args.write_stream:
+        folder = Path(args.write_stream)
+        folder.mkdir(parents=True, exist_ok=True)
+        rng = named_stream(args.seed, "monitoring_study.example")
+        cards, follow = simulate_stream(rng, visits_per_week=args.visits_per_week, female_ratio=GAP_RATIO)
+        if (folder / "feedback.sqlite").exists():
+            (folder / "feedback.sqlite").unlink()  # a fresh store: the same seed gives the same stream
+        write_store(cards, folder / "feedback.sqlite")
+        follow.to_csv(folder / "followup.csv", index=False)
+        print(f"{len(cards):,} cards over {WEEKS} weeks in {folder / 'feedback.sqlite'}; follow-up in followup.csv")
+        return {}
     start = time.perf_counter()
     results = {}
     for arm in ARMS:

@@ -519,7 +519,9 @@ def _sequence_frames(
                     }
                 )
             )
-    return pd.concat(rates, ignore_index=True), pd.concat(ratios, ignore_index=True)
+    columns = ["period", "metric", "attribute", "group", "reference", "ratio", "ratio_low", "ratio_high", "tested"]
+    empty = pd.DataFrame({name: pd.Series(dtype=bool if name == "tested" else object) for name in columns})
+    return pd.concat(rates, ignore_index=True), pd.concat(ratios, ignore_index=True) if ratios else empty
 
 
 def _notes(

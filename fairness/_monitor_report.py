@@ -120,6 +120,8 @@ def next_steps(result: MonitorResult) -> list[str]:
                 f"{who}: review this group's returns within 30 days after discharge; re-run the audit on recent "
                 "visits (missed MI by group, calibration); check whether info cards or overrides carry the excess."
             )
+    if result.comparisons.empty:
+        steps.append("Nothing compared yet: every attribute has a single group among these cards.")
     last = result.comparisons[result.comparisons["period"] == result.periods[-1]]
     withheld = last[~last["tested"].astype(bool)]
     if len(withheld):

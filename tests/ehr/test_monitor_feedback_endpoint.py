@@ -52,3 +52,34 @@ def test_a_stream_through_the_feedback_endpoint_monitors_like_the_simulated_tabl
     pd.testing.assert_frame_equal(via_http.table, direct.table)
     pd.testing.assert_frame_equal(via_http.comparisons, direct.comparisons)
     assert via_http.alarms == direct.alarms
+
+
+def test_the_monitor_reads_the_live_services_own_store(service, keys, tmp_path):
+    """Real cards (the model's, uuid4, groups from FHIR) and feedback over HTTP; then ``chestpain monitor`` on them."""
+    from typer.testing import CliRunner
+
+    from chestpain.cli.main import app
+    from tests.ehr.conftest import hook_request, load_fixture
+
+    hook_path = "/cds-services/chest-pain-discharge"
+    with httpx.Client(timeout=60, trust_env=False) as client:
+
+        def post(path, body):
+            token = make_token(keys.rsa, aud=service.base_url + path)
+            return client.post(service.base_url + path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+        cards = [
+            post(hook_path, hook_request(load_fixture(f"visit_{pid}.json"))).json()["cards"][0] for pid in (1004, 1018)
+        ]
+        body = {"feedback": [{"card": card["uuid"], "outcome": "overridden"} for card in cards]}
+        assert post(hook_path + "/feedback", body).status_code == 200
+    follow = tmp_path / "followup.csv"
+    pd.DataFrame({"card": [cards[0]["uuid"]], "mi": [False], "mace_30d": [False]}).to_csv(follow, index=False)
+    out = tmp_path / "monitor"
+    result = CliRunner().invoke(
+        app, ["monitor", "--feedback", str(service.store.path), "--outcomes", str(follow), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no alarm" in result.output  # a handful of cards: nothing can be compared or tested, and it is said
+    page = (out / "report.html").read_text()
+    assert "Withheld at the last look" in page or "Nothing compared yet" in page
