@@ -154,6 +154,7 @@ class ArmResult:
 
     arm: str
     streams: int
+    visits_per_week: float
     female_ratio: float
     any_alarm: float
     female_alarm: float
@@ -197,6 +198,7 @@ def run_arm(arm: str, streams: int, seed: int, *, visits_per_week: float = VISIT
     return ArmResult(
         arm=arm,
         streams=streams,
+        visits_per_week=visits_per_week,
         female_ratio=ratio,
         any_alarm=float(np.mean(any_alarm)),
         female_alarm=float(np.mean(female)),
@@ -212,7 +214,8 @@ def run_arm(arm: str, streams: int, seed: int, *, visits_per_week: float = VISIT
 def describe(result: ArmResult) -> str:
     """One paragraph per arm: the headline with its Monte Carlo SE."""
     head = (
-        f"{result.arm}: {result.streams} streams of {WEEKS} weekly looks, about {VISITS_PER_WEEK} cards a week, "
+        f"{result.arm}: {result.streams} streams of {WEEKS} weekly looks, about {result.visits_per_week:g} cards "
+        "a week, "
         f"women's override ratio {result.female_ratio:g}: any alarm in {result.any_alarm:.1%} "
         f"(SE {result.se(result.any_alarm):.1%})"
     )
@@ -273,10 +276,10 @@ def _markdown(results: dict[str, ArmResult], seed: int) -> str:
         lines.append(f"- {arm}: {listed}")
     lines += [
         "",
-        "Assumptions (module docstring): about 500 cards a week, 50% info / 40% warning / 10% critical, 30% of "
-        "warnings overridden, 30-day MACE 0.5% after info and 5% after an override; every card gets feedback and "
-        "follow-up. The monitor runs with its defaults (alpha 0.05, band 0.8-1.25, windows restarting every 4 "
-        "weeks).",
+        f"Assumptions (module docstring): about {results['null'].visits_per_week:g} cards a week, 50% info / 40% "
+        "warning / 10% critical, 30% of warnings overridden, 30-day MACE 0.5% after info and 5% after an "
+        "override; every card gets feedback and follow-up. The monitor runs with its defaults (alpha 0.05, band "
+        "0.8-1.25, windows restarting every 4 weeks).",
         "",
         "![delays](monitoring_delays.png)",
         "",
