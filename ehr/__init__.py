@@ -8,7 +8,8 @@ The public surface is listed here; the code lives in private modules with one jo
 - ``_fhir_files``: a FHIR JSON file as batch input (its patients as rows, each with its Patient reference);
 - ``_cards``: model, HEART and ESC 0/1 h on that row -> one CDS Hooks card;
 - ``_security``: the EHR's signed JWT (asymmetric algorithms, allow-listed issuer and ``jku``, ``aud``, replay);
-- ``_feedback``: accepted/overridden cards by sex, race and age band (no identifiers) and their summary;
+- ``_feedback``: accepted/overridden cards by sex, race and age band (no identifiers), their summary, and
+  ``read_feedback`` (the store as a table, read-only, for ``chestpain monitor``);
 - ``_service``: the ASGI app (FastAPI) that ``chestpain serve-hooks`` runs; ``_requests``: its request bodies
   (size limit, JSON, envelope, feedback items); ``_batching``: calls that queue answered as one batch;
   ``_config``: its YAML config.

@@ -1,5 +1,8 @@
 """Fairness audit of discharge-risk predictions: subgroup metrics, bootstrap CIs, disparities, mitigation.
 
+``monitor_feedback`` / ``write_monitor_report`` follow a deployed check over time (cards, feedback and 30-day
+follow-up by group) with anytime-valid confidence sequences (``_sequential``), for ``chestpain monitor``.
+
 Everything takes predictions as input (labels, risks, flags and sensitive attributes); loading a model and the
 ``chestpain audit`` command are built on top of this surface.
 
