@@ -107,8 +107,10 @@ for step in next_steps(result):
 for metric, (ratios, rates) in plots.items():
     title = "Override rate of warning/critical cards" if metric == "override" else "30-day MACE after discharge"
     st.subheader(title)
-    st.image(ratios, caption=f"{title}: ratio to the reference group with anytime-valid bounds and the parity band")
-    st.image(rates, caption=f"{title}: each group's cumulative rate with its anytime-valid sequence")
+    ratio_text = f"{title}: ratio to the reference with anytime-valid bounds and the parity band, by {result.every}"
+    rate_text = f"{title}: each group's cumulative rate with its anytime-valid sequence, by {result.every}"
+    st.image(ratios, caption=ratio_text, alt=ratio_text)
+    st.image(rates, caption=rate_text, alt=rate_text)
 
 st.subheader(f"Latest {result.every} ({result.periods[-1]}) by group")
 last = result.table[result.table["period"] == result.periods[-1]]
