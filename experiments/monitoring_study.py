@@ -63,7 +63,11 @@ GAP_RATIO, GAP_WEEK = 2.0, 20  # issue 28: a 2x override gap for women appearing
 # ASSUMPTION: 30-day MACE 0.5% after an info card (the ESC 0/1 h rule-out's NPV for MI is 99.8%: Chiang 2022;
 # later events add to it) and 5% after an overridden warning; 60% of those events are MI.
 MACE_AFTER_INFO, MACE_AFTER_OVERRIDE, MI_SHARE_OF_MACE = 0.005, 0.05, 0.6
-ARMS = {"null": 1.0, "gap": GAP_RATIO}
+# Drift arm: every group's override rate rises alike from 20% to 40% over the year (no gap): the confidence
+# sequences assume one rate per window, so this checks that a shared drift does not raise false alarms.
+DRIFT = 0.2
+#: arm -> (women's override ratio from week 20, shared drift of the override rate over the year)
+ARMS = {"null": (1.0, 0.0), "gap": (GAP_RATIO, 0.0), "drift": (1.0, DRIFT)}
 
 
 def simulate_stream(
@@ -72,11 +76,13 @@ def simulate_stream(
     weeks: int = WEEKS,
     visits_per_week: float = VISITS_PER_WEEK,
     female_ratio: float = 1.0,
+    drift: float = 0.0,
     gap_week: int = GAP_WEEK,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One deployment year: (cards with feedback, as :func:`chestpain.ehr.read_feedback` returns; follow-up).
 
-    From ``gap_week`` on, a woman's warning is overridden with probability ``female_ratio * BASE_OVERRIDE``.
+    From ``gap_week`` on, a woman's warning is overridden with probability ``female_ratio * BASE_OVERRIDE``;
+    ``drift`` moves everyone's rate linearly from ``BASE_OVERRIDE - drift / 2`` to ``BASE_OVERRIDE + drift / 2``.
     """
     per_week = rng.poisson(visits_per_week, size=weeks)
     n = int(per_week.sum())
@@ -88,7 +94,8 @@ def simulate_stream(
     age_band = np.where(rng.random(n) < UNDER_55, "<55", ">=55")
     indicator = rng.choice(list(INDICATOR_SHARES), size=n, p=list(INDICATOR_SHARES.values()))
     action = indicator != "info"
-    p_override = np.where((sex == "female") & (week >= gap_week), female_ratio * BASE_OVERRIDE, BASE_OVERRIDE)
+    base = BASE_OVERRIDE + drift * (week / max(weeks - 1, 1) - 0.5)
+    p_override = np.where((sex == "female") & (week >= gap_week), female_ratio * base, base)
     overridden = action & (rng.random(n) < p_override)
     received = issued + rng.integers(0, 2, size=n).astype("timedelta64[D]")
     discharged = ~action | overridden
@@ -156,6 +163,7 @@ class ArmResult:
     streams: int
     visits_per_week: float
     female_ratio: float
+    drift: float
     any_alarm: float
     female_alarm: float
     only_female_groups: float
@@ -176,12 +184,15 @@ def _contains_women(alarm: Any) -> bool:
 
 def run_arm(arm: str, streams: int, seed: int, *, visits_per_week: float = VISITS_PER_WEEK) -> ArmResult:
     """``streams`` simulated years of one arm, each monitored weekly with follow-up."""
-    ratio = ARMS[arm]
+    ratio, drift = ARMS[arm]
     any_alarm, female, only_female, delays = [], [], [], []
     groups: dict[str, int] = {}
     for k in range(streams):  # a loop over streams, not patients
         cards, follow = simulate_stream(
-            named_stream(seed, f"monitoring_study.{arm}.{k}"), visits_per_week=visits_per_week, female_ratio=ratio
+            named_stream(seed, f"monitoring_study.{arm}.{k}"),
+            visits_per_week=visits_per_week,
+            female_ratio=ratio,
+            drift=drift,
         )
         result = monitor_feedback(cards, follow, every="week")
         alarms = result.alarms
@@ -194,12 +205,18 @@ def run_arm(arm: str, streams: int, seed: int, *, visits_per_week: float = VISIT
         only_female.append(bool(alarms) and all(_contains_women(a) for a in alarms))
         if sex_alarm:
             delays.append(result.periods.index(sex_alarm[0].raised) - GAP_WEEK)
-    q1, median, q3 = (float(v) for v in np.percentile(delays, [25, 50, 75])) if delays else (None, None, None)
+    # A stream without an alarm by week 52 is censored (its delay is longer than the year), not dropped: the
+    # quartiles are over all streams, and one that falls among the censored is "not within the year" (None).
+    censored = np.array(delays + [np.inf] * (streams - len(delays)), dtype=float)
+    q1, median, q3 = (
+        (float(v) if np.isfinite(v) else None) for v in np.percentile(censored, [25, 50, 75], method="lower")
+    )
     return ArmResult(
         arm=arm,
         streams=streams,
         visits_per_week=visits_per_week,
         female_ratio=ratio,
+        drift=drift,
         any_alarm=float(np.mean(any_alarm)),
         female_alarm=float(np.mean(female)),
         only_female_groups=float(np.mean(only_female)),
@@ -211,19 +228,23 @@ def run_arm(arm: str, streams: int, seed: int, *, visits_per_week: float = VISIT
     )
 
 
+def _weeks(value: float | None) -> str:
+    return "not within the year" if value is None else f"{value:g} weeks"
+
+
 def describe(result: ArmResult) -> str:
     """One paragraph per arm: the headline with its Monte Carlo SE."""
     head = (
         f"{result.arm}: {result.streams} streams of {WEEKS} weekly looks, about {result.visits_per_week:g} cards "
-        "a week, "
-        f"women's override ratio {result.female_ratio:g}: any alarm in {result.any_alarm:.1%} "
-        f"(SE {result.se(result.any_alarm):.1%})"
+        f"a week, women's override ratio {result.female_ratio:g}, shared drift {result.drift:g}: any alarm in "
+        f"{result.any_alarm:.1%} (SE {result.se(result.any_alarm):.1%})"
     )
-    if result.arm == "null":
+    if result.arm != "gap":
         return head
     delay = (
-        f"median delay {result.delay_median:g} weeks after week {GAP_WEEK} (quartiles {result.delay_q1:g}-"
-        f"{result.delay_q3:g}; {len(result.delays)} of {result.streams} alarmed within the year)"
+        f"median delay {_weeks(result.delay_median)} after week {GAP_WEEK} (quartiles {_weeks(result.delay_q1)} to "
+        f"{_weeks(result.delay_q3)}, streams without an alarm counted as later than the year; "
+        f"{len(result.delays)} of {result.streams} alarmed within the year)"
         if result.delays
         else "no female alarm within the year"
     )
@@ -235,36 +256,33 @@ def describe(result: ArmResult) -> str:
 
 def _figure(results: dict[str, ArmResult], path: Path) -> None:
     """Delay histogram of the gap arm, with the null arm's false-alarm share in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: no global state
 
     figure = Figure(figsize=(7, 3.6), dpi=110)
     axes = figure.subplots()
     gap, null = results["gap"], results["null"]
     if gap.delays:
         axes.hist(gap.delays, bins=range(0, max(gap.delays) + 2), color="#1b6ca8", edgecolor="white")
-        axes.axvline(gap.delay_median, color="#d1495b", linestyle="--", label=f"median {gap.delay_median:g} weeks")
-        axes.legend()
+        if gap.delay_median is not None:
+            axes.axvline(gap.delay_median, color="#d1495b", linestyle="--", label=f"median {gap.delay_median:g} weeks")
+            axes.legend()
     axes.set_xlabel(f"weeks from the gap's start (week {GAP_WEEK}) to the female vs male override alarm")
     axes.set_ylabel("streams")
     axes.set_title(
         f"2x override gap for women: alarmed in {gap.female_alarm:.0%} of {gap.streams} years; "
-        f"no gap: any alarm in {null.any_alarm:.1%}",
+        f"no gap: any alarm in {null.any_alarm:.1%}; shared drift: {results['drift'].any_alarm:.1%}",
         fontsize=9,
     )
     figure.tight_layout()
     figure.savefig(path, format="png", metadata={"Software": None})
 
 
-def _markdown(results: dict[str, ArmResult], seed: int) -> str:
+def _markdown(results: dict[str, ArmResult], command: str, name: str) -> str:
     lines = [
-        "# Fairness monitor: null and delayed-gap study (issue 28)",
+        f"# Fairness monitor: null, delayed-gap and drift study (issue 28), about "
+        f"{results['null'].visits_per_week:g} cards a week",
         "",
-        "Simulated evidence about the monitor's error control, not clinical evidence. Command: "
-        f"`nice python -m chestpain.experiments.monitoring_study --streams {results['null'].streams} --seed {seed} "
-        "--out experiments/results`.",
+        f"Simulated evidence about the monitor's error control, not clinical evidence. Command: `{command}`.",
         "",
         *[f"- {describe(result)}" for result in results.values()],
         "",
@@ -278,22 +296,24 @@ def _markdown(results: dict[str, ArmResult], seed: int) -> str:
         "",
         f"Assumptions (module docstring): about {results['null'].visits_per_week:g} cards a week, 50% info / 40% "
         "warning / 10% critical, 30% of warnings overridden, 30-day MACE 0.5% after info and 5% after an "
-        "override; every card gets feedback and follow-up. The monitor runs with its defaults (alpha 0.05, band "
-        "0.8-1.25, windows restarting every 4 weeks).",
+        "override; every card gets feedback and follow-up; the drift arm moves every group's override rate from "
+        "20% to 40% over the year. The monitor runs with its defaults (alpha 0.05, band 0.8-1.25, windows "
+        "restarting every 4 weeks).",
         "",
-        "![delays](monitoring_delays.png)",
+        f"![delays]({name}_delays.png)",
         "",
     ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict]:
-    """Run both arms, print what they found and write ``monitoring.{json,md}`` and ``monitoring_delays.png``."""
+    """Run every arm, print what they found and write ``NAME.{json,md}`` and ``NAME_delays.png``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=200, help="simulated years per arm")
     parser.add_argument("--seed", type=int, default=28)
     parser.add_argument("--visits-per-week", type=float, default=VISITS_PER_WEEK)
-    parser.add_argument("--out", default=None, help="directory for monitoring.json, .md and monitoring_delays.png")
+    parser.add_argument("--out", default=None, help="directory for NAME.json, NAME.md and NAME_delays.png")
+    parser.add_argument("--name", default="monitoring", help="file name stem of the results")
     parser.add_argument("--write-stream", default=None, help="write one gap-arm stream into this directory and stop")
     args = parser.parse_args(argv)
     if args.write_stream:
@@ -318,9 +338,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         document = {"seed": args.seed, "weeks": WEEKS, "visits_per_week": args.visits_per_week, "arms": found}
-        (out / "monitoring.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        (out / "monitoring.md").write_text(_markdown(results, args.seed), encoding="utf-8")
-        _figure(results, out / "monitoring_delays.png")
+        command = (
+            f"nice python -m chestpain.experiments.monitoring_study --streams {args.streams} --seed {args.seed} "
+            + (f"--visits-per-week {args.visits_per_week:g} " if args.visits_per_week != VISITS_PER_WEEK else "")
+            + "--out experiments/results"
+            + (f" --name {args.name}" if args.name != "monitoring" else "")
+        )
+        (out / f"{args.name}.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        (out / f"{args.name}.md").write_text(_markdown(results, command, args.name), encoding="utf-8")
+        _figure(results, out / f"{args.name}_delays.png")
     return found
 
 
