@@ -31,6 +31,8 @@ import pandas as pd
 from chestpain.features.columns import RACES, SEXES
 from chestpain.kernel.errors import TriageError
 
+from ._audit import DEFAULT_BAND
+from ._disparities import MIN_EVENTS
 from ._groups import AGE_BANDS
 from ._intervals import proportion_interval
 from ._sequential import DEFAULT_CONCENTRATION, confidence_sequence, ratio_bounds, start_weight
@@ -43,8 +45,8 @@ ATTRIBUTES = ("sex", "race", "age_band", "sex&age_band")
 CARD_COLUMNS = ("card", "indicator", "sex", "race", "age_band", "issued", "outcome")
 OUTCOME_COLUMNS = ("card", "mi", "mace_30d")
 EVERY = ("day", "week", "month")
-MONITOR_BAND = (0.8, 1.25)  # the audit's DEFAULT_BAND: the "four-fifths rule", symmetric on the log scale
-MONITOR_MIN_EVENTS = 10  # the audit's expected-count rule (fairness._disparities.MIN_EVENTS)
+MONITOR_BAND = DEFAULT_BAND  # the audit's parity band: the "four-fifths rule", symmetric on the log scale
+MONITOR_MIN_EVENTS = MIN_EVENTS  # the audit's expected-count rule for testing a comparison
 MISSING = "missing"
 
 MISSING_CARD_COLUMNS = "the feedback table lacks column(s) {columns}"
