@@ -22,6 +22,7 @@ PAGE_SPECS = (
     ("decision_aid.py", "Decision aid", ":material/diversity_1:", False),
     ("batch_discharges.py", "Batch discharges", ":material/table_view:", False),
     ("fairness_audit.py", "Fairness audit", ":material/balance:", False),
+    ("monitoring.py", "Monitoring", ":material/monitoring:", False),
     ("runs.py", "Runs", ":material/experiment:", False),
 )
 

@@ -8,7 +8,8 @@ The public surface is listed here; the code lives in private modules with one jo
 - ``_fhir_files``: a FHIR JSON file as batch input (its patients as rows, each with its Patient reference);
 - ``_cards``: model, HEART and ESC 0/1 h on that row -> one CDS Hooks card;
 - ``_security``: the EHR's signed JWT (asymmetric algorithms, allow-listed issuer and ``jku``, ``aud``, replay);
-- ``_feedback``: accepted/overridden cards by sex, race and age band (no identifiers) and their summary;
+- ``_feedback``: accepted/overridden cards by sex, race and age band (no identifiers), their summary, and
+  ``read_feedback`` (the store as a table, read-only, for ``chestpain monitor``);
 - ``_service``: the ASGI app (FastAPI) that ``chestpain serve-hooks`` runs; ``_requests``: its request bodies
   (size limit, JSON, envelope, feedback items); ``_batching``: calls that queue answered as one batch;
   ``_config``: its YAML config.
@@ -26,7 +27,7 @@ _EXPORTS = {
     "_cards": ("Assessment", "assess", "card"),
     "_codes": ("CodeTable", "code_table"),
     "_config": ("HooksConfig", "load_hooks_config"),
-    "_feedback": ("FeedbackStore", "override_rates"),
+    "_feedback": ("FEEDBACK_COLUMNS", "Feedback", "FeedbackStore", "override_rates", "read_feedback"),
     "_fhir": ("NO_HS_TROPONIN", "VisitMapping", "map_bundle", "map_visit"),
     "_fhir_files": ("FHIR_PATIENT_COLUMN", "is_fhir_json", "read_fhir_visits"),
     "_schema": ("CDS_RESPONSE_SCHEMA",),

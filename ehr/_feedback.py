@@ -5,11 +5,12 @@ indicator and the day (no id, no age, no date of birth, no encounter, no time of
 the card by that uuid, so an outcome can be counted by group without ever storing who the patient was; its
 override reason is one of the card's own codes (``ehr._requests`` refuses any other) and its day. A batch of
 feedback is stored in one transaction, and cards older than the retention are deleted with their feedback. The
-audit reads :func:`override_rates`.
+audit reads :func:`override_rates`; the monitor (``chestpain monitor``) reads :func:`read_feedback`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
@@ -19,7 +20,11 @@ from typing import Any
 
 import pandas as pd
 
+from chestpain.kernel.errors import TriageError
+
 OUTCOMES = ("accepted", "overridden")
+NOT_A_STORE = "{path} is not a feedback store (no cards/feedback tables): {reason}"
+NO_STORE = "feedback store {path} does not exist"
 GROUP_ATTRIBUTES = ("sex", "race", "age_band")
 
 _SCHEMA = """
@@ -72,9 +77,12 @@ class FeedbackStore:
     def card_issued(self, card_uuid: str, service: str, indicator: str, group: dict[str, str | None]) -> None:
         self.cards_issued([(card_uuid, service, indicator, group)])
 
-    def cards_issued(self, cards: list[tuple[str, str, str, dict[str, str | None]]]) -> None:
-        """(uuid, service, indicator, group) of every card of a batch, in one transaction (one disk sync)."""
-        today = _today()
+    def cards_issued(self, cards: list[tuple[str, str, str, dict[str, str | None]]], *, day: str | None = None) -> None:
+        """(uuid, service, indicator, group) of every card of a batch, in one transaction (one disk sync).
+
+        ``day`` (ISO date) replaces today only when replaying a past or simulated stream (experiments).
+        """
+        today = day or _today()
         rows = [
             (card_uuid, service, indicator, group.get("sex"), group.get("race"), group.get("age_band"), today)
             for card_uuid, service, indicator, group in cards
@@ -105,11 +113,14 @@ class FeedbackStore:
         """Store one outcome (the latest wins); False when the card is unknown to this store."""
         return self.record_many([Feedback(card_uuid, outcome, reason)]) == 1
 
-    def record_many(self, items: list[Feedback]) -> int:
-        """Store every outcome in one transaction (all or none); returns how many named a known card."""
+    def record_many(self, items: list[Feedback], *, day: str | None = None) -> int:
+        """Store every outcome in one transaction (all or none); returns how many named a known card.
+
+        ``day`` (ISO date) replaces today only when replaying a past or simulated stream (experiments).
+        """
         if any(item.outcome not in OUTCOMES for item in items):
             raise ValueError(f"outcome must be one of {OUTCOMES}")
-        today = _today()
+        today = day or _today()
         with self._lock:
             self._db.execute("BEGIN")
             try:
@@ -166,3 +177,41 @@ def override_rates(outcomes: pd.DataFrame, *, indicators: tuple[str, ...] = ("wa
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     table["rate"] = table["n_overridden"] / table["n"]
     return table
+
+
+_READ = """
+SELECT c.uuid, c.service, c.indicator, c.sex, c.race, c.age_band,
+       CASE WHEN typeof(c.issued) IN ('real', 'integer') THEN date(c.issued, 'unixepoch') ELSE c.issued END,
+       f.outcome, f.reason,
+       CASE WHEN typeof(f.received) IN ('real', 'integer') THEN date(f.received, 'unixepoch') ELSE f.received END
+FROM cards c LEFT JOIN feedback f ON f.card = c.uuid ORDER BY c.issued, c.rowid
+"""
+FEEDBACK_COLUMNS = (
+    "card",
+    "service",
+    "indicator",
+    "sex",
+    "race",
+    "age_band",
+    "issued",
+    "outcome",
+    "reason",
+    "received",
+)
+
+
+def read_feedback(path: str | Path) -> pd.DataFrame:
+    """Every card issued, with its feedback if any, from a store file opened read-only (the service may be running).
+
+    Columns :data:`FEEDBACK_COLUMNS`: the card's uuid, service, indicator, group, issue day, and the outcome,
+    override code and day of its feedback (missing when none came). Opening read-only never prunes or migrates.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TriageError(NO_STORE.format(path=path))
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute(_READ).fetchall()
+    except sqlite3.DatabaseError as error:
+        raise TriageError(NOT_A_STORE.format(path=path, reason=error)) from None
+    return pd.DataFrame(rows, columns=list(FEEDBACK_COLUMNS))

@@ -1,5 +1,8 @@
 """Fairness audit of discharge-risk predictions: subgroup metrics, bootstrap CIs, disparities, mitigation.
 
+``monitor_feedback`` / ``write_monitor_report`` follow a deployed check over time (cards, feedback and 30-day
+follow-up by group) with anytime-valid confidence sequences (``_sequential``), for ``chestpain monitor``.
+
 Everything takes predictions as input (labels, risks, flags and sensitive attributes); loading a model and the
 ``chestpain audit`` command are built on top of this surface.
 
@@ -27,6 +30,15 @@ from ._mitigation import (
     sensitivity_threshold,
     threshold_optimizer_flags,
 )
+from ._monitor import (
+    METRIC_TITLES,
+    MONITOR_BAND,
+    Alarm,
+    MonitorResult,
+    check_stream,
+    monitor_feedback,
+)
+from ._monitor_report import next_steps, plot_rates, plot_ratios, render_monitor_html, write_monitor_report
 from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 from ._oracle_gap import OracleAtThreshold, oracle_at_threshold
 from ._partitioned import audit_weighted
@@ -42,8 +54,22 @@ from ._report import (
     write_report,
 )
 from ._results import AuditResult, CalibrationBin, Disparity, Estimate, GroupResult, TradeoffCurves
+from ._sequential import confidence_sequence, log_e_value
 
 __all__ = [
+    "write_monitor_report",
+    "render_monitor_html",
+    "plot_rates",
+    "plot_ratios",
+    "next_steps",
+    "log_e_value",
+    "confidence_sequence",
+    "monitor_feedback",
+    "check_stream",
+    "MonitorResult",
+    "Alarm",
+    "MONITOR_BAND",
+    "METRIC_TITLES",
     "AGE_BANDS",
     "AGE_BAND_CUTOFF",
     "DEFAULT_ATTRIBUTES",

@@ -14,6 +14,7 @@ from chestpain.cli.commands import audit as audit_command
 from chestpain.cli.commands import data as data_command
 from chestpain.cli.commands import demo as demo_command
 from chestpain.cli.commands import experiment as experiment_command
+from chestpain.cli.commands import monitor as monitor_command
 from chestpain.cli.commands import predict as predict_command
 from chestpain.cli.commands import promote as promote_command
 from chestpain.cli.commands import score as score_command
@@ -43,6 +44,7 @@ app.command("audit")(audit_command.audit)
 app.command("app")(app_command.app)
 app.command("demo")(demo_command.demo)
 app.command("serve-hooks")(serve_hooks_command.serve_hooks)
+app.command("monitor")(monitor_command.monitor)
 data_app.command("uci")(data_command.uci)
 experiment_app.command("run")(experiment_command.run)
 app.add_typer(data_app, name="data")

@@ -241,6 +241,11 @@ def check_served_predictions(outputs: list[str]) -> None:
     assert predictions[0]["flag"] is True, "README shows this patient flagged (ESC 0/1 h change of 6 ng/L)"
 
 
+def check_monitor_alarm(outputs: list[str]) -> None:
+    """The simulated year's gap is found in women, as README says."""
+    assert "ALARM override rate of warning/critical cards: sex=female higher than male" in outputs[-1], outputs[-1]
+
+
 @dataclass(frozen=True)
 class Plan:
     """A block that runs: what must exist before it, and what its output must show beyond exit code 0."""
@@ -256,6 +261,7 @@ RUN: dict[str, Plan] = {
     ),
     "chestpain audit --predictions vendor.csv": Plan(given=given_cohort_and_vendor_tables),
     "chestpain serve-hooks": Plan(given=given_registered_model),
+    "python -m chestpain.experiments.monitoring_study --write-stream": Plan(check=check_monitor_alarm),
     "pip wheel --no-deps -w dist .": Plan(),
 }
 
