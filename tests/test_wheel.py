@@ -161,4 +161,9 @@ def test_demo_without_the_app_writes_only_under_its_folder(installed):
     assert set(installed["work"].iterdir()) - before == {demo}
     for name in ("cohort.parquet", "audit_cohort.parquet", "model/manifest.json", "audit/metrics.json", "mlflow.db"):
         assert (demo / name).is_file(), name
+    # Step 4: the model's own cards for a simulated year in the service's store, read by `chestpain monitor`; the
+    # seed's mechanism (women's warnings overridden twice as often from week 20) is found and named.
+    for name in ("hooks-feedback.sqlite", "followup.csv", "monitoring/report.html", "monitoring/monitoring.json"):
+        assert (demo / name).is_file(), name
+    assert "ALARM override rate of warning/critical cards: sex=female higher than male since" in result.stdout
     assert (demo / "mlruns").is_dir()  # MLflow's artifacts stay in the demo folder

@@ -1,8 +1,10 @@
-"""``chestpain demo``: simulate, train, audit and open the app, from an installed wheel, all under one folder.
+"""``chestpain demo``: simulate, train, audit, monitor and open the app, from an installed wheel, all under one folder.
 
 The same steps as the README's walk-through, each by its own verb: a training cohort and an independent audit
 cohort from the packaged ``default`` scenario, the packaged ``xgboost`` training config (the model is registered as
-champion in a private MLflow store), an audit of the champion, then the app. Everything is written under ``--out``
+champion in a private MLflow store), an audit of the champion, a simulated year of the check deployed on the audit
+cohort (the model's own cards in the service's feedback store, clinicians overriding women's warnings twice as
+often from week 20) read by ``chestpain monitor``, then the app. Everything is written under ``--out``
 (the working directory moves there, so MLflow's artifact folder lands there too); nothing else is touched.
 """
 
@@ -16,6 +18,7 @@ import typer
 
 from chestpain.cli.commands.app import app as app_command
 from chestpain.cli.commands.audit import audit as audit_command
+from chestpain.cli.commands.monitor import monitor as monitor_command
 from chestpain.cli.commands.simulate import simulate as simulate_command
 from chestpain.cli.commands.train import train as train_command
 from chestpain.cli.support import one_line_errors, stdout
@@ -32,6 +35,22 @@ CHAMPION = "models:/chest-pain-triage@champion"
 def audit_size(n: int) -> int:
     """Visits in the independent audit cohort: a quarter of the training cohort (100,000 for the default)."""
     return max(MIN_N, n // 4)
+
+
+def _monitor_a_simulated_year(reference: str, seed: int) -> None:
+    """The check deployed for a year on the audit cohort; its feedback store read by ``chestpain monitor``."""
+    from chestpain.experiments.deployment import FOLLOW_UP_NAME, STORE_NAME, simulate_deployment
+
+    stdout.print(
+        "[bold]4/5 monitor[/] a simulated year of the check on the audit cohort: the model's own cards, clinicians "
+        "overriding women's warnings twice as often from week 20"
+    )
+    counts = simulate_deployment(reference, "audit_cohort.parquet", ".", seed=seed + 2)
+    stdout.print(
+        f"{counts['cards']:,} cards ({counts['info']:,} info, {counts['warning']:,} warning, {counts['critical']:,} "
+        f"critical) in {STORE_NAME}; 30-day follow-up in {FOLLOW_UP_NAME}"
+    )
+    monitor_command(feedback=Path(STORE_NAME), out=Path("monitoring"), outcomes=Path(FOLLOW_UP_NAME))
 
 
 @one_line_errors
@@ -54,23 +73,24 @@ def demo(
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{folder / 'mlflow.db'}"
     stdout.print(f"demo folder {folder}; MLflow store {os.environ['MLFLOW_TRACKING_URI']}", soft_wrap=True)
 
-    stdout.print(f"[bold]1/4 simulate[/] {n:,} training visits and {audit_size(n):,} audit visits (scenario default)")
+    stdout.print(f"[bold]1/5 simulate[/] {n:,} training visits and {audit_size(n):,} audit visits (scenario default)")
     simulate_command(config="default", n=n, out=Path("cohort.parquet"), seed=seed)
     simulate_command(config="default", n=audit_size(n), out=Path("audit_cohort.parquet"), seed=seed + 1, summary=False)
-    stdout.print("[bold]2/4 train[/] the packaged xgboost config; champion if it passes the promotion gates")
+    stdout.print("[bold]2/5 train[/] the packaged xgboost config; champion if it passes the promotion gates")
     reference = train_command(config="xgboost", data=Path("cohort.parquet"), out=Path("model")) or CHAMPION
     if reference != CHAMPION:
         # Too small a cohort to guarantee every group (or worse than an earlier champion): the demo still shows
         # the model it trained, by its version, and says so; the champion alias is not moved.
         stdout.print(f"this model is not the champion (see the reasons above); the demo audits and serves {reference}")
         os.environ["TRIAGE_MODEL"] = reference
-    stdout.print(f"[bold]3/4 audit[/] {reference} on the independent audit cohort")
+    stdout.print(f"[bold]3/5 audit[/] {reference} on the independent audit cohort")
     audit_command(out=Path("audit"), model=reference, data=Path("audit_cohort.parquet"))
     stdout.print(f"report: {folder / 'audit' / 'report.html'}", soft_wrap=True)
+    _monitor_a_simulated_year(reference, seed)
     if not open_app:
         stdout.print(
-            f"[bold]4/4 app[/] skipped (--no-app); start it with: cd {folder} && chestpain app", soft_wrap=True
+            f"[bold]5/5 app[/] skipped (--no-app); start it with: cd {folder} && chestpain app", soft_wrap=True
         )
         return
-    stdout.print("[bold]4/4 app[/]")
+    stdout.print("[bold]5/5 app[/]")
     app_command(port=port)
