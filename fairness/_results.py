@@ -292,8 +292,9 @@ class AuditResult:
                 "proportion_metrics": list(CONFUSION_METRICS),
                 "difference": difference_method_name(self.interval_method),
                 "ratio": ratio_method_name(self.interval_method),
-                "bootstrap_metrics": ["ece", "auroc ratio and difference", "threshold curves"],
+                "bootstrap_metrics": ["ece (standard deviation)", "auroc ratio and difference", "threshold curves"],
                 "auroc": AUROC_METHOD,
+                "ece": ECE_METHOD,
                 "calibration_observed": self.interval_method,
             },
             "reliability": {
@@ -344,7 +345,10 @@ class AuditResult:
             "equalized_odds": [pair.to_dict() for pair in self.equalized_odds_pairs],
             "calibration_edges": [json_number(edge) for edge in self.calibration_edges],
             "bootstrap": {
-                "method": "percentile; multinomial resampling of (atom, label, flag, score-bin) cells",
+                "method": (
+                    "multinomial resampling of (atom, label, flag, score-bin) cells; percentile intervals, except "
+                    "ECE, which takes the resamples' standard deviation"
+                ),
                 "used_for": "ece, auroc disparities, threshold curves",
                 "score_bins": self.score_bins,
             },
