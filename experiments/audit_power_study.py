@@ -271,8 +271,13 @@ def run_coverage(
 def coverage_markdown(found: dict[str, dict]) -> str:
     """The coverage arm as Markdown tables, one per score, with Monte Carlo standard errors."""
     lines = [
-        f"True AUROC {true_auroc():.4f} in every group; coverage counts audits that gave an interval "
-        "(Monte Carlo SE in brackets, points)."
+        "# Coverage of the audit's ECE and AUROC intervals (issue 27, item 5)",
+        "",
+        "Written by `python -m chestpain.experiments.audit_power_study --arms coverage --coverage-audits N --seed S "
+        "--json experiments/results/audit_power_study.json --markdown experiments/results/audit_power_study.md` "
+        "(the module docstring gives the model). Simulated data with known truth, not clinical evidence. "
+        f"True AUROC {true_auroc():.4f} in every group; a coverage counts the audits that gave an interval "
+        "(Monte Carlo SE in brackets, points); widths are mean interval widths.",
     ]
     for name, arm in found.items():
         lines += [
