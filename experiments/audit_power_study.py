@@ -296,10 +296,10 @@ def coverage_markdown(found: dict[str, dict]) -> str:
                 auroc = f"{cell['auroc_coverage']:.1%} ({auroc_se:.1f})"
                 if cell["auroc_audits"] < arm["audits"]:
                     auroc += f" in {cell['auroc_audits']} audits"
+            auroc_width = f"{cell['auroc_mean_width']:.4f}" if cell["auroc_audits"] else "-"
             lines.append(
                 f"| {cell['group']} | {cell['mean_n']:,.0f} | {cell['mean_positives']:,.0f} | "
-                f"{cell['ece_coverage']:.1%} ({ece_se:.1f}) | {cell['ece_mean_width']:.4f} | {auroc} | "
-                f"{cell['auroc_mean_width']:.4f} |"
+                f"{cell['ece_coverage']:.1%} ({ece_se:.1f}) | {cell['ece_mean_width']:.4f} | {auroc} | {auroc_width} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -348,8 +348,19 @@ def main(argv: list[str] | None = None) -> dict[str, dict]:
         if args.markdown:
             Path(args.markdown).write_text(coverage_markdown(coverage), encoding="utf-8")
     if args.json:
-        Path(args.json).write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps(strict_json(found), indent=2) + "\n", encoding="utf-8")
     return found
+
+
+def strict_json(value: object) -> object:
+    """``value`` with every non-finite float (a coverage with no interval given) as ``None``: strict JSON."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 if __name__ == "__main__":
