@@ -159,7 +159,9 @@ def ece_intervals(
     alpha : float
         One minus the confidence level.
     rng : numpy.random.Generator
-        Stream for the calibration test's redraws (as many as there are bootstrap resamples).
+        Stream for the calibration test's redraws, as many as there are bootstrap resamples: its p-value is at
+        least ``1 / (n_boot + 1)``, so with fewer than ``1 / alpha - 1`` resamples (19 at 95%) it cannot reject and
+        every lower limit is 0 (wider, never narrower).
     """
     plug_in, debiased = plug_in_and_debiased_ece(counts, predicted_sum)
     replicates = np.asarray(replicates, dtype=np.float64)
