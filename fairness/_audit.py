@@ -25,7 +25,7 @@ from chestpain.kernel.seeding import named_stream
 
 from ._auroc import auroc_interval
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
-from ._calibration_error import ece_intervals, plug_in_and_debiased_ece
+from ._calibration_error import ECE_DETAILS, ece_intervals, plug_in_and_debiased_ece
 from ._disparities import (
     BAD_MIN_EVENTS,
     DISPARITY_METRICS,
@@ -412,7 +412,7 @@ def _finish_audit(
                 counts={name: (float(counts[name][0][g]), float(counts[name][1][g])) for name in CONFUSION_METRICS},
                 metric_reliable={name: bool(metric_reliable[name][g]) for name in CONFUSION_METRICS},
                 interval_method=interval_method.value,
-                details={"ece": {"plug_in": float(ece.plug_in[g]), "p_calibrated": float(ece.p_calibrated[g])}},
+                details={"ece": {name: float(getattr(ece, name)[g]) for name in ECE_DETAILS}},
             )
         )
 

@@ -17,9 +17,15 @@ What the audit reports instead
   is large against its noise and part of it where the gap is near 0; it can be slightly negative, and the
   reported value is then 0.
 * **Interval**: a Wald interval around that estimate with the bootstrap standard deviation of the debiased
-  statistic (each multinomial resample debiased the same way), ``estimate +- z * sd``. Centred on a nearly
-  unbiased estimate it covers where the percentile intervals do not; the bias-corrected percentile (BC) and the
-  basic bootstrap were tried as well and covered less (83-90% in small groups, seeded development runs).
+  statistic (each multinomial resample debiased the same way), ``estimate +- z * sd``, whose upper limit also
+  allows for the estimate's largest possible shortfall. Kumar et al.'s correction overshoots a little where a
+  bin's true gap is comparable to its noise: the debiased gap's mean ``2 F(delta, s) - F(delta, sqrt(2) s)`` falls
+  below ``|delta|`` by at most ``MAX_SHORTFALL = 0.0935`` standard errors (at ``|delta| = 1.4 s``), so the
+  upper limit adds ``0.0935 sum_b w_b s_b``: a bias-aware interval in the simple, conservative form of Armstrong &
+  Kolesar (2020). Without it the study's miscalibrated score covered 91-93% in several mid-sized groups, the
+  misses mostly with the whole interval below the truth; with it, 93.5-97.8% on the same 400 audits (seed 28),
+  with intervals 5-8% wider. The bias-corrected percentile (BC), basic and studentised (bootstrap-t) bootstraps
+  were tried as well and covered less (77-92% in small groups, seeded development runs).
 * **Zero**: the interval's lower limit is 0 whenever a test of perfect calibration in the group does not reject
   at ``1 - confidence``. A Wald interval cannot reach a true ECE of 0 (the debiased estimate is still biased
   upwards there: its sampling distribution sits on the boundary), so it is widened by the test's acceptance
@@ -43,6 +49,9 @@ Bröcker J, Smith LA. Increasing the reliability of reliability diagrams. Weathe
 
 Naeini MP, Cooper GF, Hauskrecht M. Obtaining well calibrated probabilities using Bayesian binning. AAAI 2015
 (the binned ECE).
+
+Armstrong TB, Kolesar M. Simple and honest confidence intervals in nonparametric regression. Quantitative
+Economics 2020;11:1-39 (intervals that allow for a bounded bias).
 """
 
 from __future__ import annotations
@@ -54,8 +63,8 @@ from scipy.special import ndtr, ndtri
 
 ECE_METHOD = (
     "debiased ECE (Kumar, Liang & Ma 2019); Wald interval with the bootstrap standard deviation of the debiased "
-    "statistic; lower limit 0 where a test of perfect calibration (consistency resampling, Brocker & Smith 2007) "
-    "does not reject"
+    "statistic, upper limit plus bias_allowance (the estimate's worst-case shortfall); lower limit 0 where a test "
+    "of perfect calibration (consistency resampling, Brocker & Smith 2007) does not reject"
 )
 
 
@@ -106,6 +115,29 @@ def plug_in_and_debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> t
     return np.where(empty, np.nan, plug_in), np.where(empty, np.nan, debiased)
 
 
+# Largest shortfall of the debiased gap's mean below the true gap, in units of the bin's standard error:
+# ``sup_r [r - 2 F(r, 1) + F(r, sqrt 2)] = 0.0935`` at ``r = |true gap| / se = 1.40`` (``F`` the folded normal mean;
+# ``E|g| = F(delta, s)`` and ``E F(g, s) = F(delta, sqrt(2) s)`` for ``g ~ N(delta, s^2)``). Computed on a grid of
+# ``r`` in [0, 8] with step 1e-4; ``tests/fairness/test_fairness_ece_interval.py`` recomputes it.
+MAX_SHORTFALL = 0.0935
+
+
+def worst_shortfall(counts: np.ndarray) -> np.ndarray:
+    """Largest amount by which the debiased ECE's mean can fall below the true ECE: ``0.0935 sum_b w_b s_b``.
+
+    Kumar et al.'s correction overshoots a little where a bin's true gap is comparable to its noise (by at most
+    ``MAX_SHORTFALL`` standard errors, at a gap of 1.4 of them), so the estimate can sit below the truth there;
+    the upper limit adds this worst case (a bias-aware interval, Armstrong & Kolesar 2020).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    n_bin = counts.sum(axis=-1)
+    safe_bin = np.where(n_bin > 0, n_bin, 1.0)
+    observed = counts[..., 1] / safe_bin
+    sd = np.sqrt(np.clip(observed * (1.0 - observed), 0.0, None) / safe_bin)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return MAX_SHORTFALL * np.sum(n_bin / n_bin.sum(axis=-1, keepdims=True) * sd, axis=-1)
+
+
 def calibration_p_value(
     counts: np.ndarray, predicted_sum: np.ndarray, rng: np.random.Generator, draws: int
 ) -> np.ndarray:
@@ -130,15 +162,24 @@ def calibration_p_value(
     return np.where(total > 0, p_value, np.nan)
 
 
+# What metrics.json adds to each group's ECE entry (fields of EceIntervals).
+ECE_DETAILS = ("plug_in", "p_calibrated", "bias_allowance")
+
+
 @dataclass(frozen=True)
 class EceIntervals:
-    """Per group: the reported ECE (debiased, at least 0), its interval, the plug-in ECE and the test's p."""
+    """Per group: the reported ECE (debiased, at least 0), its interval and what metrics.json adds.
+
+    ``plug_in`` is the plug-in ECE, ``p_calibrated`` the calibration test's p-value and ``bias_allowance`` the
+    estimate's worst-case shortfall, which the upper limit includes.
+    """
 
     value: np.ndarray
     low: np.ndarray
     high: np.ndarray
     plug_in: np.ndarray
     p_calibrated: np.ndarray
+    bias_allowance: np.ndarray
 
 
 def ece_intervals(
@@ -171,7 +212,8 @@ def ece_intervals(
     z = ndtri(1.0 - alpha / 2.0)
     p_calibrated = calibration_p_value(counts, predicted_sum, rng, max(len(replicates), 1))
     low = np.where(p_calibrated >= alpha, 0.0, np.maximum(debiased - z * sd, 0.0))
-    high = np.maximum(debiased + z * sd, 0.0)
+    allowance = worst_shortfall(counts)
+    high = np.maximum(debiased + z * sd + allowance, 0.0)
     defined = np.isfinite(debiased) & np.isfinite(sd)
     return EceIntervals(
         value=np.where(np.isfinite(debiased), np.maximum(debiased, 0.0), np.nan),
@@ -179,4 +221,5 @@ def ece_intervals(
         high=np.where(defined, high, np.nan),
         plug_in=plug_in,
         p_calibrated=p_calibrated,
+        bias_allowance=allowance,
     )
