@@ -5,8 +5,9 @@ validate inputs -> atoms of the sensitive attributes -> calibration and score bi
 (atom, label, flag, calibration bin, score bin) -> one sparse matrix that sums cells into every group's
 confusion counts, score histogram and calibration table -> metrics at the observed counts (point estimates)
 and at each multinomial resample of the counts (replicates) -> intervals: from counts for proportions (Wilson
-by default), DeLong for AUROC, percentile bootstrap for ECE and the curves -> disparities, with a multiplicity
-rule over each pre-specified family (primary: missed MI) and a reason for every comparison withheld.
+by default), DeLong for AUROC, debiased ECE with a bootstrap SD (``_calibration_error.py``), percentile bootstrap
+for the curves -> disparities, with a multiplicity rule over each pre-specified family (primary: missed MI) and a
+reason for every comparison withheld.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from chestpain.kernel.seeding import named_stream
 
 from ._auroc import auroc_interval
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
+from ._calibration_error import ECE_DETAILS, ece_intervals, plug_in_and_debiased_ece
 from ._disparities import (
     BAD_MIN_EVENTS,
     DISPARITY_METRICS,
@@ -71,6 +73,7 @@ BAD_SCORE_BINS = "score_bins must be an integer >= 2, got {value!r}"
 BAD_SEED = "seed must be a non-negative integer, got {value!r}"
 
 BOOTSTRAP_STREAM = "fairness.audit.bootstrap"
+CALIBRATION_STREAM = "fairness.audit.calibration_test"
 
 
 def _check_threshold(value: Any) -> float:
@@ -231,7 +234,8 @@ class _Aggregator:
         metrics = confusion_metrics(confusion)
         metrics["confusion"] = confusion
         metrics["auroc"] = auroc_from_histogram(histogram)
-        metrics["ece"], metrics["observed"] = calibration_metrics(cal_counts, cal_predicted)
+        metrics["observed"] = calibration_metrics(cal_counts, cal_predicted)[1]
+        metrics["ece"] = plug_in_and_debiased_ece(cal_counts, cal_predicted)[1]  # bootstrapped for its SD
         metrics["n"] = confusion.sum(axis=(-2, -1))
         metrics["histogram"] = histogram
         metrics["cal_counts"] = cal_counts
@@ -359,8 +363,10 @@ def _finish_audit(
     reliable = positives >= min_positives
     confusion = observed["confusion"][0]
     alpha = 1.0 - confidence
-    intervals = {name: percentile_interval(replicates[name], confidence) for name in SCORE_METRICS}
-    intervals["auroc"] = auroc_interval(observed["histogram"][0], point["auroc"], alpha)  # DeLong 1988
+    stream = named_stream(seed, CALIBRATION_STREAM)
+    ece = ece_intervals(observed["cal_counts"][0], observed["cal_predicted"][0], replicates["ece"], alpha, stream)
+    point["ece"] = ece.value
+    intervals = {"auroc": auroc_interval(observed["histogram"][0], point["auroc"], alpha), "ece": (ece.low, ece.high)}
     counts = proportion_counts(confusion)
     metric_reliable = {}
     for name in CONFUSION_METRICS:
@@ -406,6 +412,7 @@ def _finish_audit(
                 counts={name: (float(counts[name][0][g]), float(counts[name][1][g])) for name in CONFUSION_METRICS},
                 metric_reliable={name: bool(metric_reliable[name][g]) for name in CONFUSION_METRICS},
                 interval_method=interval_method.value,
+                details={"ece": {name: float(getattr(ece, name)[g]) for name in ECE_DETAILS}},
             )
         )
 

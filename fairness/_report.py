@@ -265,8 +265,14 @@ def render_html(
             ],
             ["AUROC intervals", "DeLong variance, logit scale; none below 100 positives or negatives"],
             [
+                "ECE",
+                "bias-corrected (Kumar et al. 2019) with a bootstrap standard error; interval starts at 0 where "
+                "perfect calibration is not rejected",
+            ],
+            [
                 "bootstrap (ECE, AUROC gaps, curves)",
-                f"{result.n_boot:,} resamples, {result.confidence:.0%} percentile intervals, seed {result.seed}",
+                f"{result.n_boot:,} resamples, {result.confidence:.0%} percentile intervals (ECE: standard "
+                f"deviation), seed {result.seed}",
             ],
             ["reference groups", references or "none"],
             ["disparity band", f"[{low:g}, {high:g}]"],
@@ -331,18 +337,24 @@ def render_html(
         "[0, 0]); differences use Newcombe's hybrid score construction and ratios the MOVER-R interval of "
         "Donner & Zou (2012). AUROC gets DeLong's variance (DeLong 1988) with a Wald interval on the logit "
         "scale, shown only with at least 100 positives and 100 negatives (below that its coverage fell under "
-        "93% in a seeded study). ECE, AUROC gaps and the threshold curves use equal-tailed percentile bootstrap "
+        "93% in a seeded study). AUROC gaps and the threshold curves use equal-tailed percentile bootstrap "
         "intervals: each resample draws as many rows as the data hold, with replacement, implemented as a "
-        "multinomial draw over cells of (sensitive-attribute combination, label, flag, score bin). Each "
+        "multinomial draw over cells of (sensitive-attribute combination, label, flag, score bin). Calibration "
+        "uses equal-count bins over the whole cohort; ECE is the size-weighted mean absolute gap between observed "
+        "and predicted risk. Its plain (plug-in) estimate is biased upwards, most in small groups, because noise "
+        "in each bin's observed rate only ever adds to an absolute gap; the ECE shown is the bias-corrected "
+        "estimate of Kumar, Liang and Ma (NeurIPS 2019), with a normal interval from its bootstrap standard "
+        "error, its upper limit widened by the correction's largest possible overshoot and its lower limit 0 "
+        "whenever a test of perfect calibration in the group (consistency "
+        "resampling, Brocker and Smith 2007) does not reject. metrics.json keeps the plug-in value and "
+        "the test's p-value beside it. Each "
         "comparison's p-value is the smallest level at which its ratio interval lies wholly outside the "
         "band; flags apply the multiplicity rule to these p-values within two pre-specified families (missed "
         "MI; everything else), so the intervals shown are unadjusted while the flags are protected. The "
         "smallest detectable ratio is a normal approximation on the log ratio at the level a lone real gap "
         "must reach (level / number of comparisons in its family). A rate with a zero denominator is "
-        "undefined (n/a). Calibration uses equal-count bins over the whole cohort; ECE is the size-weighted "
-        "mean absolute gap between observed and predicted risk. Metric definitions follow fairlearn "
-        "MetricFrame and scikit-learn and are tested against "
-        "them.</p>",
+        "undefined (n/a). Metric definitions follow fairlearn MetricFrame and scikit-learn and are tested "
+        "against them (ECE: its plug-in value).</p>",
         "</body></html>",
     ]
     return "\n".join(parts)

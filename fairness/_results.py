@@ -12,6 +12,7 @@ import pandas as pd
 
 from chestpain.kernel.errors import TriageError
 
+from ._calibration_error import ECE_METHOD
 from ._intervals import difference_method_name, ratio_method_name
 from ._metrics import CONFUSION_METRICS, GROUP_METRICS
 from ._multiplicity import FAMILY_TITLES, MULTIPLICITY_TITLES, PRIMARY_METRICS, Family, Multiplicity
@@ -76,7 +77,8 @@ class GroupResult:
     """Every metric of one group, with its size; ``reliable`` is false below ``min_positives`` true MIs.
 
     ``counts`` holds ``(events, denominator)`` of each proportion and ``metric_reliable`` whether the group
-    passes the expected-count rule for that metric (the rule that gates disparity flags).
+    passes the expected-count rule for that metric (the rule that gates disparity flags). ``details`` adds keys
+    to a metric's ``metrics.json`` entry (ECE: the plug-in value and the p-value of the calibration test).
     """
 
     attribute: str
@@ -89,6 +91,7 @@ class GroupResult:
     counts: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     metric_reliable: Mapping[str, bool] = field(default_factory=dict)
     interval_method: str = "wilson"
+    details: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def __getitem__(self, metric: str) -> Estimate:
         return self.metrics[metric]
@@ -114,7 +117,8 @@ class GroupResult:
             elif name == "auroc":
                 entry["method"] = AUROC_METHOD
             elif name == "ece":
-                entry["method"] = "percentile bootstrap"
+                entry["method"] = ECE_METHOD
+            entry.update({key: json_number(value) for key, value in self.details.get(name, {}).items()})
             data[name] = entry
         data["reliable"] = self.reliable
         data["calibration"] = [bin_.to_dict() for bin_ in self.calibration]
@@ -288,8 +292,9 @@ class AuditResult:
                 "proportion_metrics": list(CONFUSION_METRICS),
                 "difference": difference_method_name(self.interval_method),
                 "ratio": ratio_method_name(self.interval_method),
-                "bootstrap_metrics": ["ece", "auroc ratio and difference", "threshold curves"],
+                "bootstrap_metrics": ["ece (standard deviation)", "auroc ratio and difference", "threshold curves"],
                 "auroc": AUROC_METHOD,
+                "ece": ECE_METHOD,
                 "calibration_observed": self.interval_method,
             },
             "reliability": {
@@ -340,7 +345,10 @@ class AuditResult:
             "equalized_odds": [pair.to_dict() for pair in self.equalized_odds_pairs],
             "calibration_edges": [json_number(edge) for edge in self.calibration_edges],
             "bootstrap": {
-                "method": "percentile; multinomial resampling of (atom, label, flag, score-bin) cells",
+                "method": (
+                    "multinomial resampling of (atom, label, flag, score-bin) cells; percentile intervals, except "
+                    "ECE, which takes the resamples' standard deviation"
+                ),
                 "used_for": "ece, auroc disparities, threshold curves",
                 "score_bins": self.score_bins,
             },
