@@ -7,22 +7,18 @@ end: a bad stream or a failure leaves the previous report or nothing, never a ha
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import os
-import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from chestpain.kernel.errors import TriageError
-
 from ._html import table as _table
 from ._monitor import ATTRIBUTES, METRIC_TITLES, Alarm, MonitorResult
 from ._plots import _COLOURS, _figure, figure_png
+from ._report_dir import ReportDirectory
 
 MONITOR_JSON = "monitoring.json"
 MONITOR_HTML = "report.html"
@@ -45,6 +41,9 @@ _STYLE = (
 
 def _is_output(name: str) -> bool:
     return name in (MONITOR_JSON, MONITOR_HTML) or (name.startswith("monitor_") and name.endswith(".png"))
+
+
+_DIRECTORY = ReportDirectory(_is_output, OUT_IS_A_FILE, NOT_A_MONITOR_DIRECTORY)
 
 
 def plot_rates(result: MonitorResult, metric: str) -> Figure:
@@ -198,21 +197,10 @@ def render_monitor_html(result: MonitorResult, plots: dict[str, bytes], *, title
     return "\n".join(parts)
 
 
-def _check_destination(out: Path) -> None:
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise TriageError(OUT_IS_A_FILE.format(path=out))
-    foreign = sorted(p.name for p in out.iterdir() if not (p.is_file() and _is_output(p.name)))
-    if foreign:
-        raise TriageError(NOT_A_MONITOR_DIRECTORY.format(path=out, examples=", ".join(foreign[:3])))
-
-
 def write_monitor_report(result: MonitorResult, out_dir: str | os.PathLike[str]) -> Path:
     """Write ``monitoring.json``, ``report.html`` and the time plots into ``out_dir``, all or nothing."""
     out = Path(out_dir)
-    _check_destination(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _DIRECTORY.check(out)  # before the plots; checked again just before the swap
     metrics = sorted(set(result.sequences["metric"]), key=list(METRIC_TITLES).index)
     plots = {}
     for metric in metrics:
@@ -220,26 +208,4 @@ def write_monitor_report(result: MonitorResult, out_dir: str | os.PathLike[str])
         plots[f"monitor_{metric}_ratios.png"] = figure_png(plot_ratios(result, metric))
     document = json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
     page = render_monitor_html(result, plots)
-    staging = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex}")
-    staging.mkdir()
-    try:
-        (staging / MONITOR_JSON).write_text(document, encoding="utf-8")
-        (staging / MONITOR_HTML).write_text(page, encoding="utf-8")
-        for name, png in plots.items():
-            (staging / name).write_bytes(png)
-        _check_destination(out)
-        backup = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}") if out.exists() else None
-        if backup is not None:
-            os.replace(out, backup)
-        try:
-            os.replace(staging, out)
-        except OSError:
-            if backup is not None:
-                os.replace(backup, out)
-            raise
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(staging)
-    return out
+    return _DIRECTORY.write(out, {MONITOR_JSON: document, MONITOR_HTML: page, **plots})

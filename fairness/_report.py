@@ -7,20 +7,15 @@ leaves either the previous report or none, never a half-written one.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import json
 import math
 import os
-import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from matplotlib.figure import Figure
-
-from chestpain.kernel.errors import TriageError
 
 from ._groups import OVERALL
 from ._html import rate as _rate
@@ -31,6 +26,7 @@ from ._multiplicity import MULTIPLICITY_TITLES, Multiplicity
 from ._oracle_gap import OracleAtThreshold
 from ._plots import figure_png, plot_calibration, plot_error_rates, plot_mitigations, plot_tradeoff
 from ._question import missed_mi_section, other_gaps_section
+from ._report_dir import ReportDirectory
 from ._results import AuditResult
 
 DISCLAIMER = (
@@ -75,6 +71,9 @@ def _is_report_file(name: str) -> bool:
     return name in {METRICS_FILE, REPORT_FILE, ERROR_RATES_PLOT, MITIGATION_PLOT} or (
         name.endswith(".png") and name.startswith(_PLOT_PREFIXES)
     )
+
+
+_DIRECTORY = ReportDirectory(_is_report_file, OUT_IS_A_FILE, NOT_A_REPORT_DIRECTORY)
 
 
 def _image(png: bytes, alt: str) -> str:
@@ -374,33 +373,6 @@ def _render(result: AuditResult, mitigations: MitigationComparison | None, attri
     return {name: figure_png(build()) for name, build in builders.items()}
 
 
-def _check_destination(out: Path) -> None:
-    """Refuse a file, or a directory holding anything but audit outputs: replacing it would delete user files."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise TriageError(OUT_IS_A_FILE.format(path=out))
-    foreign = sorted(path.name for path in out.iterdir() if not (path.is_file() and _is_report_file(path.name)))
-    if foreign:
-        raise TriageError(NOT_A_REPORT_DIRECTORY.format(path=out, examples=", ".join(foreign[:3])))
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging``; an existing ``out`` may hold audit outputs only (keep user files)."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    _check_destination(out)
-    backup = out.with_name(f".{out.name}.old-{uuid.uuid4().hex}")
-    os.replace(out, backup)
-    try:
-        os.replace(staging, out)
-    except OSError:
-        os.replace(backup, out)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
 def write_report(
     result: AuditResult,
     out_dir: str | os.PathLike[str],
@@ -437,8 +409,7 @@ def write_report(
         ``out_dir``.
     """
     out = Path(out_dir)
-    _check_destination(out)  # before the slow part; checked again just before the swap
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _DIRECTORY.check(out)  # before the slow part; checked again just before the swap
     document = result.to_dict()
     if mitigations is not None:
         document["mitigation"] = mitigations.to_dict()
@@ -454,15 +425,4 @@ def write_report(
         label_note=label_note if label_note is not None else default_label_note(result.label),
         oracle=oracle,
     )
-    staging = out.with_name(f".{out.name}.tmp-{uuid.uuid4().hex}")
-    staging.mkdir()
-    try:
-        (staging / METRICS_FILE).write_text(metrics_text, encoding="utf-8")
-        (staging / REPORT_FILE).write_text(page, encoding="utf-8")
-        for name, png in plots.items():
-            (staging / name).write_bytes(png)
-        _swap_into_place(staging, out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(staging)
-    return out
+    return _DIRECTORY.write(out, {METRICS_FILE: metrics_text, REPORT_FILE: page, **plots})
