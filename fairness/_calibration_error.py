@@ -61,6 +61,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from ._metrics import calibration_metrics
+
 ECE_METHOD = (
     "debiased ECE (Kumar, Liang & Ma 2019); Wald interval with the bootstrap standard deviation of the debiased "
     "statistic, upper limit plus bias_allowance (the estimate's worst-case shortfall); lower limit 0 where a test "
@@ -109,10 +111,9 @@ def plug_in_and_debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> t
     sd = np.sqrt(np.clip(observed * (1.0 - observed), 0.0, None) / safe_bin)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = n_bin / total[..., np.newaxis]
-        plug_in = np.sum(weight * np.abs(gap), axis=-1)
         debiased = np.sum(weight * (2.0 * np.abs(gap) - folded_normal_mean(gap, sd)), axis=-1)
-    empty = ~(total > 0)
-    return np.where(empty, np.nan, plug_in), np.where(empty, np.nan, debiased)
+    plug_in, _ = calibration_metrics(counts, predicted_sum)  # the audit's own ECE: one definition
+    return plug_in, np.where(total > 0, debiased, np.nan)
 
 
 # Largest shortfall of the debiased gap's mean below the true gap, in units of the bin's standard error:
