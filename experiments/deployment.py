@@ -18,7 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chestpain.experiments.monitoring_study import BASE_OVERRIDE, FIRST_DAY, GAP_RATIO, GAP_WEEK, WEEKS, write_store
+from chestpain.experiments.monitoring_study import (
+    BASE_OVERRIDE,
+    FIRST_DAY,
+    GAP_RATIO,
+    GAP_WEEK,
+    WEEKS,
+    feedback_cards,
+    write_store,
+)
 from chestpain.kernel.seeding import named_stream
 
 ESC_RULE_IN_NG_L = 64.0  # ESC 2020 0/1 h "high" for Architect hs-cTnI (DESIGN.md table; the card's critical rule)
@@ -45,26 +53,12 @@ def deployment_stream(
     rule_in = np.nan_to_num(troponin, nan=0.0).max(axis=1) >= ESC_RULE_IN_NG_L
     indicator = np.where(rule_in, "critical", np.where(flag, "warning", "info"))
     sex = visits["sex"].astype(str).to_numpy()
-    action = indicator != "info"
     p_override = np.where((sex == "female") & (week >= gap_week), female_ratio * BASE_OVERRIDE, BASE_OVERRIDE)
-    overridden = action & (rng.random(n) < p_override)
-    received = issued + rng.integers(0, 2, size=n).astype("timedelta64[D]")
-    discharged = ~action | overridden
     card = np.char.add("demo-", np.arange(n).astype(str))
-    cards = pd.DataFrame(
-        {
-            "card": card,
-            "service": "chest-pain-discharge",
-            "indicator": indicator,
-            "sex": sex,
-            "race": visits["race"].astype(str).to_numpy(),
-            "age_band": np.where(visits["age"].to_numpy() < 55, "<55", ">=55"),
-            "issued": pd.to_datetime(issued).strftime("%Y-%m-%d"),
-            "outcome": np.where(overridden, "overridden", "accepted"),
-            "reason": None,
-            "received": pd.to_datetime(received).strftime("%Y-%m-%d"),
-        }
-    ).sort_values(["issued", "card"], kind="stable")
+    race = visits["race"].astype(str).to_numpy()
+    age_band = np.where(visits["age"].to_numpy() < 55, "<55", ">=55")
+    cards, discharged = feedback_cards(rng, card, indicator, sex, race, age_band, issued, p_override)
+    cards = cards.sort_values(["issued", "card"], kind="stable")
     follow = pd.DataFrame(
         {
             "card": card[discharged],

@@ -93,15 +93,35 @@ def simulate_stream(
     race = rng.choice(list(RACE_SHARES), size=n, p=list(RACE_SHARES.values()))
     age_band = np.where(rng.random(n) < UNDER_55, "<55", ">=55")
     indicator = rng.choice(list(INDICATOR_SHARES), size=n, p=list(INDICATOR_SHARES.values()))
-    action = indicator != "info"
     base = BASE_OVERRIDE + drift * (week / max(weeks - 1, 1) - 0.5)
     p_override = np.where((sex == "female") & (week >= gap_week), female_ratio * base, base)
-    overridden = action & (rng.random(n) < p_override)
-    received = issued + rng.integers(0, 2, size=n).astype("timedelta64[D]")
-    discharged = ~action | overridden
+    card = np.char.add("sim-", np.arange(n).astype(str))
+    cards, discharged = feedback_cards(rng, card, indicator, sex, race, age_band, issued, p_override)
+    action = indicator != "info"
     mace = discharged & (rng.random(n) < np.where(action, MACE_AFTER_OVERRIDE, MACE_AFTER_INFO))
     mi = mace & (rng.random(n) < MI_SHARE_OF_MACE)
-    card = np.char.add("sim-", np.arange(n).astype(str))
+    follow = pd.DataFrame({"card": card[discharged], "mi": mi[discharged], "mace_30d": mace[discharged]})
+    return cards, follow
+
+
+def feedback_cards(
+    rng: np.random.Generator,
+    card: np.ndarray,
+    indicator: np.ndarray,
+    sex: np.ndarray,
+    race: np.ndarray,
+    age_band: np.ndarray,
+    issued: np.ndarray,
+    p_override: np.ndarray,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cards with their feedback (the table ``read_feedback`` returns) and who was sent home.
+
+    A warning or critical card is overridden with probability ``p_override``; info cards are accepted; feedback
+    arrives the day the card was issued or the next. Sent home: an info card, or an overridden one.
+    """
+    action = indicator != "info"
+    overridden = action & (rng.random(len(card)) < p_override)
+    received = issued + rng.integers(0, 2, size=len(card)).astype("timedelta64[D]")
     cards = pd.DataFrame(
         {
             "card": card,
@@ -116,8 +136,7 @@ def simulate_stream(
             "received": pd.to_datetime(received).strftime("%Y-%m-%d"),
         }
     )
-    follow = pd.DataFrame({"card": card[discharged], "mi": mi[discharged], "mace_30d": mace[discharged]})
-    return cards, follow
+    return cards, ~action | overridden
 
 
 def write_store(cards: pd.DataFrame, path: str | Path, *, feedback: bool = True) -> Path:
