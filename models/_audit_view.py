@@ -81,7 +81,7 @@ def group_table(result: AuditResult, metrics: Mapping[str, str] = TABLE_METRICS)
 def disparity_table(result: AuditResult, metric: str = "fnr", oracle: OracleAtThreshold | None = None) -> pd.DataFrame:
     """One row per comparison of ``metric``: ratio with its unadjusted CI, detectable ratio and the decision.
 
-    With ``oracle`` (simulated data) a last column gives the oracle's own ratio at the model's thresholds.
+    With ``oracle`` (simulated data) the oracle's own ratio at the model's thresholds follows the model's ratio.
     """
     rows = []
     for entry in result.disparities:
@@ -89,6 +89,12 @@ def disparity_table(result: AuditResult, metric: str = "fnr", oracle: OracleAtTh
             continue
         ratio = entry.ratio
         detectable = entry.detectable_ratio
+        oracle_column = {}
+        if oracle is not None:  # beside the model's own ratio, where an auditor reads it without scrolling
+            oracle_ratio = oracle.ratio(entry.attribute, entry.group, entry.reference, metric)
+            oracle_column["oracle's ratio, same thresholds"] = (
+                f"{oracle_ratio:.2f}" if math.isfinite(oracle_ratio) else "n/a"
+            )
         rows.append(
             {
                 "attribute": entry.attribute,
@@ -97,16 +103,12 @@ def disparity_table(result: AuditResult, metric: str = "fnr", oracle: OracleAtTh
                 f"ratio ({result.confidence:.0%} CI, unadjusted)": _interval(ratio, percent=False)
                 if math.isfinite(ratio.value)
                 else "n/a",
+                **oracle_column,
                 "smallest ratio detectable (80% power)": f"{detectable:.1f}x" if math.isfinite(detectable) else "none",
                 "decision": "FLAGGED" if entry.flagged else ("withheld" if entry.withheld else "not flagged"),
                 "why": entry.flag_rule or entry.withheld or f"adjusted p = {entry.p_adjusted:.2g}",
             }
         )
-        if oracle is not None:
-            oracle_ratio = oracle.ratio(entry.attribute, entry.group, entry.reference, metric)
-            rows[-1]["oracle's ratio, same thresholds"] = (
-                f"{oracle_ratio:.2f}" if math.isfinite(oracle_ratio) else "n/a"
-            )
     return pd.DataFrame(rows)
 
 

@@ -60,6 +60,10 @@ def test_the_oracle_is_flagged_with_the_models_own_rule(logistic_result, audit_c
     young_women = ((frame["sex"] == "female") & (frame["age"] < 55)).to_numpy()
     missed = expected[young_women & frame["mi"].to_numpy()] == 0
     assert audit.oracle.rate("sex&age_band", "female&<55", "fnr") == pytest.approx(missed.mean())
+    from chestpain.models._audit_view import disparity_table
+
+    columns = list(disparity_table(audit.result, "fnr", audit.oracle).columns)
+    assert columns[4] == "oracle's ratio, same thresholds"  # next to the model's ratio, not behind "why"
     assert (
         audit_model(
             logistic_result.model, frame.drop(columns="oracle_mi_probability"), n_boot=20, mitigations=False
