@@ -52,7 +52,10 @@ def rule_out_at_sensitivity(score: np.ndarray, y: np.ndarray, target: float) -> 
     positives = np.sort(score[y])
     if positives.size == 0:
         return float("nan")
-    cut = positives[int(np.floor((1.0 - target) * positives.size))]
+    # A sensitivity measured on these rows, k / n, comes back through (1 - k / n) x n a rounding error below the
+    # n - k misses it allows in about half of cases; without the allowance the floor would give one fewer.
+    allowed_misses = int(np.floor((1.0 - target) * positives.size + 1e-6))
+    cut = positives[min(allowed_misses, positives.size - 1)]
     return float(np.mean(score < cut))
 
 
@@ -63,11 +66,17 @@ def oracle_comparison(
 
     ``ranking_vs_oracle``: the model's rule-out at exactly ``target`` sensitivity / the oracle's (how well it
     ranks, whatever the threshold); ``flag_rule_out_vs_oracle``: the shipped flag's rule-out / the oracle's at
-    ``target`` (what the threshold rule then gives away to keep its guarantee).
+    ``target`` (what the threshold rule then gives away to keep its guarantee); ``flag_vs_oracle_at_own_sensitivity``:
+    the flag's rule-out / the oracle's at the sensitivity the flag reached on these rows (``flag_sensitivity``),
+    issue 25's comparison at equal sensitivity (the guarantees' margin puts the flag above ``target``).
     """
+    flag = np.asarray(flag, bool)
     oracle_rule_out = rule_out_at_sensitivity(oracle, y, target)
     model_rule_out = rule_out_at_sensitivity(risk, y, target)
-    flag_rule_out = float(np.mean(~np.asarray(flag, bool)))
+    flag_rule_out = float(np.mean(~flag))
+    positive = np.asarray(y, bool)
+    flag_sensitivity = float(flag[positive].mean()) if positive.any() else float("nan")
+    oracle_at_flag = rule_out_at_sensitivity(oracle, y, flag_sensitivity) if positive.any() else float("nan")
 
     def ratio(value: float) -> float:
         return value / oracle_rule_out if oracle_rule_out > 0 else float("nan")
@@ -78,6 +87,8 @@ def oracle_comparison(
         "oracle_rule_out_at_target": oracle_rule_out,
         "ranking_vs_oracle": ratio(model_rule_out),
         "flag_rule_out_vs_oracle": ratio(flag_rule_out),
+        "flag_sensitivity": flag_sensitivity,
+        "flag_vs_oracle_at_own_sensitivity": flag_rule_out / oracle_at_flag if oracle_at_flag > 0 else float("nan"),
     }
 
 
@@ -145,7 +156,17 @@ def oracle_summary(metrics: dict[str, object]) -> str | None:
         f"vs the oracle at {target:.0%} sensitivity: ranking (rule-out at exactly {target:.0%}) "
         f"{comparison['rule_out_at_target']:.1%} vs {comparison['oracle_rule_out_at_target']:.1%} = "
         f"{comparison['ranking_vs_oracle']:.3f}; shipped flag rules out {comparison['flag_rule_out_vs_oracle']:.3f} "
-        f"of the oracle's"
+        f"of the oracle's{flag_at_own_sensitivity_text(comparison)}"
+    )
+
+
+def flag_at_own_sensitivity_text(comparison: dict[str, float]) -> str:
+    """The flag vs the oracle at equal sensitivity, as a clause; empty for manifests written before it was kept."""
+    if "flag_vs_oracle_at_own_sensitivity" not in comparison:
+        return ""
+    return (
+        f", {comparison['flag_vs_oracle_at_own_sensitivity']:.3f} at its own sensitivity "
+        f"({comparison['flag_sensitivity']:.2%})"
     )
 
 
