@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from chestpain.features import risk_text
 from chestpain.models._whatif import PatientAssessment
 
 RAISES = "#d1495b"
@@ -68,7 +69,8 @@ def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS)
     # a text inside the axes would cover the smallest bars.
     figure.suptitle(
         f"From the reference patient (score {assessment.bias:+.2f}) to this patient ({assessment.score:+.2f}):"
-        f" calibrated risk {assessment.risk:.1%}\nred raises risk, blue lowers it",
+        f" calibrated risk {risk_text(assessment.risk)}\nred raises risk, blue lowers it: each input's share of"
+        " the score\n(a reason is listed only where this patient's own what-if confirms it)",
         fontsize=10,
     )
     ax.spines[["top", "right"]].set_visible(False)
