@@ -11,6 +11,8 @@ the last bar because calibration is a monotone map applied after the sum.
 from __future__ import annotations
 
 import io
+import re
+import textwrap
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,13 +25,21 @@ RAISES = "#d1495b"
 LOWERS = "#1b6ca8"
 TOTAL = "#555555"
 MAX_BARS = 10
+#: Labels wrap at this many characters: a troponin course's sentence (about 90) took most of the figure's width,
+#: squeezed the bars into a strip and pushed the axis label off the right edge.
+LABEL_WIDTH = 50
+
+
+def _wrapped(text: str) -> str:
+    """The label on lines of :data:`LABEL_WIDTH`, never breaking a number from its unit ("3 h", "20 ng/L")."""
+    return textwrap.fill(re.sub(r"(\d) (h|ng/L)\b", "\\1\u00a0\\2", text), LABEL_WIDTH)
 
 
 def waterfall_figure(assessment: PatientAssessment, *, max_bars: int = MAX_BARS) -> Figure:
     """A SHAP-style waterfall of one patient's log-odds contributions, largest first; the rest are summed."""
     shown = list(assessment.contributions[:max_bars])
     rest = assessment.contributions[max_bars:]
-    labels = [part.text for part in shown]
+    labels = [_wrapped(part.text) for part in shown]
     values = [part.log_odds for part in shown]
     if rest:
         labels.append(f"{len(rest)} other inputs")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from chestpain.models._waterfall import waterfall_figure
+from chestpain.models._waterfall import LABEL_WIDTH, _wrapped, waterfall_figure
 from chestpain.models._whatif import Contribution, PatientAssessment
 
 
@@ -33,3 +33,12 @@ def test_the_title_writes_the_risk_as_the_page_does(risk, shown):
     title = waterfall_figure(_assessment(risk))._suptitle.get_text()
     assert shown in title and "0.0%" not in title
     assert "a reason is listed only where this patient's own what-if confirms it" in title
+
+
+def test_a_long_reason_wraps_without_parting_a_number_from_its_unit():
+    # The troponin course's sentence (about 90 characters) squeezed the bars and cut the axis label before.
+    text = "troponin course 9, 14, 20 ng/L at 0 h, 1 h, 3 h (highest 1.2x the 99th percentile for women)"
+    lines = _wrapped(text).split("\n")
+    assert len(lines) == 2 and all(len(line) <= LABEL_WIDTH for line in lines)
+    assert not any(line.endswith(("0", "1", "3", "20")) or line.startswith(("h ", "ng/L")) for line in lines)
+    assert " ".join(lines).replace("\u00a0", " ") == text
