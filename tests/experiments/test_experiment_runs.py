@@ -127,3 +127,6 @@ def test_model_vs_scores_figures(run_small):
         assert 0.3 < m[f"model_over_oracle.{group}.rule_out_ratio"] < 1.5
         assert 0.85 < m[f"heart.{group}.sensitivity"] < 1
         assert 0.85 < m[f"esc.{group}.sensitivity"] < 1
+    # Issue 25: each guaranteed group's MI sensitivity on the independent cohort (its CI is on the results page).
+    for group in ("female_and_lt55", "female_and_ge55", "male_and_lt55", "male_and_ge55", "onsetle3h"):
+        assert 0.9 < m[f"independent.mi_question.{group}.sensitivity"] <= 1

@@ -118,3 +118,25 @@ def test_manifest_refuses_bad_group_rules_and_second_model_fields(xgb_result, tm
     data[field] = value
     with pytest.raises(TriageError, match=problem):
         validate_manifest(data, tmp_path / "manifest.json")
+
+
+def test_the_train_summary_shows_every_guaranteed_group_with_its_ci(xgb_result):
+    # Issue 25: "every guaranteed group's sensitivity is shown with its CI in the train summary". The table that
+    # `chestpain train` prints, rendered as a terminal would (wide enough not to wrap), holds each group's row.
+    import io
+
+    from rich.console import Console
+
+    from chestpain.cli.commands.train import guarantees_table
+
+    console = Console(width=200, record=True, file=io.StringIO(), force_terminal=False)
+    console.print(guarantees_table(xgb_result.metrics))
+    text = console.export_text()
+    assert "Guaranteed groups" in text and "rule-out share: per-sex MI thresholds" in text
+    groups = {"female&<55", "female&>=55", "male&<55", "male&>=55", "onset<=3h", "no 1h sample"}
+    assert groups <= {row["group"] for row in xgb_result.metrics["guarantees"]}
+    for row in xgb_result.metrics["guarantees"]:
+        sens = row["sensitivity"]
+        shown = f"{sens['value']:.4f} ({sens['ci_low']:.4f}-{sens['ci_high']:.4f})"
+        line = next(line for line in text.splitlines() if line.lstrip("│┃ ").startswith(f"{row['group']} "))
+        assert shown in line, (line, shown)
