@@ -26,7 +26,7 @@ from chestpain.kernel.errors import TriageError
 
 #: 800,000 training visits (as ``make demo``): every guaranteed group's 99%-sensitivity bound rests on a few
 #: thousand MIs, close enough to 99% that the MI flag rules out >= 0.95 of the oracle at equal sensitivity
-#: (issue 25; 0.926 at 200,000, 0.944 at 400,000: README, safe discharge; tests/scale/test_scale_safe_discharge.py).
+#: (issue 25; 0.932 at 200,000, 0.944 at 400,000: README, safe discharge; tests/scale/test_scale_safe_discharge.py).
 DEFAULT_N = 800_000
 #: The smallest training cohort the packaged xgboost config can threshold: its 99%-sensitivity threshold needs
 #: about 390 MI where it is set (0.99**390 < 0.02); 10,000 visits left 245 there (measured), 20,000 leave ~490.
