@@ -25,7 +25,7 @@ from chestpain.kernel.seeding import named_stream
 
 from ._auroc import auroc_interval
 from ._bootstrap import CellTable, collapse, multinomial_resamples, percentile_interval
-from ._calibration_error import ECE_DETAILS, ece_intervals, plug_in_and_debiased_ece
+from ._calibration_error import ECE_DETAILS, debiased_ece, ece_intervals
 from ._disparities import (
     BAD_MIN_EVENTS,
     DISPARITY_METRICS,
@@ -235,7 +235,7 @@ class _Aggregator:
         metrics["confusion"] = confusion
         metrics["auroc"] = auroc_from_histogram(histogram)
         metrics["observed"] = calibration_metrics(cal_counts, cal_predicted)[1]
-        metrics["ece"] = plug_in_and_debiased_ece(cal_counts, cal_predicted)[1]  # bootstrapped for its SD
+        metrics["ece"] = debiased_ece(cal_counts, cal_predicted)  # bootstrapped for its SD
         metrics["n"] = confusion.sum(axis=(-2, -1))
         metrics["histogram"] = histogram
         metrics["cal_counts"] = cal_counts

@@ -84,22 +84,12 @@ def folded_normal_mean(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return np.where(positive, value, np.abs(mean))
 
 
-def plug_in_and_debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Plug-in and debiased ECE from a calibration table, vectorised over leading axes.
+def debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> np.ndarray:
+    """Debiased ECE from a calibration table (the inputs of :func:`calibration_metrics`), shape ``counts.shape[:-2]``.
 
-    Parameters
-    ----------
-    counts : numpy.ndarray, shape (..., n_bins, 2)
-        Rows per calibration bin and true label.
-    predicted_sum : numpy.ndarray, shape (..., n_bins)
-        Sum of predicted risks per bin.
-
-    Returns
-    -------
-    plug_in, debiased : numpy.ndarray, shape (...)
-        ``sum_b w_b |g_b|`` and ``sum_b w_b (2 |g_b| - E|N(g_b, s_b^2)|)`` with ``w_b = n_b / n``, the bin's gap
-        ``g_b = observed_b - predicted_b`` and ``s_b^2 = observed_b (1 - observed_b) / n_b`` (Kumar et al. 2019);
-        ``nan`` for a group without rows. Empty bins weigh 0.
+    ``sum_b w_b (2 |g_b| - E|N(g_b, s_b^2)|)`` with ``w_b = n_b / n``, the bin's gap ``g_b = observed_b -
+    predicted_b`` and ``s_b^2 = observed_b (1 - observed_b) / n_b`` (Kumar et al. 2019); ``nan`` for a group
+    without rows. Empty bins weigh 0.
     """
     counts = np.asarray(counts, dtype=np.float64)
     n_bin = counts.sum(axis=-1)
@@ -112,8 +102,12 @@ def plug_in_and_debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> t
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = n_bin / total[..., np.newaxis]
         debiased = np.sum(weight * (2.0 * np.abs(gap) - folded_normal_mean(gap, sd)), axis=-1)
-    plug_in, _ = calibration_metrics(counts, predicted_sum)  # the audit's own ECE: one definition
-    return plug_in, np.where(total > 0, debiased, np.nan)
+    return np.where(total > 0, debiased, np.nan)
+
+
+def plug_in_and_debiased_ece(counts: np.ndarray, predicted_sum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The audit's plug-in ECE (:func:`calibration_metrics`, its one definition) beside :func:`debiased_ece`."""
+    return calibration_metrics(counts, predicted_sum)[0], debiased_ece(counts, predicted_sum)
 
 
 # Largest shortfall of the debiased gap's mean below the true gap, in units of the bin's standard error:
