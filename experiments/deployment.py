@@ -2,13 +2,15 @@
 
 The monitoring study (:mod:`chestpain.experiments.monitoring_study`) draws card indicators at fixed shares to
 study the monitor's error control. Here each card comes from a trained model's own answer for one simulated visit
-of a cohort it did not train on: ``critical`` when any drawn hs-cTnI reaches the ESC rule-in level (64 ng/L, the
-CDS card's rule; Collet et al., Eur Heart J 2021), ``warning`` when the model flags the visit, ``info``
-otherwise. Clinicians override warnings with :data:`BASE_OVERRIDE` and, from week :data:`GAP_WEEK`, twice as often
-for women (the seed's mechanism, discounting a woman's account, acting on the tool's advice). Patients sent home
-(an info card, or an overridden warning) bring their own simulated outcome as 30-day follow-up: ``mi`` (index MI
-missed) and ``mace_30d``. The store is written as the CDS Hooks service writes it, so ``chestpain monitor`` and
-the app's Monitoring page read the demo's own feedback. Simulated; not clinical evidence.
+of a cohort it did not train on: ``critical`` when any drawn hs-cTnI reaches the ESC 2020 rule-in level (64 ng/L,
+``features.ESC_CUTOFFS``; Collet et al., Eur Heart J 2021), ``warning`` when the model flags the visit, ``info``
+otherwise. The CDS card is stricter: it is also critical when ESC rules in by the 1 h change alone, which this
+stream counts as a warning or info card. Clinicians override warnings with :data:`BASE_OVERRIDE` and, from week
+:data:`GAP_WEEK`, twice as often for women (the seed's mechanism, discounting a woman's account, acting on the
+tool's advice). Patients sent home (an info card, or an overridden warning) bring their own simulated outcome
+as 30-day follow-up: ``mi`` (index MI missed) and ``mace_30d``. The store is written as the CDS Hooks service
+writes it, so ``chestpain monitor`` and the app's Monitoring page read the demo's own feedback. Simulated; not
+clinical evidence.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from chestpain.experiments.monitoring_study import (
     feedback_cards,
     write_store,
 )
+from chestpain.features import ESC_CUTOFFS, EscEdition
+from chestpain.features.columns import LATER_TROPONIN_COLUMNS, TROPONIN_COLUMNS
 from chestpain.kernel.seeding import named_stream
 
-ESC_RULE_IN_NG_L = 64.0  # ESC 2020 0/1 h "high" for Architect hs-cTnI (DESIGN.md table; the card's critical rule)
-TROPONIN_COLUMNS = ("troponin_0h_ng_l", "troponin_1h_ng_l", "troponin_2h_ng_l", "troponin_3h_ng_l")
+#: Every hs-cTnI a record may hold: 0 h, 1 h, 2 h, 3 h.
+ALL_TROPONIN_COLUMNS = (*TROPONIN_COLUMNS, *LATER_TROPONIN_COLUMNS)
 STORE_NAME = "hooks-feedback.sqlite"  # the app's Monitoring page default (configs/ehr/hooks.example.yaml)
 FOLLOW_UP_NAME = "followup.csv"
 
@@ -49,8 +53,8 @@ def deployment_stream(
     day_offset = rng.integers(0, 7 * weeks, size=n)
     week = day_offset // 7
     issued = np.datetime64(FIRST_DAY) + day_offset.astype("timedelta64[D]")
-    troponin = visits[[c for c in TROPONIN_COLUMNS if c in visits.columns]].to_numpy(float)
-    rule_in = np.nan_to_num(troponin, nan=0.0).max(axis=1) >= ESC_RULE_IN_NG_L
+    troponin = visits[[c for c in ALL_TROPONIN_COLUMNS if c in visits.columns]].to_numpy(float)
+    rule_in = np.nan_to_num(troponin, nan=0.0).max(axis=1) >= ESC_CUTOFFS[EscEdition.esc2020].high
     indicator = np.where(rule_in, "critical", np.where(flag, "warning", "info"))
     sex = visits["sex"].astype(str).to_numpy()
     p_override = np.where((sex == "female") & (week >= gap_week), female_ratio * BASE_OVERRIDE, BASE_OVERRIDE)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from chestpain.experiments.deployment import ESC_RULE_IN_NG_L, deployment_stream
+from chestpain.experiments.deployment import deployment_stream
+
+RULE_IN_NG_L = 64.0  # ESC 2020 rule-in level for ARCHITECT hs-cTnI (Collet et al., Eur Heart J 2021)
 
 
 def _visits(n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -29,7 +31,7 @@ def test_cards_follow_the_models_flag_and_the_rule_in_level():
     flag = rng.random(4_000) < 0.4
     cards, follow = deployment_stream(visits, flag, np.random.default_rng(6), female_ratio=1.0)
     cards = cards.set_index("card").loc[[f"demo-{i}" for i in range(4_000)]]
-    rule_in = visits["troponin_0h_ng_l"].to_numpy() >= ESC_RULE_IN_NG_L
+    rule_in = visits["troponin_0h_ng_l"].to_numpy() >= RULE_IN_NG_L
     expected = np.where(rule_in, "critical", np.where(flag, "warning", "info"))
     assert (cards["indicator"].to_numpy() == expected).all()
     assert (cards.loc[cards["indicator"] == "info", "outcome"] == "accepted").all()  # info cards are not overridden
