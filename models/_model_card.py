@@ -213,22 +213,25 @@ def _against_oracle(metrics: dict[str, Any]) -> list[str]:
     if not comparison:
         return []
     target = comparison["target_sensitivity"]
-    lines = [
+    # The MI oracle answers the MI question: its flag alone is the like-for-like comparison, listed last.
+    mi_question = metrics.get("test_mi_question", {}).get("overall", {}).get("vs_oracle")
+    mi_line = (
+        [
+            f"- the MI question's flag alone rules out {mi_question['flag_rule_out_vs_oracle']:.3f} of it at "
+            f"{target:.0%}{flag_at_own_sensitivity_text(mi_question)}."
+        ]
+        if mi_question
+        else []
+    )
+    return [
         "",
         "## Against the simulator's oracle (test split)",
         f"- rule-out at exactly {target:.0%} sensitivity: model {comparison['rule_out_at_target']:.1%}, oracle "
         f"{comparison['oracle_rule_out_at_target']:.1%} (ratio {comparison['ranking_vs_oracle']:.3f});",
         f"- the shipped flag rules out {comparison['flag_rule_out_vs_oracle']:.3f} of the oracle's rule-out at "
-        f"{target:.0%}{flag_at_own_sensitivity_text(comparison)}.",
+        f"{target:.0%}{flag_at_own_sensitivity_text(comparison)}{';' if mi_line else '.'}",
+        *mi_line,
     ]
-    mi_question = metrics.get("test_mi_question", {}).get("overall", {}).get("vs_oracle")
-    if mi_question:  # the MI oracle answers the MI question: the like-for-like comparison of its flag
-        lines[-1] = lines[-1][:-1] + ";"
-        lines.append(
-            f"- the MI question's flag alone rules out {mi_question['flag_rule_out_vs_oracle']:.3f} of it at "
-            f"{target:.0%}{flag_at_own_sensitivity_text(mi_question)}."
-        )
-    return lines
 
 
 def write_model_card(directory: Path, manifest: dict[str, Any]) -> list[Path]:
